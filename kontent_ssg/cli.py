@@ -1,0 +1,127 @@
+"""Command line: parse arguments, run one command, turn errors into exit statuses.
+
+0 success, 1 build/content/network error, 2 bad usage or configuration. A
+:class:`KontentSSGError` becomes its message on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import KontentSSGError, UsageError
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kontent-ssg",
+        description="Build a static site from Kontent.ai content.",
+    )
+    parser.add_argument("--version", action="version", version=f"kontent-ssg {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument(
+            "site",
+            nargs="?",
+            default=".",
+            type=Path,
+            help="folder holding kontent.toml (default: the current folder)",
+        )
+        verbosity = p.add_mutually_exclusive_group()
+        verbosity.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+        verbosity.add_argument("-v", "--verbose", action="store_true", help="print every page")
+        return p
+
+    b = add("build", "Build the site (incremental when build state exists).")
+    b.add_argument("--output", type=Path, help="output folder (default: [site] output)")
+    b.add_argument("--preview", action="store_true", help="use the Preview API")
+    b.add_argument("--offline", action="store_true", help="build from the saved snapshot")
+    b.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    b.add_argument("--report", type=Path, metavar="FILE", help="write a JSON build report")
+    b.add_argument("--full", action="store_true", help="ignore build state; rebuild everything")
+    b.add_argument(
+        "--changes",
+        type=Path,
+        metavar="FILE",
+        help="apply a webhook payload from FILE (incremental)",
+    )
+
+    s = add("serve", "Build, serve with live reload, rebuild on changes.")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--preview", action="store_true", help="use the Preview API")
+    s.add_argument("--offline", action="store_true", help="build from the saved snapshot")
+
+    w = add("webhook", "Receive Kontent.ai webhooks; rebuild and deploy.")
+    w.add_argument("--host", default="127.0.0.1")
+    w.add_argument("--port", type=int, default=8080)
+    w.add_argument(
+        "--insecure",
+        action="store_true",
+        help="accept unsigned webhooks (no KONTENT_WEBHOOK_SECRET); never in production",
+    )
+
+    p = add("pull", "Save a snapshot of the content for offline builds.")
+    p.add_argument("--preview", action="store_true", help="use the Preview API")
+
+    c = add("check", "Validate config and templates against the content model; write nothing.")
+    c.add_argument("--offline", action="store_true", help="check against the saved snapshot")
+    c.add_argument("--preview", action="store_true", help="use the Preview API")
+    c.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed the usage error
+        return 2 if exc.code else 0
+    if not args.command:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return _run(args)
+    except KontentSSGError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .config import load_config
+
+    config = load_config(args.site)
+    for warning in config.warnings:
+        if not args.quiet:
+            print(f"warning: {warning}", file=sys.stderr)
+    if args.command == "pull":
+        from .commands import pull
+
+        return pull(config, args)
+    if args.command == "build":
+        from .commands import build
+
+        return build(config, args)
+    if args.command == "check":
+        from .commands import check
+
+        return check(config, args)
+    if args.command == "serve":
+        from .commands import serve
+
+        return serve(config, args)
+    if args.command == "webhook":
+        from .commands import webhook
+
+        return webhook(config, args)
+    raise UsageError(f"unknown command {args.command!r}")

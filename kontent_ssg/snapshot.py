@@ -1,0 +1,269 @@
+"""The crawled content: the snapshot on disk and the in-memory store with lookups.
+
+A snapshot is a folder (documented in docs/SNAPSHOT.md); it is what ``pull`` writes, what
+``build --offline`` reads and what the emulator serves::
+
+    manifest.json        {"format": 1, "default_language": "en-US",
+                          "languages": ["en-US", "es-ES"],
+                          "fallbacks": {"es-ES": "en-US"}}      # fallbacks: emulator only
+    languages.json       [language objects, as /languages returns them]
+    types.json           [content type objects, as /types returns them]
+    taxonomies.json      [taxonomy groups, as /taxonomies returns them]
+    items/<language>.json {"items": [...], "modular_content": {...}}
+                         # the items-feed for that language, every page merged: items in feed
+                         # order (fallback variants included, system.language tells), and the
+                         # components (only components: the feed's modular_content)
+
+Raw Delivery API JSON is kept as it came, so a snapshot can be served back byte-for-byte in
+meaning. Secrets are never part of it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import SnapshotError
+
+__all__ = [
+    "FORMAT_VERSION",
+    "ContentStore",
+    "LanguageItems",
+    "Snapshot",
+    "atomic_write_bytes",
+    "atomic_write_json",
+    "load_snapshot",
+    "save_snapshot",
+]
+
+FORMAT_VERSION = 1
+
+JSON = dict[str, Any]
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with _suppress_oserror():
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_json(path: Path, value: Any) -> None:
+    data = json.dumps(value, ensure_ascii=False, indent=1, sort_keys=False) + "\n"
+    atomic_write_bytes(path, data.encode("utf-8"))
+
+
+class _suppress_oserror:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> bool:
+        return isinstance(exc, OSError)
+
+
+@dataclass
+class LanguageItems:
+    """The items-feed of one language: items in feed order and the components."""
+
+    items: list[JSON] = field(default_factory=list)
+    modular_content: dict[str, JSON] = field(default_factory=dict)
+
+    def to_json(self) -> JSON:
+        return {"items": self.items, "modular_content": self.modular_content}
+
+
+@dataclass
+class Snapshot:
+    """Everything crawled from one environment."""
+
+    default_language: str
+    languages: list[JSON] = field(default_factory=list)
+    types: list[JSON] = field(default_factory=list)
+    taxonomies: list[JSON] = field(default_factory=list)
+    items: dict[str, LanguageItems] = field(default_factory=dict)
+    # Emulator-only: the Delivery API applies fallbacks itself and does not expose them.
+    fallbacks: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def language_codenames(self) -> list[str]:
+        """Languages with crawled items, default first."""
+        names = list(self.items)
+        if self.default_language in names:
+            names.remove(self.default_language)
+            names.insert(0, self.default_language)
+        return names
+
+    def manifest(self) -> JSON:
+        out: JSON = {
+            "format": FORMAT_VERSION,
+            "default_language": self.default_language,
+            "languages": self.language_codenames,
+        }
+        if self.fallbacks:
+            out["fallbacks"] = dict(self.fallbacks)
+        return out
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Snapshot):
+            return NotImplemented
+        return (
+            self.default_language == other.default_language
+            and self.languages == other.languages
+            and self.types == other.types
+            and self.taxonomies == other.taxonomies
+            and {k: v.to_json() for k, v in self.items.items()}
+            == {k: v.to_json() for k, v in other.items.items()}
+        )
+
+
+def save_snapshot(snapshot: Snapshot, folder: Path) -> None:
+    """Write ``snapshot`` to ``folder``; every file atomically, the manifest last."""
+    folder = Path(folder)
+    (folder / "items").mkdir(parents=True, exist_ok=True)
+    atomic_write_json(folder / "languages.json", snapshot.languages)
+    atomic_write_json(folder / "types.json", snapshot.types)
+    atomic_write_json(folder / "taxonomies.json", snapshot.taxonomies)
+    wanted = set()
+    for language, lang_items in snapshot.items.items():
+        name = _language_file(language)
+        wanted.add(name)
+        atomic_write_json(folder / "items" / name, lang_items.to_json())
+    for stale in (folder / "items").glob("*.json"):
+        if stale.name not in wanted:
+            stale.unlink()
+    atomic_write_json(folder / "manifest.json", snapshot.manifest())
+
+
+def load_snapshot(folder: Path) -> Snapshot:
+    """Read a snapshot folder; :class:`SnapshotError` names the file that is wrong."""
+    folder = Path(folder)
+    manifest_path = folder / "manifest.json"
+    if not manifest_path.is_file():
+        raise SnapshotError(
+            f"no content snapshot at {folder}",
+            hint="run `kontent-ssg pull` (or a build without --offline) first",
+        )
+    manifest = _read_json(manifest_path)
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_VERSION:
+        raise SnapshotError(
+            f"{manifest_path}: unknown snapshot format {manifest.get('format')!r}"
+            if isinstance(manifest, dict)
+            else f"{manifest_path}: not a snapshot manifest",
+            hint=f"this kontent-ssg reads format {FORMAT_VERSION}; run `kontent-ssg pull` again",
+        )
+    languages = manifest.get("languages") or []
+    default = manifest.get("default_language") or (languages[0] if languages else None)
+    if not default:
+        raise SnapshotError(f"{manifest_path}: 'default_language' is missing")
+    snapshot = Snapshot(
+        default_language=default,
+        languages=_read_list(folder / "languages.json"),
+        types=_read_list(folder / "types.json"),
+        taxonomies=_read_list(folder / "taxonomies.json"),
+        fallbacks=dict(manifest.get("fallbacks") or {}),
+    )
+    for language in languages:
+        path = folder / "items" / _language_file(language)
+        data = _read_json(path)
+        if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+            raise SnapshotError(f"{path}: expected an object with an 'items' list")
+        snapshot.items[language] = LanguageItems(
+            items=data["items"], modular_content=data.get("modular_content") or {}
+        )
+    return snapshot
+
+
+def _language_file(language: str) -> str:
+    if not language or "/" in language or "\\" in language or language.startswith("."):
+        raise SnapshotError(f"language codename {language!r} cannot name a snapshot file")
+    return f"{language}.json"
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        with open(path, "rb") as fh:
+            return json.load(fh)
+    except FileNotFoundError:
+        raise SnapshotError(f"{path}: missing from the snapshot") from None
+    except (OSError, ValueError) as exc:
+        raise SnapshotError(f"{path}: cannot read snapshot file ({exc})") from None
+
+
+def _read_list(path: Path) -> list[JSON]:
+    if not path.exists():
+        return []
+    value = _read_json(path)
+    if not isinstance(value, list):
+        raise SnapshotError(f"{path}: expected a JSON list")
+    return value
+
+
+class ContentStore:
+    """Lookups over a snapshot: items by (codename | id, language), components, types, terms.
+
+    ``item(codename, language)`` returns the variant the items-feed gave for that language,
+    which may be a fallback variant (its ``system.language`` differs). ``is_translated`` tells.
+    """
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.default_language = snapshot.default_language
+        self._by_codename: dict[str, dict[str, JSON]] = {}
+        self._id_to_codename: dict[str, str] = {}
+        self._components: dict[str, dict[str, JSON]] = {}
+        for language, lang_items in snapshot.items.items():
+            table: dict[str, JSON] = {}
+            for item in lang_items.items:
+                system = item["system"]
+                table[system["codename"]] = item
+                self._id_to_codename[system["id"]] = system["codename"]
+            self._by_codename[language] = table
+            self._components[language] = lang_items.modular_content
+        self.types: dict[str, JSON] = {t["system"]["codename"]: t for t in snapshot.types}
+        self.taxonomies: dict[str, JSON] = {t["system"]["codename"]: t for t in snapshot.taxonomies}
+
+    @property
+    def languages(self) -> list[str]:
+        return self.snapshot.language_codenames
+
+    def item(self, codename: str, language: str) -> JSON | None:
+        table = self._by_codename.get(language)
+        return table.get(codename) if table is not None else None
+
+    def item_by_id(self, item_id: str, language: str) -> JSON | None:
+        codename = self._id_to_codename.get(item_id)
+        return self.item(codename, language) if codename else None
+
+    def codename_for_id(self, item_id: str) -> str | None:
+        return self._id_to_codename.get(item_id)
+
+    def component(self, codename: str, language: str) -> JSON | None:
+        table = self._components.get(language)
+        found = table.get(codename) if table is not None else None
+        if found is None:
+            for other in self._components.values():
+                if codename in other:
+                    return other[codename]
+        return found
+
+    def items(self, language: str) -> Iterator[JSON]:
+        """Every item variant of ``language`` in feed order (fallback variants included)."""
+        return iter(self.snapshot.items.get(language, LanguageItems()).items)
+
+    def items_of_type(self, type_codename: str, language: str) -> Iterable[JSON]:
+        return (i for i in self.items(language) if i["system"]["type"] == type_codename)
+
+    def is_translated(self, item: JSON, language: str) -> bool:
+        return bool(item["system"].get("language") == language)
