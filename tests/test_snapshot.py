@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kontent_ssg.errors import SnapshotError
+from kontent_ssg.snapshot import (
+    ContentStore,
+    LanguageItems,
+    Snapshot,
+    load_snapshot,
+    save_snapshot,
+)
+
+
+def item(codename: str, language: str, type_: str = "article", id_: str | None = None) -> dict:
+    return {
+        "system": {
+            "id": id_ or f"id-{codename}",
+            "name": codename.title(),
+            "codename": codename,
+            "language": language,
+            "type": type_,
+            "last_modified": "2026-01-01T00:00:00Z",
+        },
+        "elements": {"title": {"type": "text", "name": "Title", "value": codename}},
+    }
+
+
+def sample() -> Snapshot:
+    return Snapshot(
+        default_language="en-US",
+        languages=[{"system": {"id": "0", "name": "English", "codename": "en-US"}}],
+        types=[{"system": {"codename": "article"}, "elements": {}}],
+        taxonomies=[{"system": {"codename": "topics"}, "terms": []}],
+        items={
+            "en-US": LanguageItems(
+                items=[item("a", "en-US"), item("b", "en-US")],
+                modular_content={"n1_comp": item("n1_comp", "en-US", "callout")},
+            ),
+            "es-ES": LanguageItems(items=[item("a", "es-ES"), item("b", "en-US")]),
+        },
+        fallbacks={"es-ES": "en-US"},
+    )
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    save_snapshot(sample(), tmp_path / "snap")
+    loaded = load_snapshot(tmp_path / "snap")
+    assert loaded == sample()
+    assert loaded.fallbacks == {"es-ES": "en-US"}
+    assert loaded.language_codenames == ["en-US", "es-ES"]
+    manifest = json.loads((tmp_path / "snap" / "manifest.json").read_text())
+    assert manifest["format"] == 1
+
+
+def test_save_is_deterministic_and_removes_stale_languages(tmp_path: Path) -> None:
+    folder = tmp_path / "snap"
+    save_snapshot(sample(), folder)
+    first = {p.name: p.read_bytes() for p in folder.rglob("*.json")}
+    smaller = sample()
+    del smaller.items["es-ES"]
+    save_snapshot(smaller, folder)
+    assert not (folder / "items" / "es-ES.json").exists()
+    save_snapshot(sample(), folder)
+    assert {p.name: p.read_bytes() for p in folder.rglob("*.json")} == first
+
+
+def test_missing_and_bad_snapshot(tmp_path: Path) -> None:
+    with pytest.raises(SnapshotError, match="kontent-ssg pull"):
+        load_snapshot(tmp_path / "none")
+    save_snapshot(sample(), tmp_path / "snap")
+    (tmp_path / "snap" / "items" / "es-ES.json").write_text("{not json")
+    with pytest.raises(SnapshotError, match=r"es-ES\.json"):
+        load_snapshot(tmp_path / "snap")
+    (tmp_path / "snap" / "manifest.json").write_text('{"format": 99}')
+    with pytest.raises(SnapshotError, match="unknown snapshot format"):
+        load_snapshot(tmp_path / "snap")
+
+
+def test_unsafe_language_codename_cannot_name_a_file(tmp_path: Path) -> None:
+    snap = sample()
+    snap.items["../evil"] = LanguageItems()
+    with pytest.raises(SnapshotError, match="cannot name a snapshot file"):
+        save_snapshot(snap, tmp_path / "snap")
+
+
+def test_store_lookups() -> None:
+    store = ContentStore(sample())
+    assert store.languages == ["en-US", "es-ES"]
+    assert store.item("a", "es-ES")["system"]["language"] == "es-ES"
+    fallback = store.item("b", "es-ES")
+    assert fallback is not None and not store.is_translated(fallback, "es-ES")
+    assert store.item_by_id("id-a", "en-US")["system"]["codename"] == "a"
+    assert store.item("missing", "en-US") is None
+    assert store.component("n1_comp", "es-ES")["system"]["type"] == "callout"
+    assert [i["system"]["codename"] for i in store.items_of_type("article", "en-US")] == ["a", "b"]
+    assert "topics" in store.taxonomies
