@@ -1,0 +1,341 @@
+"""Benchmark: rich-text elements resolved per second, per parser backend.
+
+The element is what a real article body looks like (~5 KB): headings, paragraphs with
+inline formatting, nested lists, a table with rich cells, 2 images, 5 item links (one to an
+item without a page), an external and an e-mail link, and 3 components, one of which holds a
+component of its own (nested two deep). Components render with the generic default renderer,
+so their rich text is resolved too. One thread (one core), median of several runs; the
+wall-clock rate is the headline, the rate per CPU-second of this process is printed beside it
+because the machines are shared (other processes inflate wall time, not CPU time). Each
+backend resolves the nested rich text with the same parser.
+
+    .venv/bin/python bench/richtext.py [--seconds 1.0] [--runs 7] [--append-results]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from kontent_ssg.richtext import (  # noqa: E402
+    RichTextEnv,
+    available_backends,
+    resolve_rich_text,
+)
+
+ASSET = "https://assets-us-01.kc-usercontent.com/0f6f4a6e-7ab5-4b2b-8f6a-6b5b1b5a2d3c"
+IDS = [f"6c3ab2b8-29d7-4c3e-9a4d-3f1b6a5c7d{n:02d}" for n in range(8)]
+
+
+def _rt(
+    value: str,
+    *,
+    links: dict | None = None,
+    images: dict | None = None,
+    modular: list[str] | None = None,
+) -> dict[str, Any]:
+    return {
+        "type": "rich_text",
+        "name": "Body",
+        "value": value,
+        "images": images or {},
+        "links": links or {},
+        "modular_content": modular or [],
+    }
+
+
+def _component(codename: str, type_: str, body: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "system": {
+            "id": f"{codename}-id",
+            "name": codename,
+            "codename": codename,
+            "language": "en-US",
+            "type": type_,
+            "collection": "default",
+            "last_modified": "2024-01-01T00:00:00Z",
+        },
+        "elements": body,
+    }
+
+
+def build_case() -> tuple[dict[str, Any], dict[str, Any], RichTextEnv]:
+    """(item, element, env) for the realistic element."""
+    para = (
+        "<p>Coffee is one of the most <strong>popular</strong> drinks in the world, and "
+        "<em>how</em> you brew it matters: grind size, water temperature &amp; contact time "
+        'all change the cup. See <a data-item-id="{id}" href="">our guide</a> for '
+        'details, or read the <a href="https://example.org/brewing?x=1&amp;y=2">external '
+        "notes</a>.</p>\n"
+    )
+    images = {
+        f"img-{n}": {
+            "image_id": f"img-{n}",
+            "description": f"Photo {n} of the roastery",
+            "url": f"{ASSET}/img-{n}/photo-{n}.jpg",
+            "width": 1600 + n,
+            "height": 900,
+        }
+        for n in range(2)
+    }
+    figure = (
+        '<figure data-asset-id="img-{n}" data-image-id="img-{n}"><img src="'
+        + ASSET
+        + '/img-{n}/photo-{n}.jpg" data-asset-id="img-{n}" '
+        'data-image-id="img-{n}" alt=""></figure>\n'
+    )
+    obj = (
+        '<object type="application/kenticocloud" data-type="item" '
+        'data-rel="component" data-codename="{c}"></object>\n'
+    )
+    parts = [
+        "<h2>Brewing at home</h2>\n",
+        para.format(id=IDS[0]),
+        obj.format(c="n_quote"),
+        "<p>Roasting turns green beans brown and brittle; the sugars caramelise and the "
+        "aromas develop. A <strong>light roast</strong> keeps the acidity and the origin "
+        "flavours, a <strong>dark roast</strong> brings body, bitterness and notes of "
+        "chocolate. Most speciality roasters sell light to medium roasts for filter brewing "
+        "and slightly darker ones for espresso, because the pressure and short contact time "
+        "of an espresso extract acids faster than sugars. Whatever you buy, buy it whole and "
+        "grind it just before brewing: ground coffee loses much of its aroma within "
+        "<em>minutes</em>, whole beans keep it for weeks when stored cool, dry and away "
+        "from light.</p>\n",
+        "<h3>What you need</h3>\n<ul>\n  <li>A grinder</li>\n  <li>Scales<ul>\n"
+        "    <li>0.1 g precision</li>\n    <li>with a timer</li>\n  </ul></li>\n"
+        '  <li>Fresh beans, see <a data-item-id="' + IDS[1] + '" href="">beans</a></li>\n'
+        "</ul>\n",
+        figure.format(n=0),
+        para.format(id=IDS[2]),
+        "<table><tbody>\n"
+        "  <tr><td><p><strong>Method</strong></p></td><td><p><strong>Grind</strong></p></td>"
+        "<td><p><strong>Time</strong></p></td></tr>\n"
+        "  <tr><td><p>Espresso</p></td><td><p>Fine</p></td><td><p>25&nbsp;s</p></td></tr>\n"
+        '  <tr><td><p>AeroPress, see <a data-item-id="' + IDS[3] + '" href="">this</a>'
+        "</p></td><td><ul><li>Medium</li><li>Fine</li></ul></td><td><p>2 min</p></td></tr>\n"
+        "  <tr><td><p>Chemex</p></td><td><p>Coarse</p></td><td><p>4 min</p></td></tr>\n"
+        "</tbody></table>\n",
+        obj.format(c="n_callout"),
+        "<h3>Step by step</h3>\n<ol>\n  <li>Heat water to 93&nbsp;°C.</li>\n"
+        "  <li>Grind 15 g of coffee.</li>\n  <li>Bloom for 30 s, then pour.</li>\n"
+        '  <li>Mail <a data-email-address="hi@example.org" href="mailto:hi@example.org">'
+        "us</a> your results.</li>\n</ol>\n",
+        figure.format(n=1),
+        para.format(id=IDS[4]),
+        "<p>Water is 98% of the cup: use filtered water with H<sub>2</sub>O hardness around "
+        "50&ndash;100 ppm, never distilled. E = mc<sup>2</sup> does not apply. "
+        "<code>ratio = 1:16</code> is a good start.<br>Enjoy.</p>\n",
+        "<p>The grind matters more than most people think. Too fine and the water cannot "
+        "pass, the extraction runs long and the cup turns bitter and astringent; too coarse "
+        "and the water runs through, the extraction is short and the cup tastes sour and "
+        "thin. Burr grinders give an even particle size, blade grinders do not, which is why "
+        "a decent burr grinder is the single best upgrade for a home brewer. Adjust one "
+        "variable at a time, taste, write it down, and repeat until the cup is balanced: "
+        "sweet, clear and with a pleasant finish.</p>\n",
+        "<h3>Storage</h3>\n",
+        "<p>Storage is the last variable. Keep beans in an airtight, opaque container at room "
+        "temperature; the fridge adds moisture and smells, the freezer only helps for beans "
+        "you will not open for a month. Buy <em>little and often</em>: a bag that lasts two "
+        "weeks is ideal. Roast dates beat best-before dates, and a one-way valve on the bag "
+        "means the roaster cared about <strong>freshness</strong>. If your coffee suddenly "
+        "tastes flat, try a fresh bag before you change your recipe. And clean the grinder "
+        "once a month: old oils turn rancid and spoil even the best beans.</p>\n",
+        obj.format(c="n_video"),
+        '<p>More in <a href="https://example.org/" data-new-window="true" '
+        'target="_blank" rel="noopener noreferrer">the archive</a>.</p>',
+    ]
+    value = "".join(parts)
+    links = {
+        i: {"codename": f"article_{n}", "type": "article", "url_slug": f"article-{n}"}
+        for n, i in enumerate(IDS)
+    }
+    element = _rt(value, links=links, images=images, modular=["n_quote", "n_callout", "n_video"])
+    inner = _component(
+        "n_inner",
+        "fact",
+        {
+            "text": {"type": "text", "name": "Text", "value": "Arabica is 60% of production."},
+        },
+    )
+    components = {
+        "n_quote": _component(
+            "n_quote",
+            "quote",
+            {
+                "quote": {
+                    "type": "text",
+                    "name": "Quote",
+                    "value": "Life is too short for bad coffee.",
+                },
+                "author": {"type": "text", "name": "Author", "value": "Anonymous"},
+            },
+        ),
+        "n_callout": _component(
+            "n_callout",
+            "callout",
+            {
+                "body": _rt(
+                    '<p>Did you know?</p>\n<object type="application/kenticocloud" '
+                    'data-type="item" data-rel="component" data-codename="n_inner">'
+                    "</object>",
+                    modular=["n_inner"],
+                ),
+                "style": {
+                    "type": "multiple_choice",
+                    "name": "Style",
+                    "value": [{"name": "Info", "codename": "info"}],
+                },
+            },
+        ),
+        "n_inner": inner,
+        "n_video": _component(
+            "n_video",
+            "video",
+            {
+                "video_id": {"type": "text", "name": "Video", "value": "dQw4w9WgXcQ"},
+                "host": {
+                    "type": "multiple_choice",
+                    "name": "Host",
+                    "value": [{"name": "YouTube", "codename": "youtube"}],
+                },
+            },
+        ),
+    }
+    urls = {i: f"/articles/article-{n}/" for n, i in enumerate(IDS) if n != 4}
+    env = RichTextEnv(
+        linked_item=lambda c, lang: None,
+        component=lambda c, lang: components.get(c),
+        url_for_id=lambda i, lang: urls.get(i),
+    )
+    item = _component("brewing_at_home", "article", {"body": element})
+    return item, element, env
+
+
+@dataclass
+class Measurement:
+    wall: list[float]  # elements per wall-clock second, one per run
+    cpu: list[float]  # elements per CPU second of this process (robust to other load)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.wall)
+
+    @property
+    def cpu_median(self) -> float:
+        return statistics.median(self.cpu)
+
+
+def measure(backend: str, seconds: float, runs: int) -> Measurement:
+    """``runs`` runs of about ``seconds`` each, after a warm-up; single thread, so one core."""
+    item, element, env = build_case()
+
+    def once() -> None:
+        resolve_rich_text(
+            element, item=item, element_codename="body", language="en-US", env=env, backend=backend
+        )
+
+    for _ in range(20):
+        once()
+    result = Measurement([], [])
+    for _ in range(runs):
+        n = 0
+        start, cpu_start = time.perf_counter(), time.process_time()
+        deadline = start + seconds
+        while True:
+            for _ in range(20):
+                once()
+            n += 20
+            now = time.perf_counter()
+            if now >= deadline:
+                break
+        result.wall.append(n / (now - start))
+        result.cpu.append(n / max(time.process_time() - cpu_start, 1e-9))
+    return result
+
+
+def machine() -> str:
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"nproc {os.cpu_count()}, CPU {cpu or 'unknown'}, Python "
+        f"{platform.python_version()} ({platform.python_implementation()})"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=1.0)
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument(
+        "--append-results", action="store_true", help="append a section to bench/RESULTS.md"
+    )
+    args = ap.parse_args()
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    item, element, env = build_case()
+    res = resolve_rich_text(element, item=item, element_codename="body", language="en-US", env=env)
+    lines = [
+        f"- element: {len(element['value'].encode())} bytes of rich text, "
+        f"3 components (one nested two deep), 5 item links, 2 images, a table; "
+        f"output {len(res.html.encode())} bytes",
+        f"- machine: {machine()}",
+    ]
+    rows = []
+    for name, problem in available_backends().items():
+        if problem:
+            rows.append(f"| {name} | not available: {problem} | |")
+            continue
+        m = measure(name, args.seconds, args.runs)
+        rows.append(
+            f"| {name} | {m.median:,.0f} | {1e6 / m.median:,.0f} µs | {m.cpu_median:,.0f} | "
+            f"{', '.join(f'{r:,.0f}' for r in m.wall)} |"
+        )
+        print(f"{name}: {m.median:,.0f} elements/s", flush=True)
+    table = [
+        "| backend | elements/s (median, wall) | per element | elements/CPU-s (median) "
+        "| runs (wall) |",
+        "|---|---|---|---|---|",
+        *rows,
+    ]
+    lines.append(f"- load average (1 min) at the start: {load:.2f} (shared machine)")
+    text = "\n".join([*lines, "", *table])
+    print(text)
+    if args.append_results:
+        cmd = "`.venv/bin/python bench/richtext.py " + " ".join(sys.argv[1:]) + "`"
+        try:
+            rev = subprocess.run(
+                ["git", "rev-parse", "--short", "HEAD"],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout.strip()
+        except OSError:
+            rev = ""
+        section = (
+            f"\n## Rich-text resolution (bench/richtext.py)\n\n"
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+            f"{f', working tree on commit {rev}' if rev else ''}; command: {cmd}\n\n{text}\n"
+        )
+        with open(ROOT / "bench" / "RESULTS.md", "a", encoding="utf-8") as fh:
+            fh.write(section)
+
+
+if __name__ == "__main__":
+    main()
