@@ -62,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     w = add("webhook", "Receive Kontent.ai webhooks; rebuild and deploy.")
     w.add_argument("--host", default="127.0.0.1")
     w.add_argument("--port", type=int, default=8080)
+    w.add_argument("--preview", action="store_true", help="keep a preview build (Preview API)")
     w.add_argument(
         "--insecure",
         action="store_true",

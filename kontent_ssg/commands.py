@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
 
 from .config import Config
 
@@ -10,20 +14,264 @@ __all__ = ["build", "check", "pull", "serve", "webhook"]
 
 
 def pull(config: Config, args: argparse.Namespace) -> int:
-    raise NotImplementedError("pull: delivery helper")
+    """Crawl the environment and save the snapshot that ``build --offline`` reads.
+
+    Progress goes to stderr (a line per language), the one-line summary to stdout; ``--quiet``
+    silences both. Errors propagate as :class:`KontentSSGError` for the CLI to report.
+    """
+    from .delivery import FeedProgress, obtain_snapshot, snapshot_dir_for
+
+    quiet = bool(getattr(args, "quiet", False))
+    preview = bool(getattr(args, "preview", False))
+
+    def report(event: FeedProgress) -> None:
+        if event.done:
+            print(
+                f"  {event.language}: {event.items} items ({event.pages} "
+                f"{'page' if event.pages == 1 else 'pages'})",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    started = time.perf_counter()
+    snapshot, requests = obtain_snapshot(
+        config, preview=preview, offline=False, progress=None if quiet else report
+    )
+    elapsed = time.perf_counter() - started
+    if not quiet:
+        per_language = ", ".join(
+            f"{language} {len(snapshot.items[language].items)}"
+            for language in snapshot.language_codenames
+        )
+        folder = _relative(snapshot_dir_for(config, preview=preview))
+        print(
+            f"pulled {'preview' if preview else 'published'} content: items {per_language}; "
+            f"{len(snapshot.types)} types, {len(snapshot.taxonomies)} taxonomies; "
+            f"{requests} requests in {elapsed:.2f} s -> {folder}"
+        )
+    return 0
+
+
+def _relative(path: Path) -> str:
+    """``path`` relative to the current folder when it is inside it (shorter, stable logs)."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def build(config: Config, args: argparse.Namespace) -> int:
-    raise NotImplementedError("build: builder helper")
+    """Build the site; with ``--report`` the JSON report is written even when it fails."""
+    from .builder import BuildOptions, write_failure_report
+    from .errors import KontentSSGError
+    from .incremental import build_site
+    from .progress import make_progress
+
+    progress = make_progress(
+        quiet=bool(getattr(args, "quiet", False)), verbose=bool(getattr(args, "verbose", False))
+    )
+    options = BuildOptions(
+        output=getattr(args, "output", None),
+        preview=bool(getattr(args, "preview", False)),
+        offline=bool(getattr(args, "offline", False)),
+        strict=bool(getattr(args, "strict", False)),
+        report=getattr(args, "report", None),
+        full=bool(getattr(args, "full", False)),
+        progress=progress,
+    )
+    try:
+        build_site(config, options, changes_file=getattr(args, "changes", None))
+    except KontentSSGError as exc:
+        progress.done()
+        if options.report is not None:
+            write_failure_report(options.report, exc)
+        raise
+    return 0
 
 
 def check(config: Config, args: argparse.Namespace) -> int:
-    raise NotImplementedError("check: builder helper")
+    """Validate config and templates against the content model; write nothing.
+
+    Exit 1 when there are errors (or warnings with ``--strict``), else 0.
+    """
+    from .builder import CheckOptions, check_site, describe_link
+
+    result = check_site(
+        config,
+        CheckOptions(
+            offline=bool(getattr(args, "offline", False)),
+            preview=bool(getattr(args, "preview", False)),
+        ),
+    )
+    quiet = bool(getattr(args, "quiet", False))
+    for error in result.errors:
+        print(f"error: {error}", file=sys.stderr)
+    if not quiet:
+        for warning in result.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        for link in result.broken_links:
+            print(f"broken link: {describe_link(link)}", file=sys.stderr)
+        print(
+            f"checked {result.pages} pages, {result.templates} templates: "
+            f"{len(result.errors)} errors, {len(result.warnings)} warnings, "
+            f"{len(result.broken_links)} broken links"
+        )
+    strict = bool(getattr(args, "strict", False))
+    if result.errors or (strict and (result.warnings or result.broken_links)):
+        return 1
+    return 0
 
 
 def serve(config: Config, args: argparse.Namespace) -> int:
-    raise NotImplementedError("serve: server helper")
+    """Build, serve the output with live reload, rebuild on file changes and content webhooks.
+
+    A failed rebuild is shown (terminal and browser overlay) and the server keeps running:
+    fixing the template is the next save away.
+    """
+    import threading
+
+    from .builder import BuildOptions
+    from .config import load_config
+    from .errors import KontentSSGError
+    from .incremental import IncrementalBuilder
+    from .server import (
+        LiveReload,
+        NotificationWorker,
+        preview_app,
+        serve_forever,
+        watch_and_rebuild,
+    )
+
+    quiet = bool(getattr(args, "quiet", False))
+
+    def say(message: str) -> None:
+        if not quiet:
+            print(message, file=sys.stderr, flush=True)
+
+    options = BuildOptions(
+        preview=bool(getattr(args, "preview", False)),
+        offline=bool(getattr(args, "offline", False)),
+    )
+    holder = {"builder": IncrementalBuilder(config, options, log=say)}
+    reload = LiveReload()
+    lock = threading.Lock()
+
+    def rebuild(reason: str) -> None:
+        with lock:
+            started = time.perf_counter()
+            try:
+                report = holder["builder"].build()
+            except KontentSSGError as exc:
+                reload.failed(str(exc))
+                say(f"build failed ({reason}): {exc}")
+                return
+            reload.rebuilt()
+            say(
+                f"rebuilt ({reason}): {len(report.pages_written)} written, "
+                f"{len(report.pages_deleted)} deleted in {time.perf_counter() - started:.2f} s"
+            )
+
+    def on_files(changed: set[Path]) -> None:
+        if config.path in changed:
+            try:
+                new_config = load_config(config.site_dir)
+            except KontentSSGError as exc:
+                reload.failed(str(exc))
+                say(f"config error: {exc}")
+                return
+            with lock:
+                holder["builder"].close()
+                holder["builder"] = IncrementalBuilder(new_config, options, log=say)
+        rebuild(", ".join(sorted(p.name for p in changed)[:3]))
+
+    def apply(changes: list[Any]) -> None:
+        with lock:
+            try:
+                holder["builder"].apply(changes)
+            except KontentSSGError as exc:
+                reload.failed(str(exc))
+                raise
+            reload.rebuilt()
+
+    rebuild("start")
+    builder = holder["builder"]
+    worker = NotificationWorker(builder.state, apply, slot=builder.slot, debounce=0.3, log=say)
+    stop = threading.Event()
+    watch_and_rebuild([config.templates_dir, config.static_dir, config.path], on_files, stop)
+    app = preview_app(
+        builder.output_dir,
+        reload,
+        webhook=(config.webhook.path, builder.state, worker, config.webhook.secret),
+        on_startup=worker.start,
+        on_shutdown=lambda: (stop.set(), worker.stop()),
+    )
+    port = int(getattr(args, "port", 8000))
+    host = str(getattr(args, "host", "127.0.0.1"))
+    say(f"serving {builder.output_dir} at http://{host}:{port}/ (Ctrl+C to stop)")
+    try:
+        serve_forever(app, host, port, graceful=2.0)
+    finally:
+        stop.set()
+        holder["builder"].close()
+    return 0
 
 
 def webhook(config: Config, args: argparse.Namespace) -> int:
-    raise NotImplementedError("webhook: server helper")
+    """The always-on receiver: verify, queue durably, rebuild incrementally, deploy.
+
+    Refuses to start without ``KONTENT_WEBHOOK_SECRET`` (anyone could trigger rebuilds)
+    unless ``--insecure``. Before serving it catches up: a build (incremental when state
+    exists) applies whatever changed while it was down, then the queue left by a previous
+    process is drained.
+    """
+    from .builder import BuildOptions
+    from .errors import ConfigError, KontentSSGError
+    from .incremental import IncrementalBuilder
+    from .server import NotificationWorker, run_deploy, serve_forever, webhook_app
+
+    quiet = bool(getattr(args, "quiet", False))
+
+    def say(message: str) -> None:
+        if not quiet:
+            print(message, file=sys.stderr, flush=True)
+
+    insecure = bool(getattr(args, "insecure", False))
+    secret = config.webhook.secret
+    if not secret and not insecure:
+        raise ConfigError(
+            "KONTENT_WEBHOOK_SECRET is not set: the receiver would accept anyone's webhooks",
+            hint="export KONTENT_WEBHOOK_SECRET=<the secret Kontent.ai shows for the webhook>, "
+            "or pass --insecure for local testing only",
+        )
+    if insecure and not secret:
+        say("warning: --insecure: accepting unsigned webhooks")
+    options = BuildOptions(preview=bool(getattr(args, "preview", False)))
+    builder = IncrementalBuilder(config, options, log=say)
+    try:
+        report = builder.build()
+        say(f"caught up: {len(report.pages_written)} pages written")
+    except KontentSSGError as exc:
+        say(f"initial build failed (will retry on the next webhook): {exc}")
+
+    def deploy() -> None:
+        if config.deploy.command or config.deploy.netlify_build_hook:
+            run_deploy(config, log=say)
+
+    worker = NotificationWorker(
+        builder.state, builder.apply, slot=builder.slot, after=deploy, log=say
+    )
+    app = webhook_app(
+        builder.state,
+        worker,
+        path=config.webhook.path,
+        secret=secret or None,
+        preview=builder.preview,
+    )
+    host = str(getattr(args, "host", "127.0.0.1"))
+    port = int(getattr(args, "port", 8080))
+    say(f"listening on http://{host}:{port}{config.webhook.path} (health: /health)")
+    try:
+        serve_forever(app, host, port)
+    finally:
+        builder.close()
+    return 0
