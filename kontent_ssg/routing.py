@@ -1,0 +1,269 @@
+"""Routing: which pages exist, at which URL, written to which file.
+
+Every URL is planned before anything renders, so rich-text links, ``url_for`` and language
+switchers can point at any page. The functions here are pure: an item and a route give a URL;
+a URL gives an output path relative to the output folder, or a :class:`RouteError` when it
+would escape that folder. Two pages claiming one URL is an error naming both.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .config import Config, RouteConfig
+from .errors import RouteError
+from .snapshot import ContentStore
+
+__all__ = [
+    "Page",
+    "RoutePlan",
+    "item_url",
+    "listing_page_url",
+    "output_path_for",
+    "plan_routes",
+    "slugify",
+    "with_language",
+]
+
+JSON = dict[str, Any]
+
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._~-]+")
+_SAFE_SEGMENT = re.compile(r"[A-Za-z0-9._~-]+")
+
+
+@dataclass(frozen=True)
+class Page:
+    """One output file: what renders it and where it goes.
+
+    ``kind`` is ``item``, ``listing``, ``taxonomy``, ``notfound``, ``sitemap``, ``feed`` or
+    ``robots``; ``key`` identifies the source (item codename, listing name, ``group/term``) and
+    ``number`` the listing page. ``url`` is site-relative (``/articles/x/``) and ``path`` the
+    file relative to the output folder (``articles/x/index.html``).
+    """
+
+    kind: str
+    key: str
+    language: str
+    url: str
+    path: str
+    template: str | None = None
+    number: int = 1
+
+    @property
+    def label(self) -> str:
+        """Human name for messages: ``article 'my_post' (en-US)``."""
+        if self.kind == "listing":
+            return f"listing '{self.key}' page {self.number} ({self.language})"
+        return f"{self.kind} '{self.key}' ({self.language})"
+
+
+@dataclass
+class RoutePlan:
+    """Every page of the site and the URL index links resolve against."""
+
+    pages: list[Page] = field(default_factory=list)
+    # (codename, language) -> URL of the item's own page in that language
+    item_urls: dict[tuple[str, str], str] = field(default_factory=dict)
+    # item codename -> languages it has a page in, default language first
+    item_languages: dict[str, list[str]] = field(default_factory=dict)
+    # Items that could not be routed: (codename, language, reason); reported, never written
+    rejected: list[tuple[str, str, str]] = field(default_factory=list)
+    by_path: dict[str, Page] = field(default_factory=dict)
+
+    def add(self, page: Page) -> None:
+        """Add ``page``; two pages writing one file is a :class:`RouteError` naming both."""
+        other = self.by_path.get(page.path)
+        if other is not None:
+            raise RouteError(
+                f"two pages claim the URL {page.url}: {other.label} and {page.label}",
+                hint="give one of them a different slug, or change the route's path in "
+                "kontent.toml",
+            )
+        self.by_path[page.path] = page
+        self.pages.append(page)
+        if page.kind == "item":
+            self.item_urls[(page.key, page.language)] = page.url
+            self.item_languages.setdefault(page.key, []).append(page.language)
+
+
+def slugify(value: str) -> str:
+    """Make one path segment from a slug value: ASCII letters, digits and ``.-_~`` only.
+
+    Accents are folded (``artículo`` → ``articulo``); any other run of odd characters becomes
+    ``-``. Returns ``""`` when nothing usable is left, which callers reject.
+    """
+    folded = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
+    slug = _UNSAFE.sub("-", folded).strip("-")
+    if slug in ("", ".", "..") or slug.startswith("."):
+        return ""
+    return slug
+
+
+def _placeholder_value(name: str, item: JSON, language: str) -> str:
+    system = item["system"]
+    if name == "language":
+        return language
+    if name.startswith("system."):
+        value = system.get(name[len("system.") :])
+        if value is None or isinstance(value, (dict, list)):
+            raise ValueError(f"{{{name}}}: system property is missing or not a value")
+        return str(value)
+    element = (item.get("elements") or {}).get(name)
+    if element is None:
+        raise ValueError(f"{{{name}}}: the item has no element '{name}'")
+    value = element.get("value")
+    if isinstance(value, list):
+        # taxonomy / multiple choice: the first term's codename; linked items: first codename
+        value = value[0].get("codename") if value and isinstance(value[0], dict) else None
+    if value is None or value == "":
+        raise ValueError(f"{{{name}}}: element '{name}' is empty")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
+
+
+def _unsafe_reason(raw: str) -> str | None:
+    """Why a placeholder value must not become a path segment (``None`` when it may)."""
+    if raw.strip() in (".", ".."):
+        return f"the value {raw!r} would name a parent folder"
+    if "/" in raw or "\\" in raw:
+        return f"the value {raw!r} contains a path separator"
+    if any(ord(c) < 32 or ord(c) == 127 for c in raw):
+        return f"the value {raw!r} contains control characters"
+    if ".." in raw:
+        return f"the value {raw!r} contains '..'"
+    return None
+
+
+def with_language(path: str, language: str, default_language: str) -> str:
+    """Prefix a default-language path with ``/{language}`` for the other languages."""
+    if language == default_language or "{language}" in path:
+        return path
+    return f"/{language}{path}"
+
+
+def item_url(route: RouteConfig, item: JSON, language: str, default_language: str) -> str:
+    """The URL of ``item``'s page in ``language``; :class:`ValueError` says why there is none."""
+    path = with_language(route.path, language, default_language)
+
+    def substitute(match: re.Match[str]) -> str:
+        raw = _placeholder_value(match.group(1), item, language)
+        reason = _unsafe_reason(raw)
+        if reason:
+            raise ValueError(f"{{{match.group(1)}}}: {reason}")
+        slug = slugify(raw)
+        if not slug:
+            raise ValueError(f"{{{match.group(1)}}}: the value {raw!r} leaves no usable slug")
+        return slug
+
+    return normalise_url(_PLACEHOLDER.sub(substitute, path))
+
+
+def normalise_url(url: str) -> str:
+    """A path without an extension is a folder: ``/about`` → ``/about/`` (served as index)."""
+    last = url.rsplit("/", 1)[-1]
+    if last and "." not in last:
+        return url + "/"
+    return url
+
+
+def output_path_for(url: str) -> str:
+    """The file (relative, POSIX) a site URL is written to; :class:`ValueError` if unsafe.
+
+    ``/a/b/`` → ``a/b/index.html``; ``/feed.xml`` → ``feed.xml``. Every segment must be a safe
+    name, so nothing can escape the output folder.
+    """
+    if not url.startswith("/") or url.startswith("//"):
+        raise ValueError(f"URL {url!r} must start with a single '/'")
+    segments = [s for s in url.split("/")[1:-1]]
+    last = url.rsplit("/", 1)[-1]
+    for segment in [*segments, last] if last else segments:
+        if segment in ("", ".", "..") or not _SAFE_SEGMENT.fullmatch(segment):
+            raise ValueError(f"URL {url!r} has an unsafe or empty segment {segment!r}")
+    if not last:
+        return "/".join([*segments, "index.html"])
+    return "/".join([*segments, last])
+
+
+def listing_page_url(path: str, number: int) -> str:
+    """Page 1 of a listing lives at ``path``, page N at ``{path}page/N/``."""
+    if number == 1:
+        return path
+    base = path if path.endswith("/") else path + "/"
+    return f"{base}page/{number}/"
+
+
+def routed_languages(config: Config, store: ContentStore) -> list[str]:
+    """The languages to build, default first: ``[kontent] languages`` or all crawled."""
+    crawled = store.languages
+    if config.kontent.languages:
+        return [lang for lang in config.kontent.languages if lang in crawled] or crawled
+    return crawled
+
+
+def plan_routes(
+    config: Config,
+    store: ContentStore,
+    languages: Iterable[str],
+    listing_counts: Mapping[tuple[str, str], int] | None = None,
+    taxonomy_terms: Mapping[str, list[str]] | None = None,
+) -> RoutePlan:
+    """Plan every page: item pages, listing pages, taxonomy term pages and the site files.
+
+    ``listing_counts[(name, language)]`` is how many items each listing has (for pagination);
+    ``taxonomy_terms[group]`` the term codenames that get a page. Items whose URL is unsafe are
+    recorded in ``plan.rejected`` and get no page.
+    """
+    languages = list(languages)
+    default = languages[0] if languages else store.default_language
+    plan = RoutePlan()
+    for language in languages:
+        for item in store.items(language):
+            system = item["system"]
+            route = config.routes.get(system["type"])
+            if route is None or system.get("language") != language:
+                continue
+            try:
+                url = item_url(route, item, language, default)
+                path = output_path_for(url)
+            except ValueError as exc:
+                plan.rejected.append((system["codename"], language, str(exc)))
+                continue
+            plan.add(Page("item", system["codename"], language, url, path, route.template))
+    for language in languages:
+        for name, listing in config.listings.items():
+            count = (listing_counts or {}).get((name, language), 0)
+            total = max(1, -(-count // listing.page_size))
+            for number in range(1, total + 1):
+                url = normalise_url(
+                    listing_page_url(with_language(listing.path, language, default), number)
+                )
+                url = url.replace("{language}", language)
+                path = output_path_for(url)
+                plan.add(Page("listing", name, language, url, path, listing.template, number))
+        for group, tax in config.taxonomies.items():
+            for term in (taxonomy_terms or {}).get(group, []):
+                slug = slugify(term)
+                if not slug:
+                    plan.rejected.append((f"{group}/{term}", language, "term has no usable slug"))
+                    continue
+                url = with_language(tax.path, language, default)
+                url = normalise_url(url.replace("{term}", slug).replace("{language}", language))
+                try:
+                    path = output_path_for(url)
+                except ValueError as exc:
+                    plan.rejected.append((f"{group}/{term}", language, str(exc)))
+                    continue
+                plan.add(Page("taxonomy", f"{group}/{term}", language, url, path, tax.template))
+    plan.add(Page("notfound", "404", default, "/404.html", "404.html", "404.html"))
+    plan.add(Page("robots", "robots", default, "/robots.txt", "robots.txt"))
+    plan.add(Page("sitemap", "sitemap", default, "/sitemap.xml", "sitemap.xml"))
+    if config.feed is not None:
+        url = config.feed.path
+        plan.add(Page("feed", config.feed.listing, default, url, output_path_for(url)))
+    return plan

@@ -1,0 +1,859 @@
+"""Templating: the Jinja environment, friendly item wrappers, filters and globals.
+
+Templates see items through :class:`ItemView`: ``item.system.<prop>``, ``item.elements`` (raw)
+and ``item.<codename>`` (a friendly value: str, number, datetime, resolved rich text, lists of
+items, assets, terms). Values are computed lazily and cached per (item, language), because one
+item is typically read by many pages (its own, listings, pages linking to it).
+
+While a page renders, a :class:`Recorder` notes everything the page read — items, components,
+taxonomies, link targets, templates (found or missing), listing queries — together with the
+warnings and broken links met on the way. Cached values keep the record of what computing them
+read and replay it into every later page that reads them, so the record stays complete (no
+false negatives) even though the work is done once. The incremental build stores these records.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from .config import Config
+from .errors import KontentSSGError, TemplateError
+from .snapshot import ContentStore
+
+__all__ = [
+    "PACKAGE_TEMPLATES",
+    "Asset",
+    "ItemView",
+    "Pagination",
+    "Recorder",
+    "Renderer",
+    "Term",
+    "image_url",
+    "make_environment",
+    "sort_items",
+]
+
+JSON = dict[str, Any]
+
+PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+# Last-resort templates, used only when neither the site nor the package folder has one.
+_BUILTIN = {
+    "item.html": '<!doctype html>\n<html lang="{{ language }}"><head><meta charset="utf-8">'
+    "<title>{{ item.system.name }}</title></head>\n<body><h1>{{ item.system.name }}</h1>\n"
+    "{% for codename, element in item.elements.items() %}"
+    '<section class="element-{{ codename }}">{{ item[codename] }}</section>\n'
+    "{% endfor %}</body></html>\n",
+    "listing.html": '<!doctype html>\n<html lang="{{ language }}"><head><meta charset="utf-8">'
+    "<title>{{ listing }}</title></head>\n<body><ul>{% for i in page.items %}"
+    '<li><a href="{{ i.url }}">{{ i.system.name }}</a></li>{% endfor %}</ul></body></html>\n',
+    "taxonomy.html": '<!doctype html>\n<html lang="{{ language }}"><head><meta charset="utf-8">'
+    "<title>{{ term.name }}</title></head>\n<body><h1>{{ term.name }}</h1><ul>"
+    '{% for i in items %}<li><a href="{{ i.url }}">{{ i.system.name }}</a></li>{% endfor %}'
+    "</ul></body></html>\n",
+    "404.html": '<!doctype html>\n<html><head><meta charset="utf-8"><title>Not found</title>'
+    "</head><body><h1>Not found</h1></body></html>\n",
+}
+
+_md = MarkdownIt("commonmark").enable("table")
+
+
+# ---------------------------------------------------------------------------------------------
+# Recording what a page reads
+
+
+@dataclass
+class Recorder:
+    """What rendering read and met: dependencies, warnings, broken links.
+
+    ``deps`` holds the dependency keys of ``buildstate`` (docs/INCREMENTAL.md):
+    ``item:<codename>:<language>``, ``component:<codename>``, ``taxonomy:<group>``,
+    ``type:<type>:<language>``, ``order:<type>:<language>:<field>``, ``link:<item_id>``,
+    ``template:<name>`` (loaded, or looked up and missing).
+    """
+
+    deps: set[str] = field(default_factory=set)
+    warnings: list[str] = field(default_factory=list)
+    broken_links: list[JSON] = field(default_factory=list)
+
+    def merge(self, other: Recorder) -> None:
+        self.deps |= other.deps
+        self.warnings.extend(other.warnings)
+        self.broken_links.extend(other.broken_links)
+
+
+# ---------------------------------------------------------------------------------------------
+# Friendly values
+
+
+class _Attrs(Mapping[str, Any]):
+    """A read-only dict with attribute access (``item.system.codename``)."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self._data = data
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._data[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+@dataclass(frozen=True)
+class Term:
+    """A taxonomy term or multiple-choice option; ``url`` is its term page, when it has one."""
+
+    name: str
+    codename: str
+    terms: tuple[Term, ...] = ()
+    url: str | None = None
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Asset:
+    url: str
+    name: str = ""
+    description: str | None = None
+    width: int | None = None
+    height: int | None = None
+    type: str = ""
+    size: int | None = None
+
+    def __str__(self) -> str:
+        return self.url
+
+
+def parse_datetime(value: Any) -> datetime | None:
+    """Delivery API date-times (``2024-01-02T03:04:05Z``) as aware UTC datetimes."""
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def image_url(
+    value: Any,
+    w: float | None = None,
+    h: float | None = None,
+    fit: str | None = None,
+    fm: str | None = None,
+    q: int | None = None,
+    auto: str | None = None,
+) -> str:
+    """The ``image_url`` filter: an asset (or URL) with Image Transformation API parameters."""
+    from .richtext import image_url as transform
+
+    url = value.url if isinstance(value, Asset) else value
+    if isinstance(url, Mapping):
+        url = url.get("url")
+    if not url:
+        return ""
+    return str(transform(str(url), w=w, h=h, fit=fit, fm=fm, q=q, auto=auto))
+
+
+def _item_sort_key(field_path: str) -> Callable[[Any], tuple[Any, ...]]:
+    kind, _, name = field_path.partition(".")
+
+    def key(view: Any) -> tuple[Any, ...]:
+        raw = view.raw if isinstance(view, ItemView) else view
+        if kind == "system":
+            value = raw["system"].get(name)
+        else:
+            element = raw.get("elements", {}).get(name) or {}
+            value = element.get("value")
+            if isinstance(value, list):
+                value = value[0].get("codename") if value and isinstance(value[0], dict) else None
+        if value is None:
+            return (1, 0, "")
+        if isinstance(value, (int, float)):
+            return (0, value, "")
+        return (0, 0, str(value))
+
+    return key
+
+
+def sort_items(items: list[Any], order: str | None) -> list[Any]:
+    """Sort by ``'system.<prop>|elements.<codename> [asc|desc]'``; ties by codename; stable."""
+
+    def codename(v: Any) -> str:
+        raw = v.raw if isinstance(v, ItemView) else v
+        return str(raw["system"]["codename"])
+
+    result = sorted(items, key=codename)
+    if not order:
+        return result
+    parts = order.split()
+    descending = len(parts) > 1 and parts[1] == "desc"
+    key = _item_sort_key(parts[0])
+    if descending:
+        # Missing values last in both directions.
+        present = [v for v in result if key(v)[0] == 0]
+        missing = [v for v in result if key(v)[0] == 1]
+        return sorted(present, key=key, reverse=True) + missing
+    return sorted(result, key=key)
+
+
+class ItemView:
+    """An item (or component) as templates see it, in one language."""
+
+    __slots__ = ("_cache", "_renderer", "is_component", "language", "raw")
+
+    def __init__(
+        self, renderer: Renderer, raw: JSON, language: str, is_component: bool = False
+    ) -> None:
+        self._renderer = renderer
+        self.raw = raw
+        self.language = language
+        self.is_component = is_component
+        self._cache: dict[str, tuple[Any, Recorder | None]] = {}
+
+    @property
+    def system(self) -> _Attrs:
+        return _Attrs(self.raw["system"])
+
+    @property
+    def elements(self) -> _Attrs:
+        return _Attrs(self.raw.get("elements") or {})
+
+    @property
+    def codename(self) -> str:
+        return str(self.raw["system"]["codename"])
+
+    @property
+    def id(self) -> str:
+        return str(self.raw["system"]["id"])
+
+    @property
+    def type(self) -> str:
+        return str(self.raw["system"]["type"])
+
+    @property
+    def name(self) -> str:
+        return str(self.raw["system"].get("name", ""))
+
+    @property
+    def url(self) -> str | None:
+        """This item's page in the current language, else its fallback's; None: no page."""
+        return self._renderer.url_for_codename(self.codename, self.language)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        elements = self.raw.get("elements") or {}
+        if name not in elements:
+            raise AttributeError(name)
+        return self._value(name)
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            return self.__getattr__(name)
+        except AttributeError:
+            raise KeyError(name) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in (self.raw.get("elements") or {})
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, ItemView)
+            and other.codename == self.codename
+            and other.language == self.language
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.codename, self.language))
+
+    def __repr__(self) -> str:
+        return f"<ItemView {self.codename} ({self.language})>"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def _value(self, codename: str) -> Any:
+        renderer = self._renderer
+        cached = self._cache.get(codename)
+        if cached is not None:
+            if cached[1] is not None:
+                renderer.replay(cached[1])
+            return cached[0]
+        kind = self.raw["elements"][codename].get("type")
+        if kind not in _RECORDING_KINDS:
+            # Plain values read nothing beyond this item (already recorded): no recorder.
+            value = renderer.friendly_value(self, codename)
+            self._cache[codename] = (value, None)
+            return value
+        if kind == "rich_text":
+            return renderer.cached_rich_text(self, codename)
+        with renderer.recording() as rec:
+            value = renderer.friendly_value(self, codename)
+        if renderer.cacheable():
+            self._cache[codename] = (value, rec)
+        return value
+
+
+# Element types whose friendly value reads other things (items, taxonomies, links).
+_RECORDING_KINDS = frozenset({"rich_text", "modular_content", "taxonomy"})
+
+# Resolved rich text kept for re-use (a listing showing bodies, an item embedded on many
+# pages). Bounded: most rich text is read by one page, and a 10k-item site would otherwise
+# keep every body twice (cache and page).
+RICH_TEXT_CACHE = 512
+
+
+# ---------------------------------------------------------------------------------------------
+# The Jinja environment
+
+
+class _Environment(jinja2.Environment):
+    """Records every template a page loads (found or not) into the current recorder."""
+
+    renderer: Renderer | None = None
+
+    def _load_template(self, name: Any, globals: Any) -> jinja2.Template:
+        renderer = self.renderer
+        try:
+            template = super()._load_template(name, globals)
+        except jinja2.TemplateNotFound:
+            if renderer is not None:
+                renderer.record(f"template:{name}")
+            raise
+        if renderer is not None:
+            renderer.record(f"template:{name}")
+        return template
+
+
+def make_environment(templates_dir: Path | None) -> jinja2.Environment:
+    """Site templates override the package's defaults; built-ins are the last resort."""
+    loaders: list[jinja2.BaseLoader] = []
+    if templates_dir is not None and templates_dir.is_dir():
+        loaders.append(jinja2.FileSystemLoader(str(templates_dir)))
+    if PACKAGE_TEMPLATES.is_dir():
+        loaders.append(jinja2.FileSystemLoader(str(PACKAGE_TEMPLATES)))
+    loaders.append(jinja2.DictLoader(_BUILTIN))
+    env = _Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html", "htm", "xml", "svg"), default_for_string=True
+        ),
+        auto_reload=False,
+        cache_size=-1,
+    )
+    env.filters["markdown"] = _markdown_filter
+    env.filters["image_url"] = image_url
+    env.filters["date"] = _date_filter
+    return env
+
+
+def _markdown_filter(value: Any) -> Markup:
+    if value is None:
+        return Markup("")
+    return Markup(_md.render(str(value)))
+
+
+def _date_filter(value: Any, format: str = "%Y-%m-%d") -> str:
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is None:
+        return ""
+    return str(value.strftime(format))
+
+
+def template_exists(env: jinja2.Environment, name: str) -> bool:
+    try:
+        env.loader.get_source(env, name)  # type: ignore[union-attr]
+    except jinja2.TemplateNotFound:
+        return False
+    return True
+
+
+def _template_frame(
+    exc: BaseException, folders: tuple[Path, ...] = ()
+) -> tuple[str | None, int | None]:
+    """The innermost template and line in ``exc``'s traceback (Jinja rewrites the frames of
+    template code so that they carry the template's file name and line)."""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return exc.name or exc.filename, exc.lineno
+    found: tuple[str | None, int | None] = (None, None)
+    tb = exc.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if "__jinja_exception__" in frame.f_globals:
+            filename = frame.f_code.co_filename
+            name: str | None = None if filename == "<template>" else filename
+            for folder in folders:
+                try:
+                    name = Path(filename).relative_to(folder).as_posix()
+                    break
+                except ValueError:
+                    continue
+            found = (name, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+@dataclass(frozen=True)
+class Pagination:
+    """``page`` in listing templates."""
+
+    items: list[Any]
+    number: int
+    total_pages: int
+    prev_url: str | None
+    next_url: str | None
+    url: str
+
+
+# ---------------------------------------------------------------------------------------------
+# The renderer
+
+
+class Renderer:
+    """Renders templates for one build: owns the Jinja environment, views and recorders.
+
+    ``urls`` maps ``(codename, language)`` to page URLs (planned before rendering), so links
+    can point at any page. Not thread-safe: one renderer per process.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        store: ContentStore,
+        urls: Mapping[tuple[str, str], str],
+        languages: list[str],
+        env: jinja2.Environment | None = None,
+        term_urls: Mapping[tuple[str, str, str], str] | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.urls = urls
+        self.languages = languages
+        self.default_language = languages[0] if languages else store.default_language
+        self.term_urls = term_urls or {}
+        self.env = env or make_environment(config.templates_dir)
+        if isinstance(self.env, _Environment):
+            self.env.renderer = self
+        self.site = {
+            "title": config.site.title,
+            "base_url": config.site.base_url,
+            "languages": list(languages),
+            "default_language": self.default_language,
+        }
+        self.env.globals.update(
+            site=self.site,
+            items=self._items_global,
+            url_for=self._url_for_global,
+            taxonomy=self._taxonomy_global,
+        )
+        self.env.filters["absolute"] = self.absolute_url
+        self._views: dict[tuple[str, str, bool], ItemView] = {}
+        self._frames: list[Recorder] = []
+        self._stack: tuple[str, ...] = ()
+        self._template_exists: dict[str, bool] = {}
+        self._richtext_env: Any = None
+        self._rich_cache: OrderedDict[tuple[str, str, bool, str], tuple[Markup, Recorder]] = (
+            OrderedDict()
+        )
+
+    # -- recording -------------------------------------------------------------------------
+
+    def record(self, key: str) -> None:
+        """Note a dependency key of the page being rendered."""
+        if self._frames:
+            self._frames[-1].deps.add(key)
+
+    def warn(self, message: str) -> None:
+        if self._frames:
+            self._frames[-1].warnings.append(message)
+
+    def replay(self, rec: Recorder) -> None:
+        if self._frames:
+            self._frames[-1].merge(rec)
+
+    def recording(self) -> _Frame:
+        """A nested recorder; on exit its contents also go to the enclosing one."""
+        return _Frame(self)
+
+    def cacheable(self) -> bool:
+        """Values computed inside an embedding are cut by cycle checks: never cache those."""
+        return not self._stack
+
+    # -- lookups ---------------------------------------------------------------------------
+
+    def view(self, raw: JSON, language: str, is_component: bool = False) -> ItemView:
+        key = (raw["system"]["codename"], language, is_component)
+        view = self._views.get(key)
+        if view is None:
+            view = self._views[key] = ItemView(self, raw, language, is_component)
+        self.record(f"component:{key[0]}" if is_component else f"item:{key[0]}:{language}")
+        return view
+
+    def linked_view(self, codename: str, language: str) -> ItemView | None:
+        raw = self.store.item(codename, language)
+        if raw is not None:
+            return self.view(raw, language)
+        raw = self.store.component(codename, language)
+        if raw is not None:
+            return self.view(raw, language, is_component=True)
+        self.record(f"item:{codename}:{language}")
+        return None
+
+    def url_for_codename(self, codename: str, language: str) -> str | None:
+        """The page URL in ``language``, else in the language its fallback variant is in,
+        else in the default language; records the link either way (a missing page may appear)."""
+        self.record(f"item:{codename}:{language}")
+        raw = self.store.item(codename, language)
+        if raw is not None:
+            self.record(f"link:{raw['system']['id']}")
+        url = self.urls.get((codename, language))
+        if url is not None:
+            return url
+        if raw is not None:
+            fallback = raw["system"].get("language")
+            if fallback and fallback != language:
+                url = self.urls.get((codename, fallback))
+                if url is not None:
+                    return url
+        return self.urls.get((codename, self.default_language))
+
+    def url_for_id(self, item_id: str, language: str) -> str | None:
+        codename = self.store.codename_for_id(item_id)
+        if codename is None:
+            self.record(f"link:{item_id}")
+            return None
+        return self.url_for_codename(codename, language)
+
+    def absolute_url(self, url: str | None) -> str:
+        if not url:
+            return ""
+        if "://" in url:
+            return url
+        return self.config.site.base_url + url
+
+    def has_template(self, name: str) -> bool:
+        found = self._template_exists.get(name)
+        if found is None:
+            found = self._template_exists[name] = template_exists(self.env, name)
+        if not found:
+            self.record(f"template:{name}")
+        return found
+
+    def query_items(
+        self,
+        type: str | None,
+        language: str,
+        order: str | None = None,
+        limit: int | None = None,
+        translated_only: bool = True,
+    ) -> list[ItemView]:
+        """Items of ``type`` in ``language`` (a listing query: recorded as a type dependency)."""
+        self.record(f"type:{type or '*'}:{language}")
+        if order:
+            self.record(f"order:{type or '*'}:{language}:{order.split()[0]}")
+        raws = self.store.items_of_type(type, language) if type else self.store.items(language)
+        selected = [
+            r for r in raws if not translated_only or r["system"].get("language") == language
+        ]
+        views = [self.view(r, language) for r in sort_items(selected, order)]
+        return views[:limit] if limit is not None else views
+
+    def taxonomy_view(self, codename: str, language: str) -> _Attrs | None:
+        self.record(f"taxonomy:{codename}")
+        group = self.store.taxonomies.get(codename)
+        if group is None:
+            return None
+
+        def terms(raw_terms: list[JSON]) -> tuple[Term, ...]:
+            return tuple(
+                Term(
+                    name=t.get("name", ""),
+                    codename=t.get("codename", ""),
+                    terms=terms(t.get("terms") or []),
+                    url=self.term_urls.get((codename, t.get("codename", ""), language)),
+                )
+                for t in raw_terms
+            )
+
+        return _Attrs(
+            {
+                "name": group["system"].get("name", codename),
+                "codename": codename,
+                "terms": terms(group.get("terms") or []),
+            }
+        )
+
+    def find_term(self, group: str, term: str, language: str) -> Term | None:
+        view = self.taxonomy_view(group, language)
+        if view is None:
+            return None
+        todo = list(view["terms"])
+        while todo:
+            t = todo.pop(0)
+            if t.codename == term:
+                return t
+            todo.extend(t.terms)
+        return None
+
+    # -- friendly values -------------------------------------------------------------------
+
+    def friendly_value(self, view: ItemView, codename: str) -> Any:
+        element = view.raw["elements"][codename]
+        kind = element.get("type")
+        value = element.get("value")
+        language = view.language
+        if kind in ("text", "url_slug", "custom"):
+            return "" if value is None else str(value)
+        if kind == "number":
+            return value
+        if kind == "date_time":
+            return parse_datetime(value)
+        if kind == "rich_text":
+            return self.rich_text(view, codename, element)
+        if kind == "modular_content":
+            out = []
+            for linked in value or []:
+                found = self.linked_view(linked, language)
+                if found is not None:
+                    out.append(found)
+            return out
+        if kind == "asset":
+            return [
+                Asset(
+                    url=a.get("url", ""),
+                    name=a.get("name", ""),
+                    description=a.get("description"),
+                    width=a.get("width"),
+                    height=a.get("height"),
+                    type=a.get("type", ""),
+                    size=a.get("size"),
+                )
+                for a in value or []
+            ]
+        if kind == "taxonomy":
+            group = element.get("taxonomy_group", "")
+            self.record(f"taxonomy:{group}")
+            return [
+                Term(
+                    name=t.get("name", ""),
+                    codename=t.get("codename", ""),
+                    url=self.term_urls.get((group, t.get("codename", ""), language)),
+                )
+                for t in value or []
+            ]
+        if kind == "multiple_choice":
+            return [
+                Term(name=t.get("name", ""), codename=t.get("codename", "")) for t in value or []
+            ]
+        return value
+
+    def cached_rich_text(self, view: ItemView, codename: str) -> Markup:
+        """Resolved rich text from the bounded cache, its record replayed; else resolve it."""
+        key = (view.codename, view.language, view.is_component, codename)
+        cache = self._rich_cache
+        hit = cache.get(key)
+        if hit is not None:
+            cache.move_to_end(key)
+            self.replay(hit[1])
+            return hit[0]
+        with self.recording() as rec:
+            value = self.rich_text(view, codename, view.raw["elements"][codename])
+        if self.cacheable():
+            cache[key] = (value, rec)
+            if len(cache) > RICH_TEXT_CACHE:
+                cache.popitem(last=False)
+        return value
+
+    def rich_text(self, view: ItemView, codename: str, element: JSON) -> Markup:
+        from .richtext import resolve_rich_text
+
+        if self._richtext_env is None:
+            self._richtext_env = _richtext_env(self)
+        language = view.language
+        result = resolve_rich_text(
+            element,
+            item=view.raw,
+            element_codename=codename,
+            language=language,
+            env=self._richtext_env,
+            stack=self._stack,
+        )
+        for warning in result.warnings:
+            self.warn(str(warning))
+        if self._frames:
+            for link in result.broken_links:
+                self._frames[-1].broken_links.append(
+                    {
+                        "item": link.source_item,
+                        "element": link.element,
+                        "language": link.language,
+                        "target_id": link.target_id,
+                        "target_codename": link.target_codename,
+                    }
+                )
+        deps = result.deps
+        for linked in deps.items:
+            self.record(f"item:{linked}:{language}")
+        for comp in deps.components:
+            self.record(f"component:{comp}")
+        for target in deps.link_targets:
+            self.record(f"link:{target}")
+        for asset in deps.assets:
+            self.record(f"asset:{asset}")
+        return Markup(result.html)
+
+    def render_embedded(
+        self, raw: JSON, parent: JSON, rel: str, language: str, stack: tuple[str, ...]
+    ) -> str | None:
+        """Render a component or inline linked item with ``components/<type>.html``.
+
+        ``None`` when the type has no template (the resolver then renders it generically
+        and warns); the lookup of the missing name is recorded (adding it later re-renders).
+        """
+        name = f"components/{raw['system']['type']}.html"
+        if not self.has_template(name):
+            return None
+        is_component = rel == "component"
+        item = self.view(raw, language, is_component=is_component)
+        parent_view = self.view(parent, language, is_component=False)
+        saved = self._stack
+        self._stack = (*stack, item.codename)
+        try:
+            return self.render_template(
+                name,
+                {"item": item, "parent": parent_view, "language": language, "rel": rel},
+                what=f"{'component' if is_component else 'linked item'} "
+                f"'{item.codename}' ({language})",
+            )
+        finally:
+            self._stack = saved
+
+    # -- templates -------------------------------------------------------------------------
+
+    def render_template(self, name: str, context: Mapping[str, Any], *, what: str) -> str:
+        """Render ``name``; a failure becomes a :class:`TemplateError` naming template, line
+        and ``what`` is being rendered."""
+        try:
+            template = self.env.get_template(name)
+            return template.render(context)
+        except KontentSSGError:
+            raise
+        except jinja2.TemplateNotFound as exc:
+            raise TemplateError(
+                f"template {exc.name!r} not found (while rendering {what})",
+                hint=f"add it to {self.config.templates_dir}",
+            ) from None
+        except Exception as exc:
+            folders = (self.config.templates_dir.resolve(), PACKAGE_TEMPLATES)
+            template_name, line = _template_frame(exc, folders)
+            where = template_name or name
+            if line is not None:
+                where = f"{where}, line {line}"
+            detail = getattr(exc, "message", None) or str(exc)
+            raise TemplateError(
+                f"template error in {where} while rendering {what}: {type(exc).__name__}: {detail}",
+                hint="fix the template; the previous output is left as it was",
+            ) from exc
+
+    # -- globals ---------------------------------------------------------------------------
+
+    @jinja2.pass_context
+    def _items_global(
+        self,
+        context: jinja2.runtime.Context,
+        type: str | None = None,
+        language: str | None = None,
+        order: str | None = None,
+        limit: int | None = None,
+    ) -> list[ItemView]:
+        lang = language or context.get("language") or self.default_language
+        return self.query_items(type, lang, order, limit)
+
+    @jinja2.pass_context
+    def _url_for_global(
+        self, context: jinja2.runtime.Context, target: Any, language: str | None = None
+    ) -> str | None:
+        lang = language or context.get("language") or self.default_language
+        if isinstance(target, ItemView):
+            return self.url_for_codename(target.codename, lang)
+        if isinstance(target, str):
+            return self.url_for_codename(target, lang)
+        return None
+
+    @jinja2.pass_context
+    def _taxonomy_global(self, context: jinja2.runtime.Context, codename: str) -> _Attrs | None:
+        lang = context.get("language") or self.default_language
+        return self.taxonomy_view(codename, lang)
+
+
+class _Frame:
+    def __init__(self, renderer: Renderer) -> None:
+        self.renderer = renderer
+        self.recorder = Recorder()
+
+    def __enter__(self) -> Recorder:
+        self.renderer._frames.append(self.recorder)
+        return self.recorder
+
+    def __exit__(self, *exc: object) -> None:
+        frames = self.renderer._frames
+        frames.pop()
+        if frames:
+            frames[-1].merge(self.recorder)
+
+
+def _richtext_env(renderer: Renderer) -> Any:
+    """What the rich-text resolver needs from the build: lookups, URLs and embedding."""
+    from .richtext import ImageContext, RichTextEnv
+
+    def linked_item(codename: str, language: str) -> JSON | None:
+        renderer.record(f"item:{codename}:{language}")
+        return renderer.store.item(codename, language)
+
+    def component(codename: str, language: str) -> JSON | None:
+        renderer.record(f"component:{codename}")
+        return renderer.store.component(codename, language)
+
+    def render_image(image: ImageContext) -> str | None:
+        context = {k: getattr(image, k) for k in image.__dataclass_fields__}
+        context["image"] = image
+        return renderer.render_template(
+            "rich_text/image.html",
+            context,
+            what=f"an image in {image.item.get('system', {}).get('codename')} ({image.language})",
+        )
+
+    return RichTextEnv(
+        linked_item=linked_item,
+        component=component,
+        url_for_id=renderer.url_for_id,
+        render_embedded=renderer.render_embedded,
+        image_options=renderer.config.images,
+        render_image=render_image if renderer.has_template("rich_text/image.html") else None,
+    )

@@ -1,0 +1,50 @@
+"""The example site's whole output against the checked-in golden tree (Pelican-style).
+
+Regenerate after an intended change with ``make golden`` (tests/regenerate_golden.py) and
+review the diff.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import pytest
+from regenerate_golden import EXAMPLE_SITE, GOLDEN, build_example_site
+from test_build_support import tree
+
+
+def test_example_site_matches_golden_tree(tmp_path: Path) -> None:
+    if not (EXAMPLE_SITE / ".kontent-ssg" / "snapshot" / "manifest.json").is_file():
+        pytest.skip("the example site has no snapshot yet")
+    if not GOLDEN.is_dir():
+        pytest.skip("no golden tree yet: run `make golden`")
+    actual = tree(build_example_site(tmp_path))
+    expected = tree(GOLDEN)
+    missing = sorted(set(expected) - set(actual))
+    extra = sorted(set(actual) - set(expected))
+    changed = sorted(p for p in set(actual) & set(expected) if actual[p] != expected[p])
+    if missing or extra or changed:
+        lines = [f"missing: {missing[:10]}", f"extra: {extra[:10]}", f"changed: {changed[:10]}"]
+        for path in changed[:3]:
+            diff = difflib.unified_diff(
+                expected[path].decode("utf-8", "replace").splitlines(),
+                actual[path].decode("utf-8", "replace").splitlines(),
+                f"golden/{path}",
+                f"built/{path}",
+                lineterm="",
+                n=1,
+            )
+            lines.extend(list(diff)[:30])
+        pytest.fail(
+            "example site output differs from tests/golden/example-site "
+            "(if intended: `make golden`, review, commit)\n" + "\n".join(lines)
+        )
+
+
+def test_example_site_builds_twice_identically(tmp_path: Path) -> None:
+    if not (EXAMPLE_SITE / ".kontent-ssg" / "snapshot" / "manifest.json").is_file():
+        pytest.skip("the example site has no snapshot yet")
+    first = tree(build_example_site(tmp_path / "a"))
+    second = tree(build_example_site(tmp_path / "b"))
+    assert first == second

@@ -1,0 +1,161 @@
+"""Routing: placeholders, language prefixes, untranslated items, URL safety, collisions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_build_support import content_type, item, make_site, number, slug, snapshot, text
+
+from kontent_ssg.config import RouteConfig
+from kontent_ssg.errors import RouteError
+from kontent_ssg.routing import (
+    item_url,
+    listing_page_url,
+    output_path_for,
+    plan_routes,
+    slugify,
+    with_language,
+)
+from kontent_ssg.snapshot import ContentStore
+
+ARTICLE = item(
+    "my_post",
+    "article",
+    elements={"url": slug("my-post"), "title": text("My post"), "rank": number(3.0)},
+    id="8f2a7e9c-1111-2222-3333-444455556666",
+)
+
+
+def route(path: str) -> RouteConfig:
+    return RouteConfig(type="article", path=path, template="article.html")
+
+
+@pytest.mark.parametrize(
+    ("path", "language", "expected"),
+    [
+        ("/articles/{url}/", "en-US", "/articles/my-post/"),
+        ("/a/{system.codename}/", "en-US", "/a/my_post/"),
+        ("/a/{system.id}/", "en-US", "/a/8f2a7e9c-1111-2222-3333-444455556666/"),
+        ("/{language}/a/{url}/", "en-US", "/en-US/a/my-post/"),
+        ("/{language}/a/{url}/", "es-ES", "/es-ES/a/my-post/"),
+        ("/articles/{url}/", "es-ES", "/es-ES/articles/my-post/"),
+        ("/a/{title}/", "en-US", "/a/My-post/"),
+        ("/a/{rank}.html", "en-US", "/a/3.html"),
+        ("/a/{url}", "en-US", "/a/my-post/"),
+    ],
+)
+def test_every_placeholder_and_language_prefix(path: str, language: str, expected: str) -> None:
+    assert item_url(route(path), ARTICLE, language, "en-US") == expected
+
+
+def test_output_paths() -> None:
+    assert output_path_for("/") == "index.html"
+    assert output_path_for("/a/b/") == "a/b/index.html"
+    assert output_path_for("/feed.xml") == "feed.xml"
+    for bad in ("/../x/", "//evil/", "relative/", "/a/./b/", "/a/%2e%2e/"):
+        with pytest.raises(ValueError):
+            output_path_for(bad)
+
+
+def test_listing_pages_and_language_helper() -> None:
+    assert listing_page_url("/articles/", 1) == "/articles/"
+    assert listing_page_url("/articles/", 3) == "/articles/page/3/"
+    assert with_language("/x/", "de-DE", "en-US") == "/de-DE/x/"
+    assert with_language("/{language}/x/", "de-DE", "en-US") == "/{language}/x/"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("hello world", "hello-world"),
+        ("artículo-número-uno", "articulo-numero-uno"),
+        ("a  b!!c", "a-b-c"),
+        ("Ünïcödé", "Unicode"),
+        ("…", ""),
+        ("..", ""),
+        (".hidden", ""),
+    ],
+)
+def test_slugify(raw: str, expected: str) -> None:
+    assert slugify(raw) == expected
+
+
+@pytest.mark.parametrize("bad", ["../../etc/passwd", "..", "a/b", "a\\b", "x\x00y", "…"])
+def test_unsafe_slugs_are_rejected(bad: str) -> None:
+    unsafe = item("bad", "article", elements={"url": slug(bad)})
+    with pytest.raises(ValueError):
+        item_url(route("/articles/{url}/"), unsafe, "en-US", "en-US")
+
+
+def test_missing_or_empty_element_is_rejected() -> None:
+    empty = item("empty", "article", elements={"url": slug("")})
+    with pytest.raises(ValueError, match="empty"):
+        item_url(route("/articles/{url}/"), empty, "en-US", "en-US")
+    with pytest.raises(ValueError, match="no element"):
+        item_url(route("/articles/{nope}/"), ARTICLE, "en-US", "en-US")
+
+
+def _plan(tmp_path: Path, toml: str, items: dict[str, list[dict]]):  # type: ignore[no-untyped-def]
+    snap = snapshot(items, types=[content_type("article", url="url_slug")])
+    config = make_site(tmp_path, toml, snap=snap)
+    store = ContentStore(snap)
+    return plan_routes(config, store, store.languages)
+
+
+ROUTES = """
+[routes.article]
+path = "/articles/{url}/"
+"""
+
+
+def test_untranslated_items_get_no_page_in_that_language(tmp_path: Path) -> None:
+    en = [item("a", "article", elements={"url": slug("a")})]
+    es = [item("a", "article", "en-US", elements={"url": slug("a")})]  # fallback variant
+    plan = _plan(tmp_path, ROUTES, {"en-US": en, "es-ES": es})
+    assert plan.item_urls == {("a", "en-US"): "/articles/a/"}
+    assert plan.item_languages == {"a": ["en-US"]}
+
+
+def test_translated_items_are_prefixed(tmp_path: Path) -> None:
+    en = [item("a", "article", elements={"url": slug("a")})]
+    es = [item("a", "article", "es-ES", elements={"url": slug("a-es")})]
+    plan = _plan(tmp_path, ROUTES, {"en-US": en, "es-ES": es})
+    assert plan.item_urls[("a", "es-ES")] == "/es-ES/articles/a-es/"
+    assert plan.by_path["es-ES/articles/a-es/index.html"].key == "a"
+
+
+def test_unsafe_item_is_reported_not_routed(tmp_path: Path) -> None:
+    en = [
+        item("ok", "article", elements={"url": slug("ok")}),
+        item("evil", "article", elements={"url": slug("../../etc")}),
+    ]
+    plan = _plan(tmp_path, ROUTES, {"en-US": en})
+    assert ("evil", "en-US") not in plan.item_urls
+    assert [r[0] for r in plan.rejected] == ["evil"]
+    assert all(".." not in p for p in plan.by_path)
+
+
+def test_collision_names_both_items(tmp_path: Path) -> None:
+    en = [
+        item("first", "article", elements={"url": slug("same")}),
+        item("second", "article", elements={"url": slug("same")}),
+    ]
+    with pytest.raises(RouteError) as info:
+        _plan(tmp_path, ROUTES, {"en-US": en})
+    message = str(info.value)
+    assert "first" in message and "second" in message and "/articles/same/" in message
+
+
+def test_item_colliding_with_a_listing_is_an_error(tmp_path: Path) -> None:
+    toml = (
+        ROUTES
+        + """
+[listings.all]
+path = "/articles/x/"
+type = "article"
+"""
+    )
+    en = [item("x", "article", elements={"url": slug("x")})]
+    with pytest.raises(RouteError, match="listing 'all'"):
+        _plan(tmp_path, toml, {"en-US": en})

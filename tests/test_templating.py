@@ -1,0 +1,276 @@
+"""Templates: friendly values, filters, globals, components, errors, dependency recording."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from test_build_support import (
+    asset,
+    choice,
+    content_type,
+    date,
+    item,
+    linked,
+    make_site,
+    number,
+    rich,
+    slug,
+    snapshot,
+    taxonomy_group,
+    terms,
+    text,
+    uid,
+)
+
+from kontent_ssg.builder import BuildOptions, build, plan_site, render_pages
+from kontent_ssg.errors import BuildError, TemplateError
+from kontent_ssg.snapshot import ContentStore
+
+TOML = """
+[site]
+base_url = "https://example.org"
+title = "Test site"
+
+[routes.article]
+path = "/articles/{url}/"
+template = "article.html"
+
+[routes.author]
+path = "/authors/{system.codename}/"
+template = "author.html"
+
+[taxonomies.topics]
+path = "/topics/{term}/"
+"""
+
+
+def _article(**extra: dict) -> dict:
+    elements = {
+        "title": text("Hello <world>"),
+        "url": slug("hello"),
+        "count": number(4),
+        "published": date("2024-03-05T10:20:30Z"),
+        "authors": linked("jane", "missing_author"),
+        "hero": asset("https://assets.example/hero.jpg", width=800, height=600),
+        "topics": terms("topics", "python"),
+        "colour": choice("red"),
+        "md": text("# Title\n\n*em*"),
+        "body": rich(
+            '<p>Hi <a data-item-id="{}" href="">Jane</a></p>'.format(uid("jane"))
+            + '<object type="application/kenticocloud" data-type="item" data-rel="component" '
+            'data-codename="quote1"></object>',
+            modular=["quote1"],
+        ),
+    }
+    elements.update(extra)
+    return item("hello", "article", elements=elements, last_modified="2024-03-06T00:00:00Z")
+
+
+def _site(tmp_path: Path, templates: dict[str, str], article: dict | None = None):  # type: ignore[no-untyped-def]
+    en = [
+        article or _article(),
+        item("jane", "author", elements={"name": text("Jane Doe")}, name="Jane"),
+    ]
+    components = {"en-US": {"quote1": item("quote1", "quote", elements={"q": text("Wise")})}}
+    snap = snapshot(
+        {"en-US": en},
+        types=[
+            content_type(
+                "article",
+                title="text",
+                url="url_slug",
+                count="number",
+                published="date_time",
+                authors="modular_content",
+                hero="asset",
+                topics="taxonomy",
+                colour="multiple_choice",
+                md="text",
+                body="rich_text",
+            ),
+            content_type("author", name="text"),
+            content_type("quote", q="text"),
+        ],
+        taxonomies=[taxonomy_group("topics", "python", "rust")],
+        components=components,
+    )
+    templates = {"author.html": "{{ item.name }}", **templates}
+    return make_site(tmp_path, TOML, templates, snap)
+
+
+def _render(tmp_path: Path, templates: dict[str, str], article: dict | None = None):  # type: ignore[no-untyped-def]
+    config = _site(tmp_path, templates, article)
+    report = build(config, BuildOptions(offline=True))
+    page = (config.output_dir / "articles/hello/index.html").read_text(encoding="utf-8")
+    return page, report, config
+
+
+def test_friendly_values(tmp_path: Path) -> None:
+    template = (
+        "title={{ item.title }}|count={{ item.count }}|"
+        "published={{ item.published.isoformat() }}|"
+        "authors={% for a in item.authors %}{{ a.name }}@{{ a.url }}{% endfor %}|"
+        "hero={{ item.hero[0].url }} {{ item.hero[0].width }}x{{ item.hero[0].height }}|"
+        "topics={% for t in item.topics %}{{ t.codename }}:{{ t.name }}:{{ t.url }}{% endfor %}|"
+        "colour={{ item.colour[0].codename }}|url={{ item.url }}|"
+        "system={{ item.system.codename }}/{{ item.system.type }}|"
+        "raw={{ item.elements.count.type }}|lang={{ language }}|page={{ page_url }}|"
+        "site={{ site.title }},{{ site.languages|join(',') }},{{ site.default_language }}"
+    )
+    page, _, _ = _render(tmp_path, {"article.html": template})
+    assert "title=Hello &lt;world&gt;|" in page  # autoescape
+    assert "count=4|" in page
+    assert "published=2024-03-05T10:20:30+00:00|" in page
+    assert "authors=Jane@/authors/jane/|" in page  # missing linked item skipped
+    assert "hero=https://assets.example/hero.jpg 800x600|" in page
+    assert "topics=python:Python:/topics/python/|" in page
+    assert "colour=red|url=/articles/hello/|system=hello/article|raw=number|" in page
+    assert "lang=en-US|page=/articles/hello/|site=Test site,en-US,en-US" in page
+    assert "build_time" not in page
+
+
+def test_rich_text_links_and_components(tmp_path: Path) -> None:
+    page, report, _ = _render(
+        tmp_path,
+        {
+            "article.html": "{{ item.body }}",
+            "components/quote.html": "<q>{{ item.q }}</q> in {{ parent.codename }}/{{ language }}",
+        },
+    )
+    assert '<a href="/authors/jane/">Jane</a>' in page
+    assert "<q>Wise</q> in hello/en-US" in page
+    assert report.warnings == []
+
+
+def test_missing_component_template_falls_back_with_a_warning(tmp_path: Path) -> None:
+    page, report, _ = _render(tmp_path, {"article.html": "{{ item.body }}"})
+    assert "Wise" in page  # generic rendering shows the component's values
+    assert any("quote" in w for w in report.warnings)
+
+
+def test_missing_component_template_is_an_error_with_strict(tmp_path: Path) -> None:
+    config = _site(tmp_path, {"article.html": "{{ item.body }}"})
+    with pytest.raises(BuildError, match="quote"):
+        build(config, BuildOptions(offline=True, strict=True))
+    assert not config.output_dir.exists()
+
+
+def test_filters(tmp_path: Path) -> None:
+    template = (
+        "{{ item.md|markdown }}|{{ item.hero[0]|image_url(w=300, fm='webp') }}|"
+        "{{ item.published|date('%d %B %Y') }}|{{ item.url|absolute }}"
+    )
+    page, _, _ = _render(tmp_path, {"article.html": template})
+    assert "<h1>Title</h1>" in page and "<em>em</em>" in page
+    assert "https://assets.example/hero.jpg?w=300&amp;fm=webp" in page
+    assert "05 March 2024" in page
+    assert "https://example.org/articles/hello/" in page
+
+
+def test_globals(tmp_path: Path) -> None:
+    template = (
+        "{% for a in items(type='author') %}{{ a.system.codename }}{% endfor %}|"
+        "{{ url_for('jane') }}|{{ url_for(item) }}|{{ url_for('nope') }}|"
+        "{% for t in taxonomy('topics').terms %}{{ t.codename }}={{ t.url }};{% endfor %}"
+    )
+    page, _, _ = _render(tmp_path, {"article.html": template})
+    assert (
+        page
+        == "jane|/authors/jane/|/articles/hello/|None|python=/topics/python/;rust=/topics/rust/;"
+    )
+
+
+def test_template_error_names_template_line_and_item(tmp_path: Path) -> None:
+    template = "line one\n{{ item.title }}\n{{ 1 // 0 }}\n"
+    config = _site(tmp_path, {"article.html": template})
+    with pytest.raises(TemplateError) as info:
+        build(config, BuildOptions(offline=True))
+    message = str(info.value)
+    assert "article.html" in message
+    assert "line 3" in message
+    assert "'hello'" in message and "en-US" in message
+    assert "ZeroDivisionError" in message
+
+
+def test_template_error_in_component_names_the_component(tmp_path: Path) -> None:
+    config = _site(
+        tmp_path,
+        {"article.html": "{{ item.body }}", "components/quote.html": "ok\n{{ item.q.nope() }}"},
+    )
+    with pytest.raises(TemplateError) as info:
+        build(config, BuildOptions(offline=True))
+    message = str(info.value)
+    assert "components/quote.html, line 2" in message
+    assert "quote1" in message
+
+
+def test_syntax_error_names_template_and_line(tmp_path: Path) -> None:
+    config = _site(tmp_path, {"article.html": "ok\n{% if %}\n"})
+    with pytest.raises(TemplateError, match=r"article.html, line 2"):
+        build(config, BuildOptions(offline=True))
+
+
+def test_rich_text_image_template_override(tmp_path: Path) -> None:
+    image_id = "img-1"
+    article = _article(
+        body=rich(
+            f'<figure data-asset-id="{image_id}" data-image-id="{image_id}">'
+            '<img src="https://assets.example/a.jpg" data-asset-id="img-1" data-image-id="img-1">'
+            "</figure>",
+            images={
+                image_id: {
+                    "image_id": image_id,
+                    "description": "A cat",
+                    "url": "https://assets.example/a.jpg",
+                    "width": 1000,
+                    "height": 500,
+                }
+            },
+        )
+    )
+    page, _, _ = _render(
+        tmp_path,
+        {
+            "article.html": "{{ item.body }}",
+            "rich_text/image.html": '<picture data-alt="{{ alt }}">{{ html|safe }}</picture>',
+        },
+        article,
+    )
+    assert '<picture data-alt="A cat"><figure><img' in page
+    assert 'width="1000"' in page
+
+
+def test_pages_record_what_they_read(tmp_path: Path) -> None:
+    config = _site(
+        tmp_path,
+        {
+            "article.html": "{% extends 'base.html' %}{% block b %}{{ item.body }}"
+            "{% for a in item.authors %}{{ a.name }}{% endfor %}{% endblock %}",
+            "base.html": "<main>{% block b %}{% endblock %}</main>",
+        },
+    )
+    store = ContentStore(
+        __import__("kontent_ssg.snapshot", fromlist=["load_snapshot"]).load_snapshot(
+            config.snapshot_dir
+        )
+    )
+    site = plan_site(config, store)
+    rendered, _, _ = render_pages(config, site, site.routes.pages)
+    deps = next(r.deps for r in rendered if r.page.key == "hello")
+    assert "item:hello:en-US" in deps
+    assert "item:jane:en-US" in deps
+    assert "item:missing_author:en-US" in deps  # may appear later
+    assert "component:quote1" in deps
+    assert f"link:{uid('jane')}" in deps
+    assert "template:article.html" in deps and "template:base.html" in deps
+    assert "template:components/quote.html" in deps  # looked up, missing
+
+
+def test_date_values_are_aware_utc() -> None:
+    from kontent_ssg.templating import parse_datetime
+
+    assert parse_datetime("2024-01-02T03:04:05Z") == datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert parse_datetime(None) is None
+    assert parse_datetime("garbage") is None
