@@ -1,0 +1,372 @@
+"""The build state: which pages exist, what each one read, and what is still to do.
+
+Stored in SQLite (stdlib ``sqlite3``, WAL mode) at ``SITE/.kontent-ssg/build/state.sqlite``
+(``state-preview.sqlite`` for preview builds) so that it survives between runs and between a
+crash and a restart:
+
+* ``pages``: every written output file (path relative to the output folder, its URL, a hash of
+  its bytes);
+* ``deps``: page ↔ dependency key, with an index on the key — the reverse index that turns
+  "this changed" into "these pages must be re-rendered" without rescanning anything;
+* ``meta``: the Sync API continuation token, the config and template fingerprints;
+* ``content``: a fingerprint of every item variant, component, taxonomy group, type and
+  language the current output was built from (``incremental.py`` diffs a new crawl, an
+  offline snapshot or a refetched item against it, field by field);
+* ``queue``: webhook notifications accepted (202) but not yet applied. A row is inserted and
+  committed (``synchronous=FULL``) before the receiver answers, and marked done only after the
+  rebuild it triggered succeeded, so a crash in between loses nothing.
+
+Dependency keys (docs/INCREMENTAL.md)::
+
+    item:<codename>:<language>      an item variant was read (its own page, embedded, listed)
+    component:<codename>            a rich-text component was rendered
+    taxonomy:<group>                a taxonomy group's terms were read
+    type:<type>:<language>          a listing query over a type (membership can change)
+    order:<type>:<language>:<field> a listing sorted by that field (order can change)
+    link:<item_id>                  a link to that item's URL was resolved
+    template:<name>                 a template was loaded (or looked up and missing)
+    config                          kontent.toml
+    *                               the sentinel: every page (see :data:`ALL`)
+
+False positives are fine, false negatives are not: a page records everything it touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from .webhooks import Change, changes_from_json, changes_to_json
+
+__all__ = [
+    "ALL",
+    "BuildState",
+    "ContentKey",
+    "PageRecord",
+    "QueuedNotification",
+    "state_path",
+]
+
+ALL = "*"
+"""Sentinel dependency key: every page depends on it (config or a shared template changed)."""
+
+SCHEMA_VERSION = "2"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pages (
+    path TEXT PRIMARY KEY,
+    url TEXT,
+    hash TEXT NOT NULL,
+    deps_hash TEXT
+);
+CREATE TABLE IF NOT EXISTS deps (
+    page TEXT NOT NULL,
+    key TEXT NOT NULL,
+    PRIMARY KEY (page, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS deps_by_key ON deps (key, page);
+CREATE TABLE IF NOT EXISTS queue (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    received REAL NOT NULL,
+    slot TEXT NOT NULL,
+    changes TEXT NOT NULL,
+    done REAL
+);
+CREATE INDEX IF NOT EXISTS queue_pending ON queue (done, id);
+CREATE TABLE IF NOT EXISTS content (
+    kind TEXT NOT NULL,
+    language TEXT NOT NULL,
+    codename TEXT NOT NULL,
+    row TEXT NOT NULL,
+    PRIMARY KEY (kind, language, codename)
+) WITHOUT ROWID;
+"""
+
+ContentKey = tuple[str, str, str]
+"""``(kind, language, codename)`` of one piece of content the pages were built from."""
+
+
+def state_path(state_dir: Path, *, preview: bool = False) -> Path:
+    """Where the state of a site lives; preview builds keep their own."""
+    name = "state-preview.sqlite" if preview else "state.sqlite"
+    return Path(state_dir) / "build" / name
+
+
+@dataclass(frozen=True)
+class PageRecord:
+    """One written output file."""
+
+    path: str
+    url: str | None
+    hash: str
+
+
+@dataclass(frozen=True)
+class QueuedNotification:
+    id: int
+    received: float
+    slot: str
+    changes: list[Change]
+
+
+class BuildState:
+    """One site's build state. Safe to share between threads (one connection, one lock)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(
+            self.path, check_same_thread=False, isolation_level=None, timeout=30.0
+        )
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+        schema = self.get_meta("schema")
+        if schema is not None and schema != SCHEMA_VERSION:
+            # The state is a cache of the last build: an old layout is dropped, and the next
+            # build is a full one. Pending notifications are kept.
+            with self._tx() as db:
+                for table in ("deps", "pages", "content", "meta"):
+                    db.execute(f"DROP TABLE IF EXISTS {table}")
+            self._db.executescript(_SCHEMA)
+            schema = None
+        if schema is None:
+            self.set_meta("schema", SCHEMA_VERSION)
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    @contextmanager
+    def _tx(self, *, durable: bool = False) -> Iterator[sqlite3.Connection]:
+        """One write transaction: all of it is stored, or none.
+
+        ``durable`` transactions (the notification queue) are on disk when they return,
+        even across a power cut (``synchronous=FULL``); the rest of the state is a cache of
+        the output and may lose its last transaction then (``NORMAL``: still atomic, never
+        corrupt), which only costs a larger rebuild.
+        """
+        with self._lock:
+            self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> BuildState:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- meta -----------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        with self._tx() as db:
+            if value is None:
+                db.execute("DELETE FROM meta WHERE key = ?", (key,))
+            else:
+                db.execute(
+                    "INSERT INTO meta (key, value) VALUES (?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    (key, value),
+                )
+
+    @property
+    def sync_token(self) -> str | None:
+        """The Sync API v2 continuation token of the last successful build."""
+        return self.get_meta("sync_token")
+
+    @sync_token.setter
+    def sync_token(self, token: str | None) -> None:
+        self.set_meta("sync_token", token)
+
+    # -- pages and dependencies -----------------------------------------------------------
+
+    @property
+    def is_empty(self) -> bool:
+        """True before the first successful build (no pages recorded)."""
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM pages LIMIT 1").fetchone() is None
+
+    def pages(self) -> dict[str, PageRecord]:
+        with self._lock:
+            rows = self._db.execute("SELECT path, url, hash FROM pages").fetchall()
+        return {r[0]: PageRecord(r[0], r[1], r[2]) for r in rows}
+
+    def page_paths(self) -> set[str]:
+        """Every recorded output path (cheaper than :meth:`pages`)."""
+        with self._lock:
+            return {r[0] for r in self._db.execute("SELECT path FROM pages").fetchall()}
+
+    def page(self, path: str) -> PageRecord | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT path, url, hash FROM pages WHERE path = ?", (path,)
+            ).fetchone()
+        return PageRecord(*row) if row else None
+
+    def deps_of(self, page: str) -> set[str]:
+        with self._lock:
+            rows = self._db.execute("SELECT key FROM deps WHERE page = ?", (page,)).fetchall()
+        return {r[0] for r in rows}
+
+    def record(
+        self,
+        pages: Iterable[tuple[PageRecord, Iterable[str]]],
+        *,
+        deleted: Iterable[str] = (),
+        meta: dict[str, str | None] | None = None,
+        content: dict[ContentKey, str | None] | None = None,
+        replace: bool = False,
+    ) -> None:
+        """Store rendered pages with their dependencies, forget deleted ones, in one step.
+
+        A page's previous dependencies are replaced, not merged: what it reads now is what
+        it depends on now. ``content`` upserts (or, for None, deletes) content fingerprints;
+        ``replace`` first forgets every page, dependency and fingerprint (a full build).
+        """
+        with self._tx() as db:
+            if replace:
+                db.execute("DELETE FROM deps")
+                db.execute("DELETE FROM pages")
+                db.execute("DELETE FROM content")
+            for ckey, row in (content or {}).items():
+                if row is None:
+                    db.execute(
+                        "DELETE FROM content WHERE kind = ? AND language = ? AND codename = ?",
+                        ckey,
+                    )
+                else:
+                    db.execute(
+                        "INSERT INTO content (kind, language, codename, row) VALUES (?, ?, ?, ?) "
+                        "ON CONFLICT(kind, language, codename) DO UPDATE SET row = excluded.row",
+                        (*ckey, row),
+                    )
+            for path in deleted:
+                db.execute("DELETE FROM deps WHERE page = ?", (path,))
+                db.execute("DELETE FROM pages WHERE path = ?", (path,))
+            for rec, keys in pages:
+                unique = sorted(set(keys))
+                digest = hashlib.blake2b("\n".join(unique).encode(), digest_size=16).hexdigest()
+                old = db.execute(
+                    "SELECT deps_hash FROM pages WHERE path = ?", (rec.path,)
+                ).fetchone()
+                db.execute(
+                    "INSERT INTO pages (path, url, hash, deps_hash) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT(path) DO UPDATE SET url = excluded.url, hash = excluded.hash, "
+                    "deps_hash = excluded.deps_hash",
+                    (rec.path, rec.url, rec.hash, digest),
+                )
+                if old is not None and old[0] == digest:
+                    continue  # same dependencies as last time (a sitemap has thousands)
+                db.execute("DELETE FROM deps WHERE page = ?", (rec.path,))
+                db.executemany(
+                    "INSERT OR IGNORE INTO deps (page, key) VALUES (?, ?)",
+                    ((rec.path, k) for k in unique),
+                )
+            for key, value in (meta or {}).items():
+                if value is None:
+                    db.execute("DELETE FROM meta WHERE key = ?", (key,))
+                else:
+                    db.execute(
+                        "INSERT INTO meta (key, value) VALUES (?, ?) "
+                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                        (key, value),
+                    )
+
+    def content(self, keys: Iterable[ContentKey] | None = None) -> dict[ContentKey, str]:
+        """Stored content fingerprints: all of them, or those of ``keys`` that exist."""
+        with self._lock:
+            if keys is None:
+                rows = self._db.execute("SELECT kind, language, codename, row FROM content")
+                return {(r[0], r[1], r[2]): r[3] for r in rows.fetchall()}
+            out: dict[ContentKey, str] = {}
+            for key in keys:
+                row = self._db.execute(
+                    "SELECT row FROM content WHERE kind = ? AND language = ? AND codename = ?",
+                    key,
+                ).fetchone()
+                if row is not None:
+                    out[key] = row[0]
+            return out
+
+    def reset(self) -> None:
+        """Forget every page and dependency (before a full build replaces them)."""
+        with self._tx() as db:
+            db.execute("DELETE FROM deps")
+            db.execute("DELETE FROM pages")
+            db.execute("DELETE FROM content")
+
+    def dependants(self, keys: Iterable[str]) -> set[str]:
+        """Every page that recorded one of ``keys``; all pages when :data:`ALL` is among them."""
+        keys = list(dict.fromkeys(keys))
+        if not keys:
+            return set()
+        with self._lock:
+            if ALL in keys:
+                rows = self._db.execute("SELECT path FROM pages").fetchall()
+                return {r[0] for r in rows}
+            found: set[str] = set()
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT DISTINCT page FROM deps WHERE key IN ({marks})", chunk
+                ).fetchall()
+                found.update(r[0] for r in rows)
+            sentinel = self._db.execute("SELECT DISTINCT page FROM deps WHERE key = ?", (ALL,))
+            found.update(r[0] for r in sentinel.fetchall())
+        return found
+
+    # -- the notification queue ----------------------------------------------------------
+
+    def enqueue(self, changes: list[Change], slot: str = "published") -> int:
+        """Durably queue one accepted notification; returns its id. Commit happens here."""
+        with self._tx(durable=True) as db:
+            cur = db.execute(
+                "INSERT INTO queue (received, slot, changes) VALUES (?, ?, ?)",
+                (time.time(), slot, changes_to_json(changes)),
+            )
+            return int(cur.lastrowid or 0)
+
+    def pending(self, slot: str | None = None) -> list[QueuedNotification]:
+        """Notifications not yet applied, oldest first."""
+        sql = "SELECT id, received, slot, changes FROM queue WHERE done IS NULL"
+        args: tuple[str, ...] = ()
+        if slot is not None:
+            sql += " AND slot = ?"
+            args = (slot,)
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY id", args).fetchall()
+        return [QueuedNotification(r[0], r[1], r[2], changes_from_json(r[3])) for r in rows]
+
+    def mark_done(self, ids: Iterable[int]) -> None:
+        """Mark notifications applied (after their rebuild succeeded); prune old done rows."""
+        now = time.time()
+        with self._tx(durable=True) as db:
+            db.executemany("UPDATE queue SET done = ? WHERE id = ?", ((now, i) for i in ids))
+            db.execute("DELETE FROM queue WHERE done IS NOT NULL AND done < ?", (now - 86400,))
+
+    def queue_counts(self) -> dict[str, int]:
+        with self._lock:
+            pending = self._db.execute("SELECT COUNT(*) FROM queue WHERE done IS NULL")
+            done = self._db.execute("SELECT COUNT(*) FROM queue WHERE done IS NOT NULL")
+            return {"pending": pending.fetchone()[0], "done": done.fetchone()[0]}

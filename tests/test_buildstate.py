@@ -1,0 +1,76 @@
+"""The SQLite build state: reverse index, sentinel, queue durability across connections."""
+
+from __future__ import annotations
+
+from kontent_ssg.buildstate import ALL, BuildState, PageRecord, state_path
+from kontent_ssg.webhooks import Change
+
+
+def test_dependants_via_reverse_index(tmp_path):
+    state = BuildState(state_path(tmp_path))
+    state.record(
+        [
+            (PageRecord("a/index.html", "/a/", "h1"), ["item:a:en", "template:article.html"]),
+            (PageRecord("b/index.html", "/b/", "h2"), ["item:b:en", "item:a:en"]),
+            (PageRecord("index.html", "/", "h3"), ["type:article:en"]),
+        ]
+    )
+    assert state.dependants(["item:a:en"]) == {"a/index.html", "b/index.html"}
+    assert state.dependants(["type:article:en", "item:zzz:en"]) == {"index.html"}
+    assert state.dependants([]) == set()
+    assert state.dependants([ALL]) == {"a/index.html", "b/index.html", "index.html"}
+
+
+def test_record_replaces_deps_and_deletes(tmp_path):
+    state = BuildState(state_path(tmp_path))
+    state.record([(PageRecord("a.html", "/a", "h"), ["item:x:en"])])
+    state.record([(PageRecord("a.html", "/a", "h2"), ["item:y:en"])])
+    assert state.deps_of("a.html") == {"item:y:en"}
+    assert state.dependants(["item:x:en"]) == set()
+    assert state.page("a.html") == PageRecord("a.html", "/a", "h2")
+    state.record([], deleted=["a.html"])
+    assert state.pages() == {}
+    assert state.dependants(["item:y:en"]) == set()
+    assert state.is_empty
+
+
+def test_page_depending_on_sentinel_is_always_a_dependant(tmp_path):
+    state = BuildState(state_path(tmp_path))
+    state.record([(PageRecord("sitemap.xml", None, "h"), [ALL])])
+    assert state.dependants(["item:anything:en"]) == {"sitemap.xml"}
+
+
+def test_meta_and_sync_token_persist(tmp_path):
+    path = state_path(tmp_path)
+    state = BuildState(path)
+    state.sync_token = "tok-1"
+    state.record([], meta={"config_hash": "abc"})
+    state.close()
+    again = BuildState(path)
+    assert again.sync_token == "tok-1"
+    assert again.get_meta("config_hash") == "abc"
+    again.sync_token = None
+    assert again.sync_token is None
+
+
+def test_queue_survives_reopen_and_marks_done(tmp_path):
+    path = state_path(tmp_path)
+    state = BuildState(path)
+    first = state.enqueue([Change("item", "published", "a", language="en")])
+    state.enqueue([Change("taxonomy", "changed", "topics")], slot="preview")
+    state.close()  # as if the process died after answering 202
+
+    again = BuildState(path)
+    pending = again.pending()
+    assert [p.id for p in pending] == [first, first + 1]
+    assert pending[0].changes == [Change("item", "published", "a", language="en")]
+    assert [p.slot for p in again.pending(slot="preview")] == ["preview"]
+    again.mark_done([first])
+    assert [p.id for p in again.pending()] == [first + 1]
+    assert again.queue_counts() == {"pending": 1, "done": 1}
+
+
+def test_preview_state_is_separate(tmp_path):
+    assert state_path(tmp_path) != state_path(tmp_path, preview=True)
+    assert state_path(tmp_path).name == "state.sqlite"
+    assert state_path(tmp_path).parent.name == "build"

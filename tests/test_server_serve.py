@@ -1,0 +1,91 @@
+"""`kontent-ssg serve` end to end: live reload, rebuilds on template changes, survives a
+broken template, accepts content webhooks."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import httpx
+from conftest import REPO
+from test_incremental import article, make_snapshot, write_site
+from test_server_cli import free_port, wait_for
+
+from kontent_ssg.emulator import Emulator, WebhookChange, build_webhook_body
+
+
+def test_serve_reloads_rebuilds_and_survives_errors(tmp_path):
+    with Emulator(make_snapshot()) as emu:
+        site = write_site(tmp_path / "site", emu)
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KONTENT_")}
+        env["PYTHONPATH"] = str(REPO)
+        log = tmp_path / "serve.log"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kontent_ssg", "serve", str(site), "--port", str(port)],
+            env=env,
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=log.open("wb"),
+        )
+        base = f"http://127.0.0.1:{port}"
+
+        def get(path: str) -> httpx.Response | None:
+            assert proc.poll() is None, log.read_text()
+            try:
+                return httpx.get(base + path, timeout=5)
+            except httpx.HTTPError:
+                return None
+
+        def generation() -> dict:
+            response = get("/__kontent-ssg/reload")
+            assert response is not None
+            return response.json()
+
+        try:
+            page = wait_for(lambda: get("/articles/gamma/"), what="serve up")
+            assert page.status_code == 200
+            assert b"__kontent-ssg/reload" in page.content  # injected into the response
+            written = (site / "public" / "articles" / "gamma" / "index.html").read_bytes()
+            assert b"__kontent-ssg/reload" not in written  # never into the file
+            g0 = generation()["generation"]
+
+            template = site / "templates" / "article.html"
+            template.write_text(template.read_text().replace("<h1>", '<h1 class="v2">'))
+            wait_for(lambda: generation()["generation"] > g0, what="rebuild after edit")
+            assert b'<h1 class="v2">' in get("/articles/gamma/").content
+
+            g1 = generation()["generation"]
+            template.write_text("{% for %}broken")
+            wait_for(
+                lambda: generation()["generation"] > g1 and generation()["error"],
+                what="failed rebuild reported",
+            )
+            shown = get("/articles/gamma/")
+            assert shown.status_code == 200 and b"build failed" in shown.content
+            template.write_text('<h1 class="v3">{{ item.title }}</h1>{{ item.body }}')
+            wait_for(lambda: generation()["error"] is None, what="fixed")
+            assert b'<h1 class="v3">' in get("/articles/gamma/").content
+
+            emu.upsert_item(article("gamma", "Gamma live", topics=["tea"]))
+            body = build_webhook_body(
+                [WebhookChange("content_item", "published", {"codename": "gamma", "id": "x"})]
+            )
+            answer = httpx.post(f"{base}/webhook", content=body, timeout=10)
+            assert answer.status_code == 202, answer.text
+            wait_for(
+                lambda: b"Gamma live" in get("/articles/gamma/").content, what="webhook applied"
+            )
+            missing = get("/nope/")
+            assert missing is not None and missing.status_code == 404
+            assert json.loads(get("/health").content)["status"] == "ok"
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                raise
