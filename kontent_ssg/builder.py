@@ -738,15 +738,40 @@ class _PageRenderer:
         term = self.r.find_term(group, term_codename, page.language)
         for type_codename in self._types_tagging(group, tax.type):
             self.r.record(f"type:{type_codename}:{page.language}")
-        raws = self.site.tagged.get((group, term_codename, page.language), [])
         context = self._base(page)
         context.update(
             group={"name": group_view["name"], "codename": group} if group_view else None,
             term=term,
-            items=[self.r.view(raw, page.language) for raw in raws],
+            term_items=[
+                self.r.view(raw, page.language)
+                for raw in self._term_items(group, term_codename, term, page.language)
+            ],
         )
         template = self._template_for(page.template, "taxonomy.html", f"taxonomy '{group}'")
         return str(self.r.render_template(template, context, what=page.label))
+
+    def _term_items(self, group: str, codename: str, term: Any, language: str) -> list[JSON]:
+        """Items tagged with the term or any narrower one (a page for "Brewing" lists the
+        espresso articles too), newest first. Term pages already depend on every item of
+        the tagging types, so the narrower terms need no dependency of their own."""
+        codenames = [codename]
+        pending = list(getattr(term, "terms", None) or [])
+        while pending:
+            narrower = pending.pop(0)
+            codenames.append(narrower.codename)
+            pending.extend(narrower.terms or [])
+        seen: set[str] = set()
+        raws: list[JSON] = []
+        for term_codename in codenames:
+            for raw in self.site.tagged.get((group, term_codename, language), []):
+                if raw["system"]["codename"] not in seen:
+                    seen.add(raw["system"]["codename"])
+                    raws.append(raw)
+        if len(codenames) == 1:
+            return raws
+        from .templating import sort_items
+
+        return sort_items(raws, "system.last_modified desc")
 
     def _types_tagging(self, group: str, only: str | None) -> list[str]:
         if only is not None:

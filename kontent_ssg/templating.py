@@ -44,7 +44,16 @@ __all__ = [
 
 JSON = dict[str, Any]
 
-PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+def _package_templates() -> Path:
+    """The default templates: inside an installed wheel (pyproject maps the repository's
+    top-level ``templates/`` to ``kontent_ssg/default_templates``), else the checkout's."""
+    here = Path(__file__).resolve().parent
+    installed = here / "default_templates"
+    return installed if installed.is_dir() else here.parent / "templates"
+
+
+PACKAGE_TEMPLATES = _package_templates()
 
 # Last-resort templates, used only when neither the site nor the package folder has one.
 _BUILTIN = {
@@ -319,6 +328,9 @@ class ItemView:
         return value
 
 
+# ``item.<name>`` that never means an element, whatever the content type calls its elements.
+_RESERVED_VIEW_ATTRIBUTES = frozenset({"system", "elements", "url"})
+
 # Element types whose friendly value reads other things (items, taxonomies, links).
 _RECORDING_KINDS = frozenset({"rich_text", "modular_content", "taxonomy"})
 
@@ -336,6 +348,16 @@ class _Environment(jinja2.Environment):
     """Records every template a page loads (found or not) into the current recorder."""
 
     renderer: Renderer | None = None
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        # In templates an element wins over the wrapper's conveniences (``name``,
+        # ``language``, ``type``, ``id``, ``codename``): types often have a ``name`` element.
+        # Only ``system``, ``elements`` and ``url`` are reserved, as PRODUCT.md says.
+        if type(obj) is ItemView and attribute not in _RESERVED_VIEW_ATTRIBUTES:
+            elements = obj.raw.get("elements")
+            if elements and attribute in elements:
+                return obj._value(attribute)
+        return super().getattr(obj, attribute)
 
     def _load_template(self, name: Any, globals: Any) -> jinja2.Template:
         renderer = self.renderer

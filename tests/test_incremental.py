@@ -30,7 +30,7 @@ TEMPLATES = {
     "<ul>{% for t in item.topics %}<li>{{ t.name }}</li>{% endfor %}</ul>\n",
     "listing.html": "<ul>{% for i in page.items %}"
     '<li><a href="{{ i.url }}">{{ i.title }}</a></li>{% endfor %}</ul>\n',
-    "topic.html": "<h1>{{ term.name }}</h1><ul>{% for i in items %}"
+    "topic.html": "<h1>{{ term.name }}</h1><ul>{% for i in term_items %}"
     '<li><a href="{{ i.url }}">{{ i.title }}</a></li>{% endfor %}</ul>\n',
     "404.html": "<h1>Not found</h1>\n",
     "components/snippet.html": '<aside class="snippet">{{ item.text }}</aside>',

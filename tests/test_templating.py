@@ -123,7 +123,9 @@ def test_friendly_values(tmp_path: Path) -> None:
     assert "title=Hello &lt;world&gt;|" in page  # autoescape
     assert "count=4|" in page
     assert "published=2024-03-05T10:20:30+00:00|" in page
-    assert "authors=Jane@/authors/jane/|" in page  # missing linked item skipped
+    # the author type has a `name` element: it wins over the item's system name "Jane";
+    # a missing linked item is skipped
+    assert "authors=Jane Doe@/authors/jane/|" in page
     assert "hero=https://assets.example/hero.jpg 800x600|" in page
     assert "topics=python:Python:/topics/python/|" in page
     assert "colour=red|url=/articles/hello/|system=hello/article|raw=number|" in page
@@ -274,3 +276,67 @@ def test_date_values_are_aware_utc() -> None:
     assert parse_datetime("2024-01-02T03:04:05Z") == datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert parse_datetime(None) is None
     assert parse_datetime("garbage") is None
+
+
+def test_elements_win_over_view_conveniences(tmp_path: Path) -> None:
+    """``item.<codename>`` is the element, even when it is called name, language or type;
+    only ``system``, ``elements`` and ``url`` are reserved."""
+    article = _article(
+        name=text("Element name"),
+        language=text("Element language"),
+        type=text("Element type"),
+        url=slug("hello"),
+    )
+    template = (
+        "{{ item.name }}|{{ item.language }}|{{ item.type }}|{{ item.system.name }}|"
+        "{{ item.url }}|{{ item['name'] }}"
+    )
+    page, _, _ = _render(tmp_path, {"article.html": template}, article)
+    assert page == (
+        "Element name|Element language|Element type|Hello|/articles/hello/|Element name"
+    )
+
+
+def test_term_pages_list_items_of_narrower_terms(tmp_path: Path) -> None:
+    nested = {
+        "system": {"id": uid("tax:topics"), "name": "Topics", "codename": "topics"},
+        "terms": [
+            {
+                "name": "Brewing",
+                "codename": "brewing",
+                "terms": [{"name": "Espresso", "codename": "espresso", "terms": []}],
+            }
+        ],
+    }
+    en = [
+        item(
+            "a",
+            "article",
+            elements={"title": text("A"), "url": slug("a"), "topics": terms("topics", "espresso")},
+            last_modified="2024-01-02T00:00:00Z",
+        ),
+        item(
+            "b",
+            "article",
+            elements={"title": text("B"), "url": slug("b"), "topics": terms("topics", "brewing")},
+            last_modified="2024-01-01T00:00:00Z",
+        ),
+    ]
+    snap = snapshot(
+        {"en-US": en},
+        types=[content_type("article", title="text", url="url_slug", topics="taxonomy")],
+        taxonomies=[nested],
+    )
+    templates = {
+        "article.html": "{{ item.title }}",
+        "author.html": "",
+        "taxonomy.html": "{% for i in term_items %}{{ i.title }};{% endfor %}"
+        "{{ items(type='article')|length }}",
+    }
+    config = make_site(tmp_path, TOML, templates, snap)
+    build(config, BuildOptions(offline=True))
+    out = config.output_dir
+    # the broader term lists the narrower term's items too, newest first; `items()` is
+    # still the global query (not hidden by the page's items)
+    assert (out / "topics/brewing/index.html").read_text() == "A;B;2"
+    assert (out / "topics/espresso/index.html").read_text() == "A;2"
