@@ -57,7 +57,7 @@ TEMPLATES = {
     "listing.html": "{% for i in page.items %}<a href='{{ i.url }}'>{{ i.title }}</a>{% endfor %}"
     "{{ page.number }}/{{ page.total_pages }} prev={{ page.prev_url }} next={{ page.next_url }}",
     "taxonomy.html": "{{ group.name }}:{{ term.name }}:"
-    "{% for i in items %}{{ i.system.codename }},{% endfor %}",
+    "{% for i in term_items %}{{ i.system.codename }},{% endfor %}",
 }
 
 TYPES = [content_type("article", title="text", url="url_slug", body="rich_text", topics="taxonomy")]
