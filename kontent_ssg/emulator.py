@@ -1109,53 +1109,44 @@ class Emulator:
 
     def upsert_taxonomy(self, group: JSON) -> None:
         """Add or replace a taxonomy group (both slots); Sync delta and webhooks."""
-        codename = _codename(group)
-        created = False
-        for name, content in self._slots.items():
-            with content.lock:
-                created = codename not in content.taxonomies
-                content.taxonomies[codename] = group
-                content.invalidate()
-            self._record_change(name, "taxonomies", (codename,), "changed", group["system"])
-        action = "created" if created else "changed"
-        self._notify(WebhookChange("taxonomy", action, dict(group["system"])))
+        self._upsert_entity("taxonomies", "taxonomy", group)
 
     def delete_taxonomy(self, codename: str) -> None:
-        removed = None
-        for name, content in self._slots.items():
-            with content.lock:
-                removed = content.taxonomies.pop(codename, None) or removed
-                content.invalidate()
-            if removed is not None:
-                self._record_change(name, "taxonomies", (codename,), "deleted", removed["system"])
-        if removed is None:
-            raise KeyError(f"no taxonomy group {codename!r}")
-        self._notify(WebhookChange("taxonomy", "deleted", dict(removed["system"])))
+        self._delete_entity("taxonomies", "taxonomy", codename, "no taxonomy group")
 
     def upsert_type(self, content_type: JSON) -> None:
         """Add or replace a content type (both slots); Sync delta and webhooks."""
-        codename = _codename(content_type)
+        self._upsert_entity("types", "content_type", content_type)
+
+    def delete_type(self, codename: str) -> None:
+        self._delete_entity("types", "content_type", codename, "no content type")
+
+    def _upsert_entity(self, table: str, object_type: str, entity: JSON) -> None:
+        """Taxonomy groups and types change the same way: in both slots, with a Sync delta
+        per slot and one webhook."""
+        codename = _codename(entity)
         created = False
         for name, content in self._slots.items():
             with content.lock:
-                created = codename not in content.types
-                content.types[codename] = content_type
+                entities = getattr(content, table)
+                created = codename not in entities
+                entities[codename] = entity
                 content.invalidate()
-            self._record_change(name, "types", (codename,), "changed", content_type["system"])
+            self._record_change(name, table, (codename,), "changed", entity["system"])
         action = "created" if created else "changed"
-        self._notify(WebhookChange("content_type", action, dict(content_type["system"])))
+        self._notify(WebhookChange(object_type, action, dict(entity["system"])))
 
-    def delete_type(self, codename: str) -> None:
+    def _delete_entity(self, table: str, object_type: str, codename: str, missing: str) -> None:
         removed = None
         for name, content in self._slots.items():
             with content.lock:
-                removed = content.types.pop(codename, None) or removed
+                removed = getattr(content, table).pop(codename, None) or removed
                 content.invalidate()
             if removed is not None:
-                self._record_change(name, "types", (codename,), "deleted", removed["system"])
+                self._record_change(name, table, (codename,), "deleted", removed["system"])
         if removed is None:
-            raise KeyError(f"no content type {codename!r}")
-        self._notify(WebhookChange("content_type", "deleted", dict(removed["system"])))
+            raise KeyError(f"{missing} {codename!r}")
+        self._notify(WebhookChange(object_type, "deleted", dict(removed["system"])))
 
     @staticmethod
     def _check_slot(slot: str) -> None:
