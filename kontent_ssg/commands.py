@@ -198,12 +198,17 @@ def serve(config: Config, args: argparse.Namespace) -> int:
     worker = NotificationWorker(builder.state, apply, slot=builder.slot, debounce=0.3, log=say)
     stop = threading.Event()
     watch_and_rebuild([config.templates_dir, config.static_dir, config.path], on_files, stop)
+
+    def shutdown() -> None:
+        stop.set()
+        worker.stop()
+
     app = preview_app(
         builder.output_dir,
         reload,
         webhook=(config.webhook.path, builder.state, worker, config.webhook.secret),
         on_startup=worker.start,
-        on_shutdown=lambda: (stop.set(), worker.stop()),
+        on_shutdown=shutdown,
     )
     port = int(getattr(args, "port", 8000))
     host = str(getattr(args, "host", "127.0.0.1"))
