@@ -243,26 +243,27 @@ class BuildState:
         it depends on now. ``content`` upserts (or, for None, deletes) content fingerprints;
         ``replace`` first forgets every page, dependency and fingerprint (a full build).
         """
+        content = content or {}
         with self._tx() as db:
             if replace:
                 db.execute("DELETE FROM deps")
                 db.execute("DELETE FROM pages")
                 db.execute("DELETE FROM content")
-            for ckey, row in (content or {}).items():
-                if row is None:
-                    db.execute(
-                        "DELETE FROM content WHERE kind = ? AND language = ? AND codename = ?",
-                        ckey,
-                    )
-                else:
-                    db.execute(
-                        "INSERT INTO content (kind, language, codename, row) VALUES (?, ?, ?, ?) "
-                        "ON CONFLICT(kind, language, codename) DO UPDATE SET row = excluded.row",
-                        (*ckey, row),
-                    )
+            db.executemany(
+                "DELETE FROM content WHERE kind = ? AND language = ? AND codename = ?",
+                (ckey for ckey, row in content.items() if row is None),
+            )
+            db.executemany(
+                "INSERT INTO content (kind, language, codename, row) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(kind, language, codename) DO UPDATE SET row = excluded.row",
+                ((*ckey, row) for ckey, row in content.items() if row is not None),
+            )
             for path in deleted:
                 db.execute("DELETE FROM deps WHERE page = ?", (path,))
                 db.execute("DELETE FROM pages WHERE path = ?", (path,))
+            if replace:
+                self._record_all(db, pages)
+                pages = ()
             for rec, keys in pages:
                 unique = sorted(set(keys))
                 digest = hashlib.blake2b("\n".join(unique).encode(), digest_size=16).hexdigest()
@@ -291,6 +292,29 @@ class BuildState:
                         "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                         (key, value),
                     )
+
+    @staticmethod
+    def _record_all(
+        db: sqlite3.Connection, pages: Iterable[tuple[PageRecord, Iterable[str]]]
+    ) -> None:
+        """Bulk insert into empty ``pages``/``deps`` tables (a full build): rows in primary
+        key order, and the reverse index built once at the end rather than row by row."""
+        latest: dict[str, tuple[PageRecord, list[str]]] = {}
+        for rec, keys in pages:
+            latest[rec.path] = (rec, sorted(set(keys)))
+        page_rows: list[tuple[str, str | None, str, str]] = []
+        dep_rows: list[tuple[str, str]] = []
+        for path in sorted(latest):
+            rec, unique = latest[path]
+            digest = hashlib.blake2b("\n".join(unique).encode(), digest_size=16).hexdigest()
+            page_rows.append((path, rec.url, rec.hash, digest))
+            dep_rows.extend((path, k) for k in unique)
+        db.execute("DROP INDEX IF EXISTS deps_by_key")
+        db.executemany(
+            "INSERT INTO pages (path, url, hash, deps_hash) VALUES (?, ?, ?, ?)", page_rows
+        )
+        db.executemany("INSERT INTO deps (page, key) VALUES (?, ?)", dep_rows)
+        db.execute("CREATE INDEX deps_by_key ON deps (key, page)")
 
     def content(self, keys: Iterable[ContentKey] | None = None) -> dict[ContentKey, str]:
         """Stored content fingerprints: all of them, or those of ``keys`` that exist."""
