@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .builder import BuildOptions, BuildReport
+from .builder import BuildOptions, BuildReport, _outputs_intact, snapshot_files_digest
 from .buildstate import BuildState, ContentKey, PageRecord, state_path
 from .config import Config
 from .errors import BuildError, DeliveryError, NotFoundError, UsageError, WebhookError
@@ -74,9 +74,12 @@ def _quiet(message: str) -> None:
 # Content fingerprints
 
 
+# One encoder for every hash: ``json.dumps`` with options builds a new one per call.
+_encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
+
+
 def _h(value: Any) -> str:
-    data = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.blake2b(data.encode("utf-8"), digest_size=8).hexdigest()
+    return hashlib.blake2b(_encode(value).encode("utf-8"), digest_size=8).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -349,8 +352,18 @@ class IncrementalBuilder:
                 return self._apply(changes, template_keys=self._template_keys())
             if self.options.offline:
                 self._persister.flush()
+                # The saved snapshot is exactly what the last build was made from, and no
+                # template or static file changed: nothing to load, diff or plan.
+                stamp = snapshot_files_digest(self.snapshot_dir)
+                if (
+                    stamp is not None
+                    and stamp == self.state.get_meta("snapshot")
+                    and self.state.get_meta("static") == _static_stamp(self.config)
+                    and not self._template_keys()
+                ):
+                    return self._nothing_to_do(0, None)
                 snapshot = load_snapshot(self.snapshot_dir)
-                return self._rebuild_from_snapshot(snapshot, 0)
+                return self._rebuild_from_snapshot(snapshot, 0, stamp=stamp)
             token = self.state.sync_token
             if token:
                 try:
@@ -389,8 +402,13 @@ class IncrementalBuilder:
             return "--full"
         if self.state.is_empty:
             return "no build state yet"
-        if self._manifest_now() is None:
+        manifest = self._manifest_now()
+        if manifest is None:
             return "no record of the previous output"
+        if not _outputs_intact(self.output_dir, manifest):
+            # Someone deleted or edited generated files (say `rm -rf public`): only a full
+            # build puts them back (it still writes only files whose bytes differ).
+            return "the output folder changed since the last build"
         if self.state.get_meta("global") != global_fingerprint(
             self.config, self.output_dir, self.preview
         ):
@@ -399,8 +417,15 @@ class IncrementalBuilder:
             return "no stored content snapshot"
         return None
 
-    def full_build(self, snapshot: Snapshot | None = None, requests: int = 0) -> BuildReport:
-        """Build everything and record every page's dependencies and the content fingerprints."""
+    def full_build(
+        self, snapshot: Snapshot | None = None, requests: int = 0, *, stamp: str | None = None
+    ) -> BuildReport:
+        """Build everything and record every page's dependencies and the content fingerprints.
+
+        ``stamp`` is the :func:`~kontent_ssg.builder.snapshot_files_digest` of the saved
+        snapshot when ``snapshot`` is exactly what is on disk (recorded so that an unchanged
+        snapshot needs no diff).
+        """
         from .builder import build as full
 
         with self.lock:
@@ -411,6 +436,7 @@ class IncrementalBuilder:
             if snapshot is None:
                 self._persister.flush()
                 if self.options.offline:
+                    stamp = snapshot_files_digest(self.snapshot_dir)
                     snapshot = load_snapshot(self.snapshot_dir)
                 else:
                     token = self._sync_init()
@@ -424,10 +450,16 @@ class IncrementalBuilder:
             else:
                 token = self.state.sync_token
             report = full(
-                self.config, replace(self.options, full=True), snapshot=snapshot, requests=requests
+                self.config,
+                replace(self.options, full=True),
+                snapshot=snapshot,
+                requests=requests,
+                snapshot_digest=stamp,
             )
             digests = self._page_digests()
-            rows = snapshot_rows(snapshot)
+            content: dict[ContentKey, str | None] = {
+                k: r.to_json() for k, r in snapshot_rows(snapshot).items()
+            }
             self.state.record(
                 (
                     (PageRecord(path, report.page_urls.get(path), digests.get(path, "")), deps)
@@ -438,9 +470,10 @@ class IncrementalBuilder:
                     "templates": json.dumps(template_hashes(self.config)),
                     "static": _static_stamp(self.config),
                     "sync_token": token,
+                    "snapshot": stamp,
                     "last_build": "full",
                 },
-                content={k: r.to_json() for k, r in rows.items()},
+                content=content,
                 replace=True,
             )
             self.snapshot = snapshot
@@ -490,9 +523,18 @@ class IncrementalBuilder:
         return self._rebuild_from_snapshot(snapshot, requests, sync_token=token)
 
     def _rebuild_from_snapshot(
-        self, snapshot: Snapshot, requests: int, *, sync_token: str | None = None
+        self,
+        snapshot: Snapshot,
+        requests: int,
+        *,
+        sync_token: str | None = None,
+        stamp: str | None = None,
     ) -> BuildReport:
-        """Diff a whole snapshot against the stored fingerprints; re-render what differs."""
+        """Diff a whole snapshot against the stored fingerprints; re-render what differs.
+
+        ``stamp``: the saved snapshot's :func:`~kontent_ssg.builder.snapshot_files_digest`
+        when ``snapshot`` was read from it.
+        """
         new_rows = snapshot_rows(snapshot)
         old_rows = {k: Row.from_json(v) for k, v in self.state.content().items()}
         try:
@@ -502,7 +544,7 @@ class IncrementalBuilder:
             if sync_token is not None:
                 self.state.sync_token = sync_token
             self._persister.cancel()
-            return self.full_build(snapshot, requests)
+            return self.full_build(snapshot, requests, stamp=stamp)
         self._persister.cancel()  # this snapshot is already on disk
         self._plan = None
         self.snapshot = snapshot
@@ -513,6 +555,7 @@ class IncrementalBuilder:
             requests,
             sync_token=sync_token,
             persist=None,
+            stamp=stamp,
         )
 
     # -- applying notifications --------------------------------------------------------------
@@ -617,7 +660,13 @@ class IncrementalBuilder:
         started = time.perf_counter()
         if sync_token is not None and sync_token != self.state.sync_token:
             self.state.sync_token = sync_token
-        report = BuildReport(output=self.output_dir, requests=requests)
+        manifest = self._manifest_now() or {}
+        report = BuildReport(
+            output=self.output_dir,
+            pages_unchanged=sorted(manifest.get("pages") or []),
+            requests=requests,
+            skipped=True,
+        )
         self.log("incremental: nothing changed")
         return _finish(report, started, self.options)
 
@@ -650,16 +699,18 @@ class IncrementalBuilder:
         sync_token: str | None,
         persist: tuple[set[str], bool] | None,
         patch: set[tuple[str, str]] | None = None,
+        stamp: str | None = None,
     ) -> BuildReport:
         """Render the dependants of ``keys`` and pages that appeared; delete pages that went.
 
         ``patch`` names the (codename, language) items of a plan-neutral change: the plan
         of the previous rebuild is patched instead of recomputed (that is most of the cost
-        at 10k items).
+        at 10k items). ``stamp``: see :meth:`_rebuild_from_snapshot` (None: the snapshot in
+        memory is not the saved one).
         """
         try:
             return self._render_unsafe(
-                snapshot, keys, updates, requests, sync_token, persist, patch
+                snapshot, keys, updates, requests, sync_token, persist, patch, stamp
             )
         except BaseException:
             self._plan = None  # the snapshot moved on without a rebuild: plan afresh next time
@@ -675,6 +726,7 @@ class IncrementalBuilder:
         sync_token: str | None,
         persist: tuple[set[str], bool] | None,
         patch: set[tuple[str, str]] | None,
+        stamp: str | None,
     ) -> BuildReport:
         from .builder import (
             _copy_static,
@@ -752,6 +804,7 @@ class IncrementalBuilder:
         meta: dict[str, str | None] = {
             "templates": json.dumps(template_hashes(self.config)),
             "static": _static_stamp(self.config),
+            "snapshot": stamp,
             "last_build": "incremental",
         }
         if sync_token is not None:

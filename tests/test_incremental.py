@@ -8,7 +8,6 @@ to a clean full build of the new content (the no-false-negatives check).
 from __future__ import annotations
 
 import copy
-import filecmp
 import json
 import os
 import shutil
@@ -513,7 +512,23 @@ def test_no_change_report_json(site, tmp_path):
     build_site(site.config, BuildOptions(report=report_file))
     data = json.loads(report_file.read_text())
     assert data["pages_written"] == [] and data["pages_deleted"] == []
-    assert filecmp.cmp(report_file, report_file)
+    # every page is accounted for: unchanged, not silently missing from the report
+    assert "articles/gamma/index.html" in data["pages_unchanged"]
+    assert data["nothing_changed"] is True
+
+
+def test_deleted_output_files_are_restored_by_the_next_build(site):
+    page = site.out / "articles/gamma/index.html"
+    expected = page.read_bytes()
+    page.unlink()
+    report = site.build(offline=True)
+    assert report.pages_written == ["articles/gamma/index.html"]
+    assert page.read_bytes() == expected
+    assert "articles/index.html" in report.pages_unchanged
+    shutil.rmtree(site.out)
+    report = site.build(offline=True)
+    assert "articles/gamma/index.html" in report.pages_written
+    assert page.read_bytes() == expected
 
 
 def test_static_change_copies_the_file_and_renders_nothing(site):
