@@ -270,6 +270,7 @@ def _attr(value: str) -> str:
 _FITS = frozenset({"crop", "clip", "scale"})
 _FORMATS = frozenset({"gif", "png", "png8", "jpg", "pjpg", "webp", "avif"})
 _AUTOS = frozenset({"format"})
+_UNQUOTED = frozenset({"fit", "fm", "auto"})
 
 
 def _number(name: str, value: float) -> str:
@@ -324,9 +325,13 @@ def image_url(
         return url
     base, hash_, fragment = url.partition("#")
     path, _, query = base.partition("?")
+    # fit, fm and auto are one of a few lower-case words checked above: nothing to quote.
+    added = [f"{k}={v}" if k in _UNQUOTED else f"{k}={quote(v, safe='')}" for k, v in new]
+    if not query:
+        return f"{path}?{'&'.join(added)}{hash_}{fragment}"
     names = {k for k, _ in new}
     kept = [p for p in query.split("&") if p and p.partition("=")[0] not in names]
-    kept += [f"{k}={quote(v, safe='')}" for k, v in new]
+    kept += added
     return f"{path}?{'&'.join(kept)}{hash_}{fragment}"
 
 
@@ -341,10 +346,25 @@ def srcset_for(url: str, width: int | None, options: ImageConfig) -> str:
     if not width or width <= 0:
         return ""
     fm, q, auto = _format_params(options)
-    parts = [
-        f"{image_url(url, w=w, fm=fm, q=q, auto=auto)} {w}w" for w in options.widths if w < width
-    ]
-    parts.append(f"{image_url(url, fm=fm, q=q, auto=auto)} {width}w")
+    original = image_url(url, fm=fm, q=q, auto=auto)
+    if "?" in url or "#" in url:
+        parts = [
+            f"{image_url(url, w=w, fm=fm, q=q, auto=auto)} {w}w"
+            for w in options.widths
+            if w < width
+        ]
+    else:
+        # A URL without query or fragment: ``image_url(url, w=w, ...)`` is the URL, ``w`` first,
+        # then the same parameters as the original's (config widths are positive integers).
+        rest = original[len(url) :].replace("?", "&", 1)
+        parts = [
+            f"{url}?w={w}{rest} {w}w"
+            if type(w) is int and w > 0
+            else f"{image_url(url, w=w, fm=fm, q=q, auto=auto)} {w}w"
+            for w in options.widths
+            if w < width
+        ]
+    parts.append(f"{original} {width}w")
     return ", ".join(parts)
 
 
@@ -375,16 +395,15 @@ def _image_html(
     src = image_url(url, fm=fm, q=q, auto=auto) if url and transform else url
     srcset = srcset_for(url, width, options) if url and transform else ""
     sizes = options.sizes if srcset else ""
-    attrs = [f'src="{_attr(src)}"', f'alt="{_attr(alt)}"']
-    if width:
-        attrs.append(f'width="{width}"')
+    size = f' width="{width}"' if width else ""
     if height:
-        attrs.append(f'height="{height}"')
-    attrs.append('loading="lazy" decoding="async"')
-    if srcset:
-        attrs.append(f'srcset="{_attr(srcset)}"')
-        attrs.append(f'sizes="{_attr(sizes)}"')
-    return f"<figure><img {' '.join(attrs)}></figure>", src, srcset, sizes
+        size += f' height="{height}"'
+    responsive = f' srcset="{_attr(srcset)}" sizes="{_attr(sizes)}"' if srcset else ""
+    html = (
+        f'<figure><img src="{_attr(src)}" alt="{_attr(alt)}"{size}'
+        f' loading="lazy" decoding="async"{responsive}></figure>'
+    )
+    return html, src, srcset, sizes
 
 
 # --------------------------------------------------------------------------- parser backends

@@ -14,7 +14,7 @@ false negatives) even though the work is done once. The incremental build stores
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import ChainMap, OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -233,7 +233,7 @@ def sort_items(items: list[Any], order: str | None) -> list[Any]:
 class ItemView:
     """An item (or component) as templates see it, in one language."""
 
-    __slots__ = ("_cache", "_renderer", "is_component", "language", "raw")
+    __slots__ = ("_cache", "_dep", "_renderer", "is_component", "language", "raw")
 
     def __init__(
         self, renderer: Renderer, raw: JSON, language: str, is_component: bool = False
@@ -243,6 +243,9 @@ class ItemView:
         self.language = language
         self.is_component = is_component
         self._cache: dict[str, tuple[Any, Recorder | None]] = {}
+        # The dependency key reading this view records.
+        codename = raw["system"]["codename"]
+        self._dep = f"component:{codename}" if is_component else f"item:{codename}:{language}"
 
     @property
     def system(self) -> _Attrs:
@@ -321,6 +324,8 @@ class ItemView:
             return value
         if kind == "rich_text":
             return renderer.cached_rich_text(self, codename)
+        if not renderer.cacheable():
+            return renderer.friendly_value(self, codename)
         with renderer.recording() as rec:
             value = renderer.friendly_value(self, codename)
         if renderer.cacheable():
@@ -349,6 +354,10 @@ class _Environment(jinja2.Environment):
 
     renderer: Renderer | None = None
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._loaded: dict[Any, tuple[jinja2.Template, str]] = {}
+
     def getattr(self, obj: Any, attribute: str) -> Any:
         # In templates an element wins over the wrapper's conveniences (``name``,
         # ``language``, ``type``, ``id``, ``codename``): types often have a ``name`` element.
@@ -361,14 +370,25 @@ class _Environment(jinja2.Environment):
 
     def _load_template(self, name: Any, globals: Any) -> jinja2.Template:
         renderer = self.renderer
+        if not globals:
+            # Jinja's own cache would return the same template (never reloaded, never
+            # evicted: ``auto_reload`` off, unbounded), at a higher cost per lookup.
+            loaded = self._loaded.get(name)
+            if loaded is not None:
+                if renderer is not None:
+                    renderer.record(loaded[1])
+                return loaded[0]
         try:
             template = super()._load_template(name, globals)
         except jinja2.TemplateNotFound:
             if renderer is not None:
                 renderer.record(f"template:{name}")
             raise
+        key = f"template:{name}"
+        if not globals and not self.auto_reload and self.cache is not None:
+            self._loaded[name] = (template, key)
         if renderer is not None:
-            renderer.record(f"template:{name}")
+            renderer.record(key)
         return template
 
 
@@ -500,6 +520,7 @@ class Renderer:
         self._stack: tuple[str, ...] = ()
         self._template_exists: dict[str, bool] = {}
         self._richtext_env: Any = None
+        self._resolve_rich_text: Callable[..., Any] = _unset_resolver
         self._rich_cache: OrderedDict[tuple[str, str, bool, str], tuple[Markup, Recorder]] = (
             OrderedDict()
         )
@@ -534,7 +555,9 @@ class Renderer:
         view = self._views.get(key)
         if view is None:
             view = self._views[key] = ItemView(self, raw, language, is_component)
-        self.record(f"component:{key[0]}" if is_component else f"item:{key[0]}:{language}")
+        frames = self._frames
+        if frames:
+            frames[-1].deps.add(view._dep)
         return view
 
     def linked_view(self, codename: str, language: str) -> ItemView | None:
@@ -550,10 +573,13 @@ class Renderer:
     def url_for_codename(self, codename: str, language: str) -> str | None:
         """The page URL in ``language``, else in the language its fallback variant is in,
         else in the default language; records the link either way (a missing page may appear)."""
-        self.record(f"item:{codename}:{language}")
         raw = self.store.item(codename, language)
-        if raw is not None:
-            self.record(f"link:{raw['system']['id']}")
+        frames = self._frames
+        if frames:
+            deps = frames[-1].deps
+            deps.add(f"item:{codename}:{language}")
+            if raw is not None:
+                deps.add(f"link:{raw['system']['id']}")
         url = self.urls.get((codename, language))
         if url is not None:
             return url
@@ -704,6 +730,9 @@ class Renderer:
             cache.move_to_end(key)
             self.replay(hit[1])
             return hit[0]
+        if not self.cacheable():
+            # Not kept: what it reads goes straight to the enclosing record.
+            return self.rich_text(view, codename, view.raw["elements"][codename])
         with self.recording() as rec:
             value = self.rich_text(view, codename, view.raw["elements"][codename])
         if self.cacheable():
@@ -713,12 +742,13 @@ class Renderer:
         return value
 
     def rich_text(self, view: ItemView, codename: str, element: JSON) -> Markup:
-        from .richtext import resolve_rich_text
-
         if self._richtext_env is None:
+            from .richtext import resolve_rich_text
+
             self._richtext_env = _richtext_env(self)
+            self._resolve_rich_text = resolve_rich_text
         language = view.language
-        result = resolve_rich_text(
+        result = self._resolve_rich_text(
             element,
             item=view.raw,
             element_codename=codename,
@@ -739,15 +769,18 @@ class Renderer:
                         "target_codename": link.target_codename,
                     }
                 )
-        deps = result.deps
-        for linked in deps.items:
-            self.record(f"item:{linked}:{language}")
-        for comp in deps.components:
-            self.record(f"component:{comp}")
-        for target in deps.link_targets:
-            self.record(f"link:{target}")
-        for asset in deps.assets:
-            self.record(f"asset:{asset}")
+        frames = self._frames
+        if frames:
+            add = frames[-1].deps.add
+            deps = result.deps
+            for linked in deps.items:
+                add(f"item:{linked}:{language}")
+            for comp in deps.components:
+                add(f"component:{comp}")
+            for target in deps.link_targets:
+                add(f"link:{target}")
+            for asset in deps.assets:
+                add(f"asset:{asset}")
         return Markup(result.html)
 
     def render_embedded(
@@ -783,7 +816,7 @@ class Renderer:
         and ``what`` is being rendered."""
         try:
             template = self.env.get_template(name)
-            return template.render(context)
+            return _render(template, context)
         except KontentSSGError:
             raise
         except jinja2.TemplateNotFound as exc:
@@ -832,6 +865,31 @@ class Renderer:
     def _taxonomy_global(self, context: jinja2.runtime.Context, codename: str) -> _Attrs | None:
         lang = context.get("language") or self.default_language
         return self.taxonomy_view(codename, lang)
+
+
+def _render(template: jinja2.Template, context: Mapping[str, Any]) -> str:
+    """``template.render(context)`` without its per-call cost of reading the template's
+    globals through a ``ChainMap`` (twice): they are merged into one dict first, with the
+    same keys, order and values."""
+    env = template.environment
+    if env.is_async:
+        return template.render(context)
+    chain = template.globals
+    if isinstance(chain, ChainMap):
+        flat: dict[str, Any] = {}
+        for mapping in reversed(chain.maps):
+            flat.update(mapping)
+    else:
+        flat = dict(chain)
+    ctx = env.context_class(env, {**flat, **context}, template.name, template.blocks, globals=flat)
+    try:
+        return env.concat(template.root_render_func(ctx))  # type: ignore[attr-defined]
+    except Exception:
+        env.handle_exception()
+
+
+def _unset_resolver(*args: Any, **kwargs: Any) -> Any:
+    raise AssertionError("the rich-text resolver is set with the rich-text environment")
 
 
 class _Frame:
