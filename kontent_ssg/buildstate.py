@@ -7,7 +7,10 @@ crash and a restart:
 * ``pages``: every written output file (path relative to the output folder, its URL, a hash of
   its bytes);
 * ``deps``: page ↔ dependency key, with an index on the key — the reverse index that turns
-  "this changed" into "these pages must be re-rendered" without rescanning anything;
+  "this changed" into "these pages must be re-rendered" without rescanning anything. Both
+  columns are integers (``pages.id``, ``keys.id``; ``keys`` interns the key strings): a 10k
+  page site has ~140k rows over ~40k distinct keys, and two integers per row keep the table,
+  its index and the write of a full build small;
 * ``meta``: the Sync API continuation token, the config and template fingerprints;
 * ``content``: a fingerprint of every item variant, component, taxonomy group, type and
   language the current output was built from (``incremental.py`` diffs a new crawl, an
@@ -40,6 +43,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 
 from .webhooks import Change, changes_from_json, changes_to_json
@@ -56,19 +60,21 @@ __all__ = [
 ALL = "*"
 """Sentinel dependency key: every page depends on it (config or a shared template changed)."""
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS pages (
-    path TEXT PRIMARY KEY,
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
     url TEXT,
     hash TEXT NOT NULL,
     deps_hash TEXT
 );
+CREATE TABLE IF NOT EXISTS keys (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS deps (
-    page TEXT NOT NULL,
-    key TEXT NOT NULL,
+    page INTEGER NOT NULL,
+    key INTEGER NOT NULL,
     PRIMARY KEY (page, key)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS deps_by_key ON deps (key, page);
@@ -133,7 +139,7 @@ class BuildState:
             # The state is a cache of the last build: an old layout is dropped, and the next
             # build is a full one. Pending notifications are kept.
             with self._tx() as db:
-                for table in ("deps", "pages", "content", "meta"):
+                for table in ("deps", "keys", "pages", "content", "meta"):
                     db.execute(f"DROP TABLE IF EXISTS {table}")
             self._db.executescript(_SCHEMA)
             schema = None
@@ -225,7 +231,11 @@ class BuildState:
 
     def deps_of(self, page: str) -> set[str]:
         with self._lock:
-            rows = self._db.execute("SELECT key FROM deps WHERE page = ?", (page,)).fetchall()
+            rows = self._db.execute(
+                "SELECT k.key FROM pages p JOIN deps d ON d.page = p.id "
+                "JOIN keys k ON k.id = d.key WHERE p.path = ?",
+                (page,),
+            ).fetchall()
         return {r[0] for r in rows}
 
     def record(
@@ -247,6 +257,7 @@ class BuildState:
         with self._tx() as db:
             if replace:
                 db.execute("DELETE FROM deps")
+                db.execute("DELETE FROM keys")
                 db.execute("DELETE FROM pages")
                 db.execute("DELETE FROM content")
             db.executemany(
@@ -259,29 +270,38 @@ class BuildState:
                 ((*ckey, row) for ckey, row in content.items() if row is not None),
             )
             for path in deleted:
-                db.execute("DELETE FROM deps WHERE page = ?", (path,))
+                db.execute(
+                    "DELETE FROM deps WHERE page = (SELECT id FROM pages WHERE path = ?)", (path,)
+                )
                 db.execute("DELETE FROM pages WHERE path = ?", (path,))
             if replace:
                 self._record_all(db, pages)
                 pages = ()
+            key_ids: dict[str, int] = {}
             for rec, keys in pages:
                 unique = sorted(set(keys))
                 digest = hashlib.blake2b("\n".join(unique).encode(), digest_size=16).hexdigest()
                 old = db.execute(
-                    "SELECT deps_hash FROM pages WHERE path = ?", (rec.path,)
+                    "SELECT id, deps_hash FROM pages WHERE path = ?", (rec.path,)
                 ).fetchone()
-                db.execute(
-                    "INSERT INTO pages (path, url, hash, deps_hash) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT(path) DO UPDATE SET url = excluded.url, hash = excluded.hash, "
-                    "deps_hash = excluded.deps_hash",
-                    (rec.path, rec.url, rec.hash, digest),
-                )
-                if old is not None and old[0] == digest:
-                    continue  # same dependencies as last time (a sitemap has thousands)
-                db.execute("DELETE FROM deps WHERE page = ?", (rec.path,))
+                if old is None:
+                    cur = db.execute(
+                        "INSERT INTO pages (path, url, hash, deps_hash) VALUES (?, ?, ?, ?)",
+                        (rec.path, rec.url, rec.hash, digest),
+                    )
+                    page_id = int(cur.lastrowid or 0)
+                else:
+                    page_id = old[0]
+                    db.execute(
+                        "UPDATE pages SET url = ?, hash = ?, deps_hash = ? WHERE id = ?",
+                        (rec.url, rec.hash, digest, page_id),
+                    )
+                    if old[1] == digest:
+                        continue  # same dependencies as last time (a sitemap has thousands)
+                    db.execute("DELETE FROM deps WHERE page = ?", (page_id,))
                 db.executemany(
                     "INSERT OR IGNORE INTO deps (page, key) VALUES (?, ?)",
-                    ((rec.path, k) for k in unique),
+                    ((page_id, self._key_id(db, key_ids, k)) for k in unique),
                 )
             for key, value in (meta or {}).items():
                 if value is None:
@@ -294,24 +314,46 @@ class BuildState:
                     )
 
     @staticmethod
+    def _key_id(db: sqlite3.Connection, cache: dict[str, int], key: str) -> int:
+        """The integer id of a dependency key (interned in ``keys`` on first use)."""
+        found = cache.get(key)
+        if found is None:
+            row = db.execute("SELECT id FROM keys WHERE key = ?", (key,)).fetchone()
+            if row is None:
+                cur = db.execute("INSERT INTO keys (key) VALUES (?)", (key,))
+                found = int(cur.lastrowid or 0)
+            else:
+                found = int(row[0])
+            cache[key] = found
+        return found
+
+    @staticmethod
     def _record_all(
         db: sqlite3.Connection, pages: Iterable[tuple[PageRecord, Iterable[str]]]
     ) -> None:
         """Bulk insert into empty ``pages``/``deps`` tables (a full build): rows in primary
         key order, and the reverse index built once at the end rather than row by row."""
         latest: dict[str, tuple[PageRecord, list[str]]] = {}
+        all_keys: set[str] = set()
         for rec, keys in pages:
-            latest[rec.path] = (rec, sorted(set(keys)))
-        page_rows: list[tuple[str, str | None, str, str]] = []
-        dep_rows: list[tuple[str, str]] = []
-        for path in sorted(latest):
+            unique = sorted(set(keys))
+            all_keys.update(unique)
+            latest[rec.path] = (rec, unique)
+        # Keys numbered in sorted order, so a page's sorted keys have ascending ids.
+        ordered = sorted(all_keys)
+        key_ids = {k: i for i, k in enumerate(ordered, 1)}
+        page_rows: list[tuple[int, str, str | None, str, str]] = []
+        dep_rows: list[tuple[int, int]] = []
+        for page_id, path in enumerate(sorted(latest), 1):
             rec, unique = latest[path]
             digest = hashlib.blake2b("\n".join(unique).encode(), digest_size=16).hexdigest()
-            page_rows.append((path, rec.url, rec.hash, digest))
-            dep_rows.extend((path, k) for k in unique)
+            page_rows.append((page_id, path, rec.url, rec.hash, digest))
+            dep_rows.extend(zip(repeat(page_id), map(key_ids.__getitem__, unique)))
         db.execute("DROP INDEX IF EXISTS deps_by_key")
+        db.executemany("INSERT INTO keys (id, key) VALUES (?, ?)", enumerate(ordered, 1))
         db.executemany(
-            "INSERT INTO pages (path, url, hash, deps_hash) VALUES (?, ?, ?, ?)", page_rows
+            "INSERT INTO pages (id, path, url, hash, deps_hash) VALUES (?, ?, ?, ?, ?)",
+            page_rows,
         )
         db.executemany("INSERT INTO deps (page, key) VALUES (?, ?)", dep_rows)
         db.execute("CREATE INDEX deps_by_key ON deps (key, page)")
@@ -336,6 +378,7 @@ class BuildState:
         """Forget every page and dependency (before a full build replaces them)."""
         with self._tx() as db:
             db.execute("DELETE FROM deps")
+            db.execute("DELETE FROM keys")
             db.execute("DELETE FROM pages")
             db.execute("DELETE FROM content")
 
@@ -353,10 +396,16 @@ class BuildState:
                 chunk = keys[start : start + 500]
                 marks = ",".join("?" * len(chunk))
                 rows = self._db.execute(
-                    f"SELECT DISTINCT page FROM deps WHERE key IN ({marks})", chunk
+                    "SELECT DISTINCT p.path FROM keys k JOIN deps d ON d.key = k.id "
+                    f"JOIN pages p ON p.id = d.page WHERE k.key IN ({marks})",
+                    chunk,
                 ).fetchall()
                 found.update(r[0] for r in rows)
-            sentinel = self._db.execute("SELECT DISTINCT page FROM deps WHERE key = ?", (ALL,))
+            sentinel = self._db.execute(
+                "SELECT DISTINCT p.path FROM keys k JOIN deps d ON d.key = k.id "
+                "JOIN pages p ON p.id = d.page WHERE k.key = ?",
+                (ALL,),
+            )
             found.update(r[0] for r in sentinel.fetchall())
         return found
 

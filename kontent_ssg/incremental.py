@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import os
 import re
 import threading
@@ -34,6 +35,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from hashlib import blake2b
 from pathlib import Path
 from typing import Any
 
@@ -74,12 +76,22 @@ def _quiet(message: str) -> None:
 # Content fingerprints
 
 
-# One encoder for every hash: ``json.dumps`` with options builds a new one per call.
+# The bytes a fingerprint hashes: ``marshal`` format 2 (no back-references, so equal values
+# give equal bytes; ~4x faster than a sorted ``json.dumps`` of the same 10k items). It keeps
+# dict order: the same content in another key order hashes differently, which can only
+# re-render a page more than needed, never fewer. Values ``marshal`` cannot write (none in
+# parsed JSON) fall back to sorted JSON. The hashes are only compared with hashes made by the
+# same code: a code change is a full build (``_CODE_FINGERPRINT``).
 _encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
+_row_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def _h(value: Any) -> str:
-    return hashlib.blake2b(_encode(value).encode("utf-8"), digest_size=8).hexdigest()
+    try:
+        data = marshal.dumps(value, 2)
+    except ValueError:
+        data = _encode(value).encode("utf-8")
+    return blake2b(data, digest_size=8).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -98,7 +110,7 @@ class Row:
     taxonomy_fields: tuple[str, ...] = ()
 
     def to_json(self) -> str:
-        return json.dumps(
+        return _row_json(
             [
                 self.hash,
                 self.type,
@@ -106,8 +118,7 @@ class Row:
                 self.translated,
                 dict(self.fields),
                 list(self.taxonomy_fields),
-            ],
-            separators=(",", ":"),
+            ]
         )
 
     @classmethod
@@ -119,23 +130,20 @@ class Row:
 def item_row(raw: JSON, language: str) -> Row:
     system = raw.get("system") or {}
     elements = raw.get("elements") or {}
-    fields = {f"system.{k}": _h(v) for k, v in system.items()}
+    fields = {"system." + k: _h(v) for k, v in system.items()}
+    taxonomy = []
     for name, element in elements.items():
-        fields[f"elements.{name}"] = _h(element)
-    taxonomy = tuple(
-        sorted(
-            f"elements.{name}"
-            for name, element in elements.items()
-            if isinstance(element, dict) and element.get("type") == "taxonomy"
-        )
-    )
+        fields["elements." + name] = _h(element)
+        if isinstance(element, dict) and element.get("type") == "taxonomy":
+            taxonomy.append("elements." + name)
+    taxonomy.sort()
     return Row(
         hash=_h(fields),
         type=str(system.get("type", "")),
         item_id=str(system.get("id", "")),
         translated=system.get("language") == language,
         fields=fields,
-        taxonomy_fields=taxonomy,
+        taxonomy_fields=tuple(taxonomy),
     )
 
 
@@ -335,9 +343,11 @@ class IncrementalBuilder:
 
     @property
     def snapshot_dir(self) -> Path:
-        from .delivery import snapshot_dir_for
-
-        return snapshot_dir_for(self.config, preview=self.preview)
+        # ``delivery.snapshot_dir_for``, without importing ``delivery`` (and httpx, ~0.1 s)
+        # into an offline build that never crawls.
+        if self.preview:
+            return self.config.state_dir / "snapshot-preview"
+        return self.config.snapshot_dir
 
     # -- entry points ------------------------------------------------------------------------
 
