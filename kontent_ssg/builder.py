@@ -51,9 +51,16 @@ __all__ = [
     "StagedWriter",
     "build",
     "check_site",
+    "copy_static",
+    "delete_stale",
     "describe_link",
+    "finish_report",
+    "list_static_files",
+    "load_manifest",
+    "outputs_intact",
     "plan_site",
     "render_pages",
+    "save_manifest",
     "write_failure_report",
     "write_output",
 ]
@@ -149,13 +156,13 @@ def build(
 
     # Nothing changed since the last build (same content, config, templates, static, output
     # intact)? Then there is nothing to render or write.
-    manifest = _load_manifest(config, output_dir, preview=options.preview)
+    manifest = load_manifest(config, output_dir, preview=options.preview)
     fingerprint = _fingerprint(config, output_dir, options, snapshot, snapshot_digest)
     if (
         not options.full
         and manifest is not None
         and manifest.get("fingerprint") == fingerprint
-        and _outputs_intact(output_dir, manifest)
+        and outputs_intact(output_dir, manifest)
     ):
         report = BuildReport(
             output=output_dir,
@@ -170,7 +177,7 @@ def build(
         if options.strict:
             _fail_if_strict(report.warnings, report.broken_links)
         progress.done()
-        return _finish(report, started, options)
+        return finish_report(report, started, options)
     if snapshot is None:
         with _gc_paused():
             snapshot, requests = _obtain_snapshot(config, options)
@@ -185,7 +192,7 @@ def build(
         f"{codename} ({language}) has no page: {reason}"
         for codename, language, reason in site.routes.rejected
     ]
-    static_files = _static_files(config.static_dir)
+    static_files = list_static_files(config.static_dir)
     for rel in static_files:
         if rel in site.routes.by_path:
             raise RouteError(
@@ -231,12 +238,12 @@ def build(
         output=output_dir, warnings=warnings, broken_links=broken_links, requests=requests
     )
     new_files = staging.commit(report, progress)
-    static_entries = _copy_static(config.static_dir, output_dir, static_files, old_files, report)
+    static_entries = copy_static(config.static_dir, output_dir, static_files, old_files, report)
     new_files.update(static_entries)
-    _delete_stale(output_dir, old_files, new_files, (manifest or {}).get("pages", []), report)
+    delete_stale(output_dir, old_files, new_files, (manifest or {}).get("pages", []), report)
     report.page_deps = {r.page.path: r.deps for r in rendered}
     report.page_urls = {r.page.path: r.page.url for r in rendered}
-    _save_manifest(
+    save_manifest(
         config,
         output_dir,
         options.preview,
@@ -251,7 +258,7 @@ def build(
         },
     )
     progress.done()
-    return _finish(report, started, options)
+    return finish_report(report, started, options)
 
 
 def _freeze_gc() -> bool:
@@ -302,7 +309,7 @@ def _fail_if_strict(warnings: list[str], broken_links: list[JSON]) -> None:
     )
 
 
-def _finish(report: BuildReport, started: float, options: BuildOptions) -> BuildReport:
+def finish_report(report: BuildReport, started: float, options: BuildOptions) -> BuildReport:
     report.pages_written.sort()
     report.pages_unchanged.sort()
     report.pages_deleted.sort()
@@ -1127,7 +1134,7 @@ def _atomic_write(full: str, data: bytes) -> None:
         raise
 
 
-def _static_files(static_dir: Path) -> list[str]:
+def list_static_files(static_dir: Path) -> list[str]:
     if not static_dir.is_dir():
         return []
     found = []
@@ -1139,7 +1146,7 @@ def _static_files(static_dir: Path) -> list[str]:
     return found
 
 
-def _copy_static(
+def copy_static(
     static_dir: Path,
     output_dir: Path,
     files: list[str],
@@ -1177,7 +1184,7 @@ def _copy_static(
     return entries
 
 
-def _delete_stale(
+def delete_stale(
     output_dir: Path,
     old_files: Mapping[str, Any],
     new_files: Mapping[str, Any],
@@ -1212,7 +1219,7 @@ def _manifest_path(config: Config, preview: bool) -> Path:
     return config.state_dir / "build" / name
 
 
-def _load_manifest(config: Config, output_dir: Path, *, preview: bool) -> JSON | None:
+def load_manifest(config: Config, output_dir: Path, *, preview: bool) -> JSON | None:
     path = _manifest_path(config, preview)
     try:
         data = json.loads(path.read_bytes())
@@ -1227,7 +1234,7 @@ def _load_manifest(config: Config, output_dir: Path, *, preview: bool) -> JSON |
     return data
 
 
-def _save_manifest(config: Config, output_dir: Path, preview: bool, manifest: JSON) -> None:
+def save_manifest(config: Config, output_dir: Path, preview: bool, manifest: JSON) -> None:
     path = _manifest_path(config, preview)
     path.parent.mkdir(parents=True, exist_ok=True)
     data = json.dumps(manifest, ensure_ascii=False, separators=(",", ":"))
@@ -1236,7 +1243,7 @@ def _save_manifest(config: Config, output_dir: Path, preview: bool, manifest: JS
     os.replace(tmp, path)
 
 
-def _outputs_intact(output_dir: Path, manifest: JSON) -> bool:
+def outputs_intact(output_dir: Path, manifest: JSON) -> bool:
     """Every file we wrote is still there with the size and mtime we left it with."""
     files = manifest.get("files") or {}
     for rel, entry in files.items():

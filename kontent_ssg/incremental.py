@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .builder import BuildOptions, BuildReport, _outputs_intact, snapshot_files_digest
+from .builder import BuildOptions, BuildReport, outputs_intact, snapshot_files_digest
 from .buildstate import BuildState, ContentKey, PageRecord, state_path
 from .config import Config
 from .errors import BuildError, DeliveryError, NotFoundError, UsageError, WebhookError
@@ -400,10 +400,10 @@ class IncrementalBuilder:
 
     def _manifest_now(self) -> JSON | None:
         """The builder's record of the output (cached: it is re-read only after full builds)."""
-        from .builder import _load_manifest
+        from .builder import load_manifest
 
         if self._manifest is None:
-            self._manifest = _load_manifest(self.config, self.output_dir, preview=self.preview)
+            self._manifest = load_manifest(self.config, self.output_dir, preview=self.preview)
         return self._manifest
 
     def full_build_reason(self) -> str | None:
@@ -415,7 +415,7 @@ class IncrementalBuilder:
         manifest = self._manifest_now()
         if manifest is None:
             return "no record of the previous output"
-        if not _outputs_intact(self.output_dir, manifest):
+        if not outputs_intact(self.output_dir, manifest):
             # Someone deleted or edited generated files (say `rm -rf public`): only a full
             # build puts them back (it still writes only files whose bytes differ).
             return "the output folder changed since the last build"
@@ -665,7 +665,7 @@ class IncrementalBuilder:
 
     def _nothing_to_do(self, requests: int, sync_token: str | None) -> BuildReport:
         """Nothing changed: no snapshot to load, no page to render, no file to touch."""
-        from .builder import _finish
+        from .builder import finish_report
 
         started = time.perf_counter()
         if sync_token is not None and sync_token != self.state.sync_token:
@@ -678,7 +678,7 @@ class IncrementalBuilder:
             skipped=True,
         )
         self.log("incremental: nothing changed")
-        return _finish(report, started, self.options)
+        return finish_report(report, started, self.options)
 
     def _plan_neutral(self, key: ContentKey, old: Row | None, new: Row | None) -> bool:
         """True when the change cannot alter the site plan (URLs, listing membership and
@@ -739,14 +739,14 @@ class IncrementalBuilder:
         stamp: str | None,
     ) -> BuildReport:
         from .builder import (
-            _copy_static,
-            _delete_stale,
-            _finish,
-            _save_manifest,
-            _static_files,
+            copy_static,
+            delete_stale,
             describe_link,
+            finish_report,
+            list_static_files,
             plan_site,
             render_pages,
+            save_manifest,
             write_output,
         )
         from .snapshot import ContentStore
@@ -791,15 +791,15 @@ class IncrementalBuilder:
             self.output_dir, [(r.page.path, r.data) for r in rendered], old_files, report
         )
         new_files = {k: v for k, v in old_files.items() if k not in set(deleted)}
-        static_files = _static_files(self.config.static_dir)
+        static_files = list_static_files(self.config.static_dir)
         for rel, entry in list(new_files.items()):
             if len(entry) > 3 and rel not in static_files:
                 del new_files[rel]  # a static file that was removed
         new_files.update(entries)
         new_files.update(
-            _copy_static(self.config.static_dir, self.output_dir, static_files, old_files, report)
+            copy_static(self.config.static_dir, self.output_dir, static_files, old_files, report)
         )
-        _delete_stale(self.output_dir, old_files, new_files, manifest.get("pages", []), report)
+        delete_stale(self.output_dir, old_files, new_files, manifest.get("pages", []), report)
         report.page_deps = {r.page.path: r.deps for r in rendered}
         report.page_urls = {r.page.path: r.page.url for r in rendered}
         self._manifest = {
@@ -810,7 +810,7 @@ class IncrementalBuilder:
             "pages": sorted(planned),
             "files": new_files,
         }
-        _save_manifest(self.config, self.output_dir, self.preview, self._manifest)
+        save_manifest(self.config, self.output_dir, self.preview, self._manifest)
         meta: dict[str, str | None] = {
             "templates": json.dumps(template_hashes(self.config)),
             "static": _static_stamp(self.config),
@@ -841,12 +841,12 @@ class IncrementalBuilder:
             f"{len(report.pages_written)} written, {len(report.pages_deleted)} deleted "
             f"in {time.perf_counter() - started:.3f} s"
         )
-        return _finish(report, started, options)
+        return finish_report(report, started, options)
 
     def _page_digests(self) -> dict[str, str]:
-        from .builder import _load_manifest
+        from .builder import load_manifest
 
-        manifest = _load_manifest(self.config, self.output_dir, preview=self.preview) or {}
+        manifest = load_manifest(self.config, self.output_dir, preview=self.preview) or {}
         return {k: v[2] for k, v in (manifest.get("files") or {}).items() if len(v) > 2}
 
 
