@@ -186,14 +186,7 @@ class BuildState:
 
     def set_meta(self, key: str, value: str | None) -> None:
         with self._tx() as db:
-            if value is None:
-                db.execute("DELETE FROM meta WHERE key = ?", (key,))
-            else:
-                db.execute(
-                    "INSERT INTO meta (key, value) VALUES (?, ?) "
-                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                    (key, value),
-                )
+            _write_meta(db, key, value)
 
     @property
     def sync_token(self) -> str | None:
@@ -304,14 +297,7 @@ class BuildState:
                     ((page_id, self._key_id(db, key_ids, k)) for k in unique),
                 )
             for key, value in (meta or {}).items():
-                if value is None:
-                    db.execute("DELETE FROM meta WHERE key = ?", (key,))
-                else:
-                    db.execute(
-                        "INSERT INTO meta (key, value) VALUES (?, ?) "
-                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                        (key, value),
-                    )
+                _write_meta(db, key, value)
 
     @staticmethod
     def _key_id(db: sqlite3.Connection, cache: dict[str, int], key: str) -> int:
@@ -443,3 +429,15 @@ class BuildState:
             pending = self._db.execute("SELECT COUNT(*) FROM queue WHERE done IS NULL")
             done = self._db.execute("SELECT COUNT(*) FROM queue WHERE done IS NOT NULL")
             return {"pending": pending.fetchone()[0], "done": done.fetchone()[0]}
+
+
+def _write_meta(db: sqlite3.Connection, key: str, value: str | None) -> None:
+    """Set one meta entry inside the caller's transaction; None removes it."""
+    if value is None:
+        db.execute("DELETE FROM meta WHERE key = ?", (key,))
+    else:
+        db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
