@@ -2,12 +2,12 @@
 
 :func:`build` reads top-down like the pipeline. Nothing visible changes until the whole site
 rendered (no template error, no URL collision, no warning under ``--strict``): as each page
-renders, writer threads compare it with the file on disk and, when it differs, stage it in a
-hidden temporary file beside its destination, or inside a hidden stand-in for a folder that
-does not exist yet (:class:`StagedWriter`) — creating files is the slow part of a build and
-this overlaps it with rendering. Only after the last page rendered are the staged files and
-folders moved into place (``os.replace``); a failure removes them instead, so a failed build
-leaves the previous output as it was. Unchanged pages are never rewritten.
+renders, the process that rendered it compares it with the file on disk and, when it differs,
+stages it in a hidden temporary file beside its destination, or inside a hidden stand-in for a
+folder that does not exist yet (:class:`StagedWriter`) — creating files is the slow part of a
+build, and this spreads it over the render processes. Only after the last page rendered are
+the staged files and folders moved into place (``os.replace``); a failure removes them instead,
+so a failed build leaves the previous output as it was. Unchanged pages are never rewritten.
 
 A manifest of the files we wrote (``.kontent-ssg/build/manifest.json``) says which files are
 ours to delete when their page disappears (anything else in the output folder is the user's
@@ -21,6 +21,7 @@ page read (items, components, taxonomies, link targets, templates, listing queri
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -200,12 +201,14 @@ def build(
                 hint="rename the static file or change the route",
             )
 
-    # 4. Render every page. Each rendered page is staged at once, on writer threads, beside
-    # its final file (unchanged pages are only compared): file creation, the slow part,
-    # overlaps rendering. Nothing visible changes until every page rendered.
+    # 4. Render every page. Each rendered page is staged at once, by the process that
+    # rendered it, beside its final file (unchanged pages are only compared): file creation,
+    # the slow part, is spread over the render processes. Nothing visible changes until
+    # every page rendered.
     progress.stage("render", len(site.routes.pages))
     old_files = (manifest or {}).get("files", {})
     staging = StagedWriter(output_dir, old_files)
+    staging.prepare(page.path for page in site.routes.pages)
     # The store's millions of objects never become garbage during a build: keep the cyclic
     # collector from scanning them again and again (about 10% of render time at 10k items).
     frozen = _freeze_gc()
@@ -216,7 +219,7 @@ def build(
             site.routes.pages,
             workers=options.workers,
             advance=progress.advance,
-            sink=staging.submit,
+            writer=staging,
         )
         warnings = _unique(warnings + render_warnings)
         broken_links = _unique_dicts(broken_links)
@@ -224,7 +227,6 @@ def build(
             progress.warning(warning)
         if options.strict:
             _fail_if_strict(warnings, broken_links)
-        staging.wait()
     except BaseException:
         staging.abort()
         raise
@@ -436,7 +438,8 @@ def _flatten_terms(raw_terms: list[JSON]) -> list[str]:
 
 # Below this many pages a second process costs more (fork, template compilation) than it saves.
 PARALLEL_MIN_PAGES = 1500
-CHUNK = 250
+# Pages per unit of work handed to a render process (each takes the next unit when done).
+CHUNK = 100
 
 
 def render_pages(
@@ -446,12 +449,13 @@ def render_pages(
     *,
     workers: int | None = None,
     advance: Callable[[int], None] | None = None,
-    sink: Callable[[str, bytes], None] | None = None,
+    writer: StagedWriter | None = None,
 ) -> tuple[list[RenderedPage], list[str], list[JSON]]:
-    """Render ``pages`` (in memory); return them with the warnings and broken links met.
+    """Render ``pages``; return them with the warnings and broken links met.
 
-    With ``sink``, each page's bytes go to ``sink(path, data)`` as soon as they are rendered
-    and are not kept (the returned pages then have empty ``data``).
+    Without ``writer`` the pages' bytes are returned. With one, each page is staged
+    (:meth:`StagedWriter.stage`) by the process that rendered it, as soon as it is rendered,
+    and the returned pages have empty ``data``; prepare the writer for ``pages`` first.
 
     Rendering is CPU-bound Python, so on several cores large sites are rendered by forked
     worker processes (they inherit the store and routes without copying); the result is the
@@ -460,22 +464,26 @@ def render_pages(
     count = _worker_count(workers, len(pages))
     rendered: list[RenderedPage] = [None] * len(pages)  # type: ignore[list-item]
     by_index: dict[int, tuple[list[str], list[JSON]]] = {}
+    staged: dict[int, Staged] = {}
 
     def collect(chunk: _Rendered) -> None:
         for index, data, deps, warnings, broken in chunk:
-            if sink is not None:
-                sink(pages[index].path, data)
+            if writer is not None:
+                staged[index] = data  # type: ignore[assignment]
                 data = b""
-            rendered[index] = RenderedPage(pages[index], data, deps)
+            rendered[index] = RenderedPage(pages[index], data, deps)  # type: ignore[arg-type]
             by_index[index] = (warnings, broken)
 
+    chunks = [range(i, min(i + CHUNK, len(pages))) for i in range(0, len(pages), CHUNK)]
     if count > 1:
-        _render_parallel(config, site, pages, count, advance, collect)
+        _render_parallel(config, site, pages, chunks, count, advance, collect, writer)
     else:
         renderer = _new_page_renderer(config, site)
-        for start in range(0, len(pages), CHUNK):
-            indices = range(start, min(start + CHUNK, len(pages)))
-            collect(_render_chunk(config, site, pages, indices, advance, renderer))
+        for indices in chunks:
+            collect(_render_chunk(renderer, pages, indices, writer, advance))
+    if writer is not None:
+        for index in sorted(staged):
+            writer.add(staged[index])
     all_warnings: list[str] = []
     all_broken: list[JSON] = []
     for index in sorted(by_index):
@@ -485,7 +493,8 @@ def render_pages(
     return rendered, all_warnings, all_broken
 
 
-_Rendered = list[tuple[int, bytes, frozenset[str], list[str], list[JSON]]]
+# (page index, bytes or what the writer staged, dependency keys, warnings, broken links)
+_Rendered = list[tuple[int, "bytes | Staged", frozenset[str], list[str], list[JSON]]]
 
 
 def _worker_count(workers: int | None, pages: int) -> int:
@@ -516,29 +525,35 @@ def _new_page_renderer(config: Config, site: SitePlan) -> _PageRenderer:
 
 
 def _render_chunk(
-    config: Config,
-    site: SitePlan,
+    renderer: _PageRenderer,
     pages: Sequence[Page],
     indices: Iterable[int],
+    writer: StagedWriter | None,
     advance: Callable[[int], None] | None = None,
-    renderer: _PageRenderer | None = None,
 ) -> _Rendered:
-    renderer = renderer or _new_page_renderer(config, site)
     out: _Rendered = []
     for index in indices:
         result, rec = renderer.render(pages[index])
-        out.append((index, result.data, result.deps, rec.warnings, rec.broken_links))
+        data: bytes | Staged = result.data
+        if writer is not None:
+            data = writer.stage(result.page.path, result.data)
+        out.append((index, data, result.deps, rec.warnings, rec.broken_links))
         if advance is not None:
             advance(1)
     return out
 
 
 def _render_in_child(
-    conn: Any, config: Config, site: SitePlan, pages: Sequence[Page], indices: list[int]
+    conn: Any,
+    config: Config,
+    site: SitePlan,
+    pages: Sequence[Page],
+    chunks: list[range],
+    take: Callable[[], int],
+    writer: StagedWriter | None,
 ) -> None:
-    """Body of a forked render worker: render ``indices`` chunk by chunk, streaming each
-    chunk to the parent as soon as it is done (nothing piles up in the worker)."""
-    import pickle
+    """Body of a forked render worker: take chunks until none is left, streaming each one's
+    result to the parent as soon as it is done (nothing piles up in the worker)."""
     import traceback
 
     def send(payload: tuple[str, Any]) -> None:
@@ -546,9 +561,8 @@ def _render_in_child(
 
     try:
         renderer = _new_page_renderer(config, site)
-        for start in range(0, len(indices), CHUNK):
-            chunk = indices[start : start + CHUNK]
-            send(("ok", _render_chunk(config, site, pages, chunk, renderer=renderer)))
+        while (n := take()) < len(chunks):
+            send(("ok", _render_chunk(renderer, pages, chunks[n], writer)))
         send(("done", None))
     except KontentSSGError as exc:
         send(("error", (type(exc).__name__, exc.message, exc.hint)))
@@ -562,29 +576,34 @@ def _render_parallel(
     config: Config,
     site: SitePlan,
     pages: Sequence[Page],
+    chunks: list[range],
     count: int,
     advance: Callable[[int], None] | None,
     collect: Callable[[_Rendered], None],
+    writer: StagedWriter | None,
 ) -> None:
     """Render with ``count - 1`` forked children and this process as the last worker.
 
-    Forked children inherit the store and routes without copying them, and stream their
-    pages back chunk by chunk (a reader thread per child hands them to ``collect`` while this
-    process renders its own share). Chunks are dealt out round-robin so listing and taxonomy
-    pages (planned last) are spread evenly.
+    Forked children inherit the store and routes without copying them. Every process takes
+    the next chunk from a shared counter when it finishes one, so the work balances itself
+    (this process also reads the children's results, and pages cost more or less to render).
+    Children stream their results back chunk by chunk; a reader thread per child hands them
+    to ``collect`` while this process renders.
     """
     import multiprocessing
-    import pickle
     import threading
 
     from . import errors
 
-    chunks = [list(range(i, min(i + CHUNK, len(pages)))) for i in range(0, len(pages), CHUNK)]
-    shares: list[list[int]] = [[] for _ in range(count)]
-    for n, chunk in enumerate(chunks):
-        shares[n % count].extend(chunk)
     context = multiprocessing.get_context("fork")
+    counter = context.Value("q", 0)
     failures: list[BaseException] = []
+
+    def take() -> int:
+        with counter.get_lock():
+            n = int(counter.value)
+            counter.value = n + 1
+        return n
 
     def read(receiver: Any) -> None:
         try:
@@ -617,10 +636,12 @@ def _render_parallel(
     frozen = _freeze_gc()
     children = []
     try:
-        for share in shares[1:]:
+        for _ in range(count - 1):
             receiver, sender = context.Pipe(duplex=False)
             process = context.Process(
-                target=_render_in_child, args=(sender, config, site, pages, share), daemon=True
+                target=_render_in_child,
+                args=(sender, config, site, pages, chunks, take, writer),
+                daemon=True,
             )
             process.start()
             sender.close()
@@ -631,11 +652,8 @@ def _render_parallel(
         _thaw_gc(frozen)
     try:
         renderer = _new_page_renderer(config, site)
-        for start in range(0, len(shares[0]), CHUNK):
-            indices = shares[0][start : start + CHUNK]
-            collect(_render_chunk(config, site, pages, indices, advance, renderer))
-            if failures:
-                break
+        while not failures and (n := take()) < len(chunks):
+            collect(_render_chunk(renderer, pages, chunks[n], writer, advance))
         for _, _, reader in children:
             reader.join()
     finally:
@@ -913,6 +931,41 @@ def _digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+def _unchanged_entry(full: str, data: bytes, digest: str, old: Any) -> list[Any] | None:
+    """The manifest entry of ``full`` when it already holds ``data``, else None.
+
+    Decided cheaply when possible: the manifest's hash matches and the file's size and mtime
+    are what we wrote last time (so nothing touched it since); otherwise an equal-sized file
+    is compared byte for byte."""
+    try:
+        st = os.stat(full)
+    except FileNotFoundError:
+        return None
+    if st.st_size != len(data):
+        return None
+    entry = [st.st_size, st.st_mtime_ns, digest]
+    if old is not None and old[2] == digest and old[:2] == entry[:2]:
+        return entry
+    with open(full, "rb") as fh:
+        return entry if fh.read() == data else None
+
+
+def _write_new(path: str, data: bytes, digest: str) -> list[Any]:
+    """Create (or truncate) ``path`` holding ``data``; return its manifest entry.
+
+    ``os`` calls rather than ``open()``: a buffered file object costs three more system calls
+    (fstat, ioctl, lseek), which count at ten thousand files."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        st = os.fstat(fd)
+    finally:
+        os.close(fd)
+    return [st.st_size, st.st_mtime_ns, digest]
+
+
 def write_output(
     output_dir: Path,
     files: Iterable[tuple[str, bytes]],
@@ -922,9 +975,9 @@ def write_output(
 ) -> dict[str, list[Any]]:
     """Write ``files`` whose bytes differ from disk; return the new manifest entries.
 
-    Unchanged is decided cheaply: the manifest's hash matches and the file's size and mtime
-    are what we wrote last time (so nothing touched it since); otherwise equal-sized files
-    are compared byte for byte. Writes run on several threads (file creation dominates).
+    Each file is replaced atomically (readers see the old bytes or the new). Writes run on
+    several threads: this is for the few pages of an incremental build, written after they
+    all rendered, so the threads do not compete with rendering for the interpreter.
     """
     files = list(files)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -934,30 +987,22 @@ def write_output(
         path, data = item
         full = os.path.join(output_dir, path)
         digest = _digest(data)
-        old = old_files.get(path)
+        entry = _unchanged_entry(full, data, digest, old_files.get(path))
+        if entry is not None:
+            return path, False, entry
+        folder = os.path.dirname(full)
+        if folder not in made:
+            os.makedirs(folder, exist_ok=True)
+            made.add(folder)
+        tmp = os.path.join(folder, f".{os.path.basename(full)}{StagedWriter.TMP_SUFFIX}")
         try:
-            st = os.stat(full)
-        except FileNotFoundError:
-            st = None
-        if st is not None and st.st_size == len(data):
-            if (
-                old is not None
-                and old[2] == digest
-                and old[0] == st.st_size
-                and old[1] == (st.st_mtime_ns)
-            ):
-                return path, False, [st.st_size, st.st_mtime_ns, digest]
-            with open(full, "rb") as fh:
-                if fh.read() == data:
-                    return path, False, [st.st_size, st.st_mtime_ns, digest]
-        if st is None:
-            folder = os.path.dirname(full)
-            if folder not in made:
-                os.makedirs(folder, exist_ok=True)
-                made.add(folder)
-        _atomic_write(full, data)
-        st = os.stat(full)
-        return path, True, [st.st_size, st.st_mtime_ns, digest]
+            entry = _write_new(tmp, data, digest)
+            os.replace(tmp, full)  # keeps the inode: the entry's size and mtime stay true
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        return path, True, entry
 
     entries: dict[str, list[Any]] = {}
     with ThreadPoolExecutor(WRITE_THREADS) as pool:
@@ -970,140 +1015,136 @@ def write_output(
     return entries
 
 
+# ``(path, tmp, entry)``: ``tmp`` None when the file was unchanged, "" when it was written
+# inside a stand-in folder, else the hidden file to rename into place.
+Staged = tuple[str, str | None, list[Any]]
+
+
 class StagedWriter:
     """Writes a build's pages beside their final files, then publishes them all at once.
 
-    ``submit`` (called as each page is rendered) compares the page with what is on disk and,
-    when it differs, writes it to a hidden temporary file next to its destination, on writer
-    threads. A page whose folder does not exist yet is written under its own name into a
-    hidden stand-in for the top-most missing folder (``articles/.post-1.kontent-ssg-tmp/``,
-    or ``.public.kontent-ssg-tmp/`` for a first build). ``commit`` renames every stand-in
-    folder and every staged file into place (``os.replace``: readers see the old file or the
-    new one; a new folder appears with all its files, in one rename instead of one per file);
-    ``abort`` removes staged files and stand-in folders, so a failed build leaves the output
-    as it was.
+    ``stage`` (called in whichever process rendered the page, right after rendering it)
+    compares the page with what is on disk and, when it differs, writes it to a hidden
+    temporary file next to its destination. A page whose folder does not exist yet is written
+    under its own name into a hidden stand-in for the top-most missing folder
+    (``articles/.post-1.kontent-ssg-tmp/``, or ``.public.kontent-ssg-tmp/`` for a first
+    build). ``commit`` renames every stand-in folder and every staged file into place
+    (``os.replace``: readers see the old file or the new one; a new folder appears with all
+    its files, in one rename instead of one per file); ``abort`` removes staged files and
+    stand-in folders, so a failed build leaves the output as it was.
+
+    ``prepare`` decides, before rendering starts and before render workers fork, where every
+    page goes, so all processes write by one plan: stand-in names and temporary names are
+    fixed by the destination alone, and ``abort`` can find a temporary file even when the
+    worker that wrote it died before saying so. Writing happens on the rendering thread, not
+    on writer threads: threads would hand the interpreter lock back and forth for every
+    system call (a million futex calls at 10k pages) while the render is CPU-bound.
     """
 
     TMP_SUFFIX = ".kontent-ssg-tmp"
 
-    def __init__(
-        self, output_dir: Path, old_files: Mapping[str, Any], threads: int = WRITE_THREADS
-    ) -> None:
-        import threading
-
-        self.output_dir = output_dir
+    def __init__(self, output_dir: Path, old_files: Mapping[str, Any]) -> None:
+        self.output_dir = str(output_dir)
         self.old_files = old_files
-        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="kontent-ssg-write")
-        self._futures: list[Any] = []
-        self._lock = threading.Lock()
-        self._shadows: dict[str, str] = {}  # missing folder -> its hidden stand-in
+        self._staged: list[Staged] = []
+        self._planned: list[str] = []
+        self._shadows: dict[str, str] = {}  # top-most missing folder -> its hidden stand-in
         self._write_dirs: dict[str, str] = {}  # destination folder -> folder written into
+        self._made: set[str] = set()  # stand-in folders known to exist
 
-    def submit(self, path: str, data: bytes) -> None:
-        self._futures.append(self._pool.submit(self._stage, path, data))
+    def prepare(self, paths: Iterable[str]) -> None:
+        """Plan where each of ``paths`` is written; clear stand-ins a killed build left."""
+        shadows = len(self._shadows)
+        for path in paths:
+            self._planned.append(path)
+            self._plan(os.path.dirname(os.path.join(self.output_dir, path)))
+        for shadow in list(self._shadows.values())[shadows:]:
+            _remove_tree(shadow)
 
-    def _write_dir(self, folder: str) -> str:
+    def _plan(self, folder: str) -> str:
         """The folder to write a file destined for ``folder`` into: ``folder`` when it
         exists, else its place inside the stand-in of its top-most missing ancestor."""
         known = self._write_dirs.get(folder)
         if known is not None:
             return known
-        top = None
-        probe = folder
-        while not os.path.isdir(probe):
-            if os.path.lexists(probe):
-                raise NotADirectoryError(f"{probe} is not a folder")
-            top = probe
-            parent = os.path.dirname(probe)
-            if parent == probe:
-                break
-            probe = parent
-        if top is None:
+        parent = os.path.dirname(folder)
+        if parent == folder:  # the file system's root
             target = folder
         else:
-            head, name = os.path.split(top)
-            shadow = os.path.join(head, f".{name}{self.TMP_SUFFIX}")
-            with self._lock:
-                if top not in self._shadows:
-                    _remove_tree(shadow)  # left by a build that was killed
-                    self._shadows[top] = shadow
-            target = shadow + folder[len(top) :]
-            os.makedirs(target, exist_ok=True)
+            parent_target = self._plan(parent)
+            if parent_target != parent:  # inside a missing folder
+                target = os.path.join(parent_target, os.path.basename(folder))
+            elif os.path.isdir(folder):
+                target = folder
+            elif os.path.lexists(folder):
+                raise BuildError(
+                    f"{folder} is a file, but a page must be written inside it",
+                    hint="remove or rename that file, or change the route",
+                )
+            else:
+                head, name = os.path.split(folder)
+                target = os.path.join(head, f".{name}{self.TMP_SUFFIX}")
+                self._shadows[folder] = target
         self._write_dirs[folder] = target
         return target
 
-    def _stage(self, path: str, data: bytes) -> tuple[str, str | None, list[Any]]:
-        """Returns ``(path, tmp, entry)``: ``tmp`` None when unchanged, "" when written
-        inside a stand-in folder, else the hidden file to rename into place."""
+    def stage(self, path: str, data: bytes) -> Staged:
+        """Compare ``data`` with the page's file and write it where it is staged if it differs."""
         full = os.path.join(self.output_dir, path)
-        digest = _digest(data)
-        old = self.old_files.get(path)
-        try:
-            st = os.stat(full)
-        except FileNotFoundError:
-            st = None
-        if st is not None and st.st_size == len(data):
-            entry = [st.st_size, st.st_mtime_ns, digest]
-            if old is not None and old[2] == digest and old[:2] == entry[:2]:
-                return path, None, entry
-            with open(full, "rb") as fh:
-                if fh.read() == data:
-                    return path, None, entry
         directory, name = os.path.split(full)
-        target = self._write_dir(directory)
+        target = self._write_dirs.get(directory)
+        if target is None:
+            self.prepare([path])
+            target = self._write_dirs[directory]
+        digest = _digest(data)
         if target == directory:
+            entry = _unchanged_entry(full, data, digest, self.old_files.get(path))
+            if entry is not None:
+                return path, None, entry
             tmp = os.path.join(directory, f".{name}{self.TMP_SUFFIX}")
-            marker = tmp
-        else:
-            tmp = os.path.join(target, name)
-            marker = ""
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            tmp_st = os.fstat(fh.fileno())
-        # os.replace keeps the inode, so this size and mtime are the published file's.
-        return path, marker, [tmp_st.st_size, tmp_st.st_mtime_ns, digest]
+            return path, tmp, _write_new(tmp, data, digest)
+        if target not in self._made:
+            try:
+                os.mkdir(target)
+            except FileExistsError:  # another render worker made it
+                pass
+            except FileNotFoundError:
+                os.makedirs(target, exist_ok=True)
+            self._made.add(target)
+        return path, "", _write_new(os.path.join(target, name), data, digest)
 
-    def wait(self) -> None:
-        """Wait for every staged write; an I/O error fails the build (nothing published)."""
-        for future in self._futures:
-            future.result()
+    def add(self, staged: Staged) -> None:
+        """Note a page staged (possibly by a render worker) for ``commit``."""
+        self._staged.append(staged)
 
     def abort(self) -> None:
         """Remove staged files and stand-in folders: the output is as it was."""
-        for future in self._futures:
-            try:
-                _, tmp, _ = future.result()
-            except Exception:
-                continue
-            if tmp:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-        self._pool.shutdown(wait=True)
+        for path in self._planned:
+            directory, name = os.path.split(os.path.join(self.output_dir, path))
+            if self._write_dirs.get(directory) == directory:
+                with contextlib.suppress(OSError):
+                    os.unlink(os.path.join(directory, f".{name}{self.TMP_SUFFIX}"))
         for shadow in self._shadows.values():
             _remove_tree(shadow)
 
     def commit(self, report: BuildReport, progress: Progress | None = None) -> dict[str, list[Any]]:
         """Move staged files into place; return the manifest entries of every page."""
 
-        def publish(staged: tuple[str, str | None, list[Any]]) -> None:
+        def publish(staged: Staged) -> None:
             path, tmp, _ = staged
             os.replace(tmp, os.path.join(self.output_dir, path))  # type: ignore[arg-type]
 
+        # Stand-ins are disjoint (each replaces a top-most missing folder): any order.
+        for top, shadow in sorted(self._shadows.items()):
+            os.rename(shadow, top)
+        self._shadows.clear()
+        replaced = [s for s in self._staged if s[1]]
+        if replaced:
+            with ThreadPoolExecutor(WRITE_THREADS) as pool:
+                for _ in pool.map(publish, replaced, chunksize=64):
+                    pass
         entries: dict[str, list[Any]] = {}
-        staged = [f.result() for f in self._futures]
-        try:
-            # Stand-ins are disjoint (each replaces a top-most missing folder): any order.
-            for top, shadow in sorted(self._shadows.items()):
-                os.rename(shadow, top)
-            self._shadows.clear()
-            for _ in self._pool.map(publish, [s for s in staged if s[1]], chunksize=64):
-                pass
-        finally:
-            self._pool.shutdown(wait=True)
-        for path, tmp, entry in staged:
+        for path, tmp, entry in self._staged:
             entries[path] = entry
             (report.pages_written if tmp is not None else report.pages_unchanged).append(path)
             if progress is not None:

@@ -23,6 +23,7 @@ from test_build_support import (
     uid,
 )
 
+from kontent_ssg import builder
 from kontent_ssg.builder import BuildOptions, build
 from kontent_ssg.cli import main
 from kontent_ssg.config import load_config
@@ -212,6 +213,35 @@ def test_failed_build_leaves_previous_output_intact(site) -> None:  # type: igno
         build(site, offline())
     assert tree(site.output_dir) == before  # no staged temp file left either
     assert sorted(p for p in site.output_dir.rglob("*") if p.is_dir()) == folders
+
+
+def test_failed_parallel_build_leaves_no_staged_file(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # Two render processes taking two pages at a time: both have staged pages (new folders
+    # and changed files) when one of them meets the failing page.
+    monkeypatch.setattr(builder, "CHUNK", 2)
+    en = [article(f"a{i}") for i in range(12)]
+    config = make_site(tmp_path, TOML, TEMPLATES, snapshot({"en-US": en}, types=TYPES))
+    build(config, offline(workers=2))
+    before = tree(config.output_dir)
+    en += [article(f"b{i}") for i in range(8)]
+    save_snapshot(snapshot({"en-US": en}, types=TYPES), config.snapshot_dir)
+    (config.templates_dir / "article.html").write_text(
+        "changed {{ item.title }}\n"
+        "{% if item.system.codename == 'b7' %}{{ item.nope.deeper() }}{% endif %}"
+    )
+    with pytest.raises(TemplateError, match=r"article\.html, line 2"):
+        build(config, offline(workers=2))
+    assert tree(config.output_dir) == before
+    assert [p.name for p in tmp_path.rglob("*") if "kontent-ssg-tmp" in p.name] == []
+
+
+def test_a_file_where_a_page_folder_goes_is_an_error(site) -> None:  # type: ignore[no-untyped-def]
+    build(site, offline())
+    shutil.rmtree(site.output_dir / "articles" / "one")
+    (site.output_dir / "articles" / "one").write_text("mine")
+    with pytest.raises(BuildError, match=r"articles/one is a file"):
+        build(site, offline())
+    assert (site.output_dir / "articles" / "one").read_text() == "mine"
 
 
 def test_collision_fails_the_build_and_writes_nothing(site) -> None:  # type: ignore[no-untyped-def]
