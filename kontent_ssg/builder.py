@@ -47,6 +47,7 @@ __all__ = [
     "BuildReport",
     "CheckOptions",
     "CheckResult",
+    "PageHook",
     "RenderedPage",
     "SitePlan",
     "StagedWriter",
@@ -91,6 +92,12 @@ class RenderedPage:
     page: Page
     data: bytes
     deps: frozenset[str] = frozenset()
+    extra: Any = None  # what the page hook returned (see render_pages)
+
+
+#: Side work done for each page by the process that rendered it: ``hook(page, store)``
+#: returns something picklable (None for nothing), reported as ``BuildReport.page_extras``.
+PageHook = Callable[[Page, ContentStore], Any]
 
 
 @dataclass
@@ -110,6 +117,8 @@ class BuildReport:
     # For the incremental build state: page path -> dependency keys, page path -> URL.
     page_deps: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
     page_urls: dict[str, str] = field(default_factory=dict, repr=False)
+    # Page path -> what the page hook returned for it (only the pages it returned something for).
+    page_extras: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def to_json(self) -> JSON:
         return {
@@ -136,11 +145,13 @@ def build(
     snapshot: Snapshot | None = None,
     requests: int = 0,
     snapshot_digest: str | None = None,
+    page_hook: PageHook | None = None,
 ) -> BuildReport:
     """Build the whole site; raise a :class:`KontentSSGError` (output untouched) on failure.
 
     ``snapshot_digest``: :func:`snapshot_files_digest` of the saved snapshot when
-    ``snapshot`` was read from it (cheaper than fingerprinting the objects).
+    ``snapshot`` was read from it (cheaper than fingerprinting the objects). ``page_hook``:
+    see :data:`PageHook` (the incremental build fingerprints each page's item with it).
     """
     options = options or BuildOptions()
     progress = options.progress
@@ -220,6 +231,7 @@ def build(
             workers=options.workers,
             advance=progress.advance,
             writer=staging,
+            page_hook=page_hook,
         )
         warnings = _unique(warnings + render_warnings)
         broken_links = _unique_dicts(broken_links)
@@ -245,6 +257,7 @@ def build(
     delete_stale(output_dir, old_files, new_files, (manifest or {}).get("pages", []), report)
     report.page_deps = {r.page.path: r.deps for r in rendered}
     report.page_urls = {r.page.path: r.page.url for r in rendered}
+    report.page_extras = {r.page.path: r.extra for r in rendered if r.extra is not None}
     save_manifest(
         config,
         output_dir,
@@ -450,12 +463,15 @@ def render_pages(
     workers: int | None = None,
     advance: Callable[[int], None] | None = None,
     writer: StagedWriter | None = None,
+    page_hook: PageHook | None = None,
 ) -> tuple[list[RenderedPage], list[str], list[JSON]]:
     """Render ``pages``; return them with the warnings and broken links met.
 
     Without ``writer`` the pages' bytes are returned. With one, each page is staged
     (:meth:`StagedWriter.stage`) by the process that rendered it, as soon as it is rendered,
     and the returned pages have empty ``data``; prepare the writer for ``pages`` first.
+    ``page_hook`` runs in the same process, right after each page; its results are the
+    pages' ``extra``.
 
     Rendering is CPU-bound Python, so on several cores large sites are rendered by forked
     worker processes (they inherit the store and routes without copying); the result is the
@@ -467,20 +483,20 @@ def render_pages(
     staged: dict[int, Staged] = {}
 
     def collect(chunk: _Rendered) -> None:
-        for index, data, deps, warnings, broken in chunk:
+        for index, data, deps, warnings, broken, extra in chunk:
             if writer is not None:
                 staged[index] = data  # type: ignore[assignment]
                 data = b""
-            rendered[index] = RenderedPage(pages[index], data, deps)  # type: ignore[arg-type]
+            rendered[index] = RenderedPage(pages[index], data, deps, extra)  # type: ignore[arg-type]
             by_index[index] = (warnings, broken)
 
     chunks = [range(i, min(i + CHUNK, len(pages))) for i in range(0, len(pages), CHUNK)]
     if count > 1:
-        _render_parallel(config, site, pages, chunks, count, advance, collect, writer)
+        _render_parallel(config, site, pages, chunks, count, advance, collect, writer, page_hook)
     else:
         renderer = _new_page_renderer(config, site)
         for indices in chunks:
-            collect(_render_chunk(renderer, pages, indices, writer, advance))
+            collect(_render_chunk(renderer, pages, indices, writer, page_hook, advance))
     if writer is not None:
         for index in sorted(staged):
             writer.add(staged[index])
@@ -493,8 +509,9 @@ def render_pages(
     return rendered, all_warnings, all_broken
 
 
-# (page index, bytes or what the writer staged, dependency keys, warnings, broken links)
-_Rendered = list[tuple[int, "bytes | Staged", frozenset[str], list[str], list[JSON]]]
+# (page index, bytes or what the writer staged, dependency keys, warnings, broken links,
+# what the page hook returned)
+_Rendered = list[tuple[int, "bytes | Staged", frozenset[str], list[str], list[JSON], Any]]
 
 
 def _worker_count(workers: int | None, pages: int) -> int:
@@ -529,15 +546,19 @@ def _render_chunk(
     pages: Sequence[Page],
     indices: Iterable[int],
     writer: StagedWriter | None,
+    page_hook: PageHook | None,
     advance: Callable[[int], None] | None = None,
 ) -> _Rendered:
     out: _Rendered = []
+    store = renderer.site.store
     for index in indices:
-        result, rec = renderer.render(pages[index])
+        page = pages[index]
+        result, rec = renderer.render(page)
         data: bytes | Staged = result.data
         if writer is not None:
-            data = writer.stage(result.page.path, result.data)
-        out.append((index, data, result.deps, rec.warnings, rec.broken_links))
+            data = writer.stage(page.path, result.data)
+        extra = page_hook(page, store) if page_hook is not None else None
+        out.append((index, data, result.deps, rec.warnings, rec.broken_links, extra))
         if advance is not None:
             advance(1)
     return out
@@ -551,6 +572,7 @@ def _render_in_child(
     chunks: list[range],
     take: Callable[[], int],
     writer: StagedWriter | None,
+    page_hook: PageHook | None,
 ) -> None:
     """Body of a forked render worker: take chunks until none is left, streaming each one's
     result to the parent as soon as it is done (nothing piles up in the worker)."""
@@ -562,7 +584,7 @@ def _render_in_child(
     try:
         renderer = _new_page_renderer(config, site)
         while (n := take()) < len(chunks):
-            send(("ok", _render_chunk(renderer, pages, chunks[n], writer)))
+            send(("ok", _render_chunk(renderer, pages, chunks[n], writer, page_hook)))
         send(("done", None))
     except KontentSSGError as exc:
         send(("error", (type(exc).__name__, exc.message, exc.hint)))
@@ -581,6 +603,7 @@ def _render_parallel(
     advance: Callable[[int], None] | None,
     collect: Callable[[_Rendered], None],
     writer: StagedWriter | None,
+    page_hook: PageHook | None,
 ) -> None:
     """Render with ``count - 1`` forked children and this process as the last worker.
 
@@ -640,7 +663,7 @@ def _render_parallel(
             receiver, sender = context.Pipe(duplex=False)
             process = context.Process(
                 target=_render_in_child,
-                args=(sender, config, site, pages, chunks, take, writer),
+                args=(sender, config, site, pages, chunks, take, writer, page_hook),
                 daemon=True,
             )
             process.start()
@@ -653,7 +676,7 @@ def _render_parallel(
     try:
         renderer = _new_page_renderer(config, site)
         while not failures and (n := take()) < len(chunks):
-            collect(_render_chunk(renderer, pages, chunks[n], writer, advance))
+            collect(_render_chunk(renderer, pages, chunks[n], writer, page_hook, advance))
         for _, _, reader in children:
             reader.join()
     finally:

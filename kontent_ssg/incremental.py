@@ -44,7 +44,8 @@ from .builder import BuildOptions, BuildReport, outputs_intact, snapshot_files_d
 from .buildstate import BuildState, ContentKey, PageRecord, state_path
 from .config import Config
 from .errors import BuildError, DeliveryError, NotFoundError, UsageError, WebhookError
-from .snapshot import LanguageItems, Snapshot, atomic_write_bytes, load_snapshot
+from .routing import Page
+from .snapshot import ContentStore, LanguageItems, Snapshot, atomic_write_bytes, load_snapshot
 from .webhooks import Change, changes_from_sync, parse_webhook
 
 __all__ = [
@@ -147,12 +148,18 @@ def item_row(raw: JSON, language: str) -> Row:
     )
 
 
-def snapshot_rows(snapshot: Snapshot) -> dict[ContentKey, Row]:
-    """Fingerprints of everything in ``snapshot`` (items, components, taxonomies, model)."""
+def snapshot_rows(
+    snapshot: Snapshot, skip: Mapping[ContentKey, Any] | None = None
+) -> dict[ContentKey, Row]:
+    """Fingerprints of everything in ``snapshot`` (items, components, taxonomies, model),
+    but for the items whose keys are in ``skip`` (fingerprinted already)."""
     rows: dict[ContentKey, Row] = {}
+    skip = skip or {}
     for language, lang_items in snapshot.items.items():
         for raw in lang_items.items:
-            rows[("item", language, raw["system"]["codename"])] = item_row(raw, language)
+            key = ("item", language, raw["system"]["codename"])
+            if key not in skip:
+                rows[key] = item_row(raw, language)
         for codename, component in lang_items.modular_content.items():
             rows[("component", language, codename)] = Row(_h(component))
     for group in snapshot.taxonomies:
@@ -165,6 +172,20 @@ def snapshot_rows(snapshot: Snapshot) -> dict[ContentKey, Row]:
     rows[("language", "", "#default")] = Row(_h(snapshot.default_language))
     rows[("language", "", "#crawled")] = Row(_h(sorted(snapshot.items)))
     return rows
+
+
+def page_item_row(page: Page, store: ContentStore) -> tuple[ContentKey, str] | None:
+    """The stored fingerprint of an item page's item (a :data:`~kontent_ssg.builder.PageHook`).
+
+    A full build fingerprints every item; for items with a page this runs in the render
+    process that rendered the page, right after it: that process has just read the item, and
+    the work is split over the render processes instead of following them."""
+    if page.kind != "item":
+        return None
+    raw = store.item(page.key, page.language)
+    if raw is None:
+        return None
+    return ("item", page.language, page.key), item_row(raw, page.language).to_json()
 
 
 class StructuralChange(Exception):
@@ -465,11 +486,11 @@ class IncrementalBuilder:
                 snapshot=snapshot,
                 requests=requests,
                 snapshot_digest=stamp,
+                page_hook=page_item_row,
             )
             digests = self._page_digests()
-            content: dict[ContentKey, str | None] = {
-                k: r.to_json() for k, r in snapshot_rows(snapshot).items()
-            }
+            content: dict[ContentKey, str | None] = dict(report.page_extras.values())
+            content.update((k, r.to_json()) for k, r in snapshot_rows(snapshot, content).items())
             self.state.record(
                 (
                     (PageRecord(path, report.page_urls.get(path), digests.get(path, "")), deps)

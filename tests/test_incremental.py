@@ -18,7 +18,7 @@ import pytest
 from kontent_ssg.builder import BuildOptions
 from kontent_ssg.config import load_config
 from kontent_ssg.emulator import Emulator, build_webhook_body
-from kontent_ssg.incremental import IncrementalBuilder, build_site
+from kontent_ssg.incremental import IncrementalBuilder, build_site, snapshot_rows
 from kontent_ssg.snapshot import LanguageItems, Snapshot, load_snapshot, save_snapshot
 from kontent_ssg.webhooks import parse_webhook
 
@@ -505,6 +505,20 @@ def test_state_records_dependencies(site):
             "articles/beta/index.html",
             "articles/delta/index.html",
         }
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_full_build_stores_every_content_fingerprint(site, workers):
+    # Item fingerprints are computed by the render processes, the rest after the render:
+    # together they must be exactly the fingerprints of the whole snapshot.
+    report = site.build(full=True, workers=workers)
+    assert ("item", EN, "alpha") in dict(report.page_extras.values())
+    with site.builder() as b:
+        stored = b.state.content()
+        snap = load_snapshot(site.config.snapshot_dir)
+    expected = {key: row.to_json() for key, row in snapshot_rows(snap).items()}
+    assert stored == expected
+    assert ("item", EN, "alpha") in stored and ("component", EN, "c_beta") in stored
 
 
 def test_no_change_report_json(site, tmp_path):
