@@ -40,7 +40,7 @@ from .config import Config
 from .errors import BuildError, KontentSSGError, RouteError
 from .progress import Progress
 from .routing import Page, RoutePlan, plan_routes, routed_languages
-from .snapshot import ContentStore, Snapshot, atomic_write_json
+from .snapshot import ContentStore, Snapshot, atomic_write_json, loads_json
 
 __all__ = [
     "BuildOptions",
@@ -1286,7 +1286,7 @@ def _manifest_path(config: Config, preview: bool) -> Path:
 def load_manifest(config: Config, output_dir: Path, *, preview: bool) -> JSON | None:
     path = _manifest_path(config, preview)
     try:
-        data = json.loads(path.read_bytes())
+        data = loads_json(path.read_bytes())
     except (OSError, ValueError):
         return None
     if (

@@ -4,6 +4,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kontent_ssg.errors import SnapshotError
 from kontent_ssg.snapshot import (
@@ -11,6 +13,7 @@ from kontent_ssg.snapshot import (
     LanguageItems,
     Snapshot,
     load_snapshot,
+    loads_json,
     save_snapshot,
 )
 
@@ -98,3 +101,39 @@ def test_store_lookups() -> None:
     assert store.component("n1_comp", "es-ES")["system"]["type"] == "callout"
     assert [i["system"]["codename"] for i in store.items_of_type("article", "en-US")] == ["a", "b"]
     assert "topics" in store.taxonomies
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b'{"a": [1, 2.5, -3e5, true, false, null, "x\\u00e9\\n"], "b": {}}',
+        b'{"a": 1, "a": 2}',  # the last duplicate wins, as in json
+        b"\xef\xbb\xbf[1]",  # a byte order mark: json accepts it
+        b'{"v": "\\ud800 unpaired"}',  # an unpaired surrogate escape
+        b"[NaN, Infinity, 1e400]",
+        b"[12345678901234567890123]",
+    ],
+)
+def test_loads_json_gives_what_the_json_module_gives(text: bytes) -> None:
+    expected = json.loads(text)
+    got = loads_json(text)
+    assert json.dumps(got) == json.dumps(expected)
+    assert type(got) is type(expected)
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+        lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner),
+        max_leaves=30,
+    )
+)
+def test_loads_json_round_trips_like_json(value: object) -> None:
+    data = json.dumps(value).encode()
+    assert loads_json(data) == json.loads(data)
+
+
+@pytest.mark.parametrize("text", [b"", b"[1,", b'{"a" 1}', b"[1] x", b'"\xff"'])
+def test_loads_json_raises_value_error_for_malformed_json(text: bytes) -> None:
+    with pytest.raises(ValueError):
+        loads_json(text)
