@@ -6,7 +6,7 @@ from kontent_ssg.buildstate import ALL, BuildState, PageRecord, state_path
 from kontent_ssg.webhooks import Change
 
 
-def test_dependants_via_reverse_index(tmp_path):
+def test_dependants_of_keys(tmp_path):
     state = BuildState(state_path(tmp_path))
     state.record(
         [
@@ -19,6 +19,26 @@ def test_dependants_via_reverse_index(tmp_path):
     assert state.dependants(["type:article:en", "item:zzz:en"]) == {"index.html"}
     assert state.dependants([]) == set()
     assert state.dependants([ALL]) == {"a/index.html", "b/index.html", "index.html"}
+
+
+def test_dependants_match_whole_keys_only(tmp_path):
+    # The JSON of one key can occur inside the JSON of another ("b" inside 'a","b'):
+    # only a page that recorded the key itself depends on it, with few keys or many.
+    state = BuildState(state_path(tmp_path))
+    state.record(
+        [
+            (PageRecord("p/index.html", "/p/", "h1"), ['a","b', "item:ab:en", "x\\"]),
+            (PageRecord("q/index.html", "/q/", "h2"), ["b", "item:a:en"]),
+        ]
+    )
+    assert state.dependants(["b"]) == {"q/index.html"}
+    assert state.dependants(["item:a"]) == set()
+    assert state.dependants(["item:a:en"]) == {"q/index.html"}
+    assert state.dependants(['a","b']) == {"p/index.html"}
+    assert state.dependants(["x\\"]) == {"p/index.html"}
+    many = [f"item:n{i}:en" for i in range(20)]
+    assert state.dependants([*many, "b"]) == {"q/index.html"}
+    assert state.deps_of("p/index.html") == {'a","b', "item:ab:en", "x\\"}
 
 
 def test_record_replaces_deps_and_deletes(tmp_path):
