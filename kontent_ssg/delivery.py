@@ -22,14 +22,12 @@ items over and over (2.5-3x slower decoding, measured; bench/crawl.py has the nu
 
 from __future__ import annotations
 
-import contextlib
 import email.utils
-import gc
 import json
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,7 +47,14 @@ from .errors import (
     NotFoundError,
     SnapshotError,
 )
-from .snapshot import LanguageItems, Snapshot, load_snapshot, loads_json, save_snapshot
+from .snapshot import (
+    LanguageItems,
+    Snapshot,
+    gc_paused,
+    load_snapshot,
+    loads_json,
+    save_snapshot,
+)
 
 __all__ = [
     "DEFAULT_LANGUAGE_ID",
@@ -854,7 +859,7 @@ def crawl(
             name: executor.submit(client.items_feed, name, progress=progress) for name in ordered
         }
         futures: list[Future[Any]] = [types_future, taxonomies_future, *feed_futures.values()]
-        with _gc_paused():
+        with gc_paused():
             _wait_all_or_fail(futures)
         snapshot = Snapshot(
             default_language=default,
@@ -874,24 +879,6 @@ def crawl(
 def _close_response(future: Future[httpx.Response]) -> None:
     if not future.cancelled() and future.exception() is None:
         future.result().close()
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a crawl builds its (acyclic) JSON trees.
-
-    Decoding tens of megabytes allocates millions of containers; every few thousand the
-    collector walks the ever-growing heap of already-decoded items, none of which can be
-    garbage. Measured on 10k items: ``json.loads`` runs 2.5-3x faster with it paused (see
-    bench/RESULTS.md). Reference counting still frees everything that is dropped.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _wait_all_or_fail(futures: list[Future[Any]]) -> None:

@@ -45,7 +45,14 @@ from .buildstate import BuildState, ContentKey, PageRecord, state_path
 from .config import Config
 from .errors import BuildError, DeliveryError, NotFoundError, UsageError, WebhookError
 from .routing import Page
-from .snapshot import ContentStore, LanguageItems, Snapshot, atomic_write_bytes, load_snapshot
+from .snapshot import (
+    ContentStore,
+    LanguageItems,
+    Snapshot,
+    atomic_write_bytes,
+    gc_paused,
+    load_snapshot,
+)
 from .webhooks import Change, changes_from_sync, parse_webhook
 
 __all__ = [
@@ -152,7 +159,7 @@ def snapshot_rows(
     snapshot: Snapshot, skip: Mapping[ContentKey, Any] | None = None
 ) -> dict[ContentKey, Row]:
     """Fingerprints of everything in ``snapshot`` (items, components, taxonomies, model),
-    but for the items whose keys are in ``skip`` (fingerprinted already)."""
+    but for the items and components whose keys are in ``skip`` (fingerprinted already)."""
     rows: dict[ContentKey, Row] = {}
     skip = skip or {}
     for language, lang_items in snapshot.items.items():
@@ -161,7 +168,9 @@ def snapshot_rows(
             if key not in skip:
                 rows[key] = item_row(raw, language)
         for codename, component in lang_items.modular_content.items():
-            rows[("component", language, codename)] = Row(_h(component))
+            key = ("component", language, codename)
+            if key not in skip:
+                rows[key] = Row(_h(component))
     for group in snapshot.taxonomies:
         rows[("taxonomy", "", group["system"]["codename"])] = Row(_h(group))
     for content_type in snapshot.types:
@@ -174,18 +183,31 @@ def snapshot_rows(
     return rows
 
 
-def page_item_row(page: Page, store: ContentStore) -> tuple[ContentKey, str] | None:
-    """The stored fingerprint of an item page's item (a :data:`~kontent_ssg.builder.PageHook`).
+def page_item_row(page: Page, store: ContentStore) -> list[tuple[ContentKey, str]] | None:
+    """The stored fingerprints of an item page's item and of the components its rich text
+    lists (a :data:`~kontent_ssg.builder.PageHook`).
 
-    A full build fingerprints every item; for items with a page this runs in the render
+    A full build fingerprints all content; for items with a page this runs in the render
     process that rendered the page, right after it: that process has just read the item, and
-    the work is split over the render processes instead of following them."""
+    the work is split over the render processes instead of following them. Whatever no page
+    covers is fingerprinted afterwards (:func:`snapshot_rows` skips what is done)."""
     if page.kind != "item":
         return None
-    raw = store.item(page.key, page.language)
+    language = page.language
+    raw = store.item(page.key, language)
     if raw is None:
         return None
-    return ("item", page.language, page.key), item_row(raw, page.language).to_json()
+    rows = [(("item", language, page.key), item_row(raw, language).to_json())]
+    lang_items = store.snapshot.items.get(language)
+    components = lang_items.modular_content if lang_items is not None else {}
+    for element in (raw.get("elements") or {}).values():
+        if isinstance(element, dict) and element.get("type") == "rich_text":
+            for codename in element.get("modular_content") or ():
+                component = components.get(codename)
+                if component is not None:
+                    key = ("component", language, codename)
+                    rows.append((key, Row(_h(component)).to_json()))
+    return rows
 
 
 class StructuralChange(Exception):
@@ -488,25 +510,31 @@ class IncrementalBuilder:
                 snapshot_digest=stamp,
                 page_hook=page_item_row,
             )
-            digests = self._page_digests()
-            content: dict[ContentKey, str | None] = dict(report.page_extras.values())
-            content.update((k, r.to_json()) for k, r in snapshot_rows(snapshot, content).items())
-            self.state.record(
-                (
-                    (PageRecord(path, report.page_urls.get(path), digests.get(path, "")), deps)
-                    for path, deps in report.page_deps.items()
-                ),
-                meta={
-                    "global": global_fingerprint(self.config, self.output_dir, self.preview),
-                    "templates": json.dumps(template_hashes(self.config)),
-                    "static": _static_stamp(self.config),
-                    "sync_token": token,
-                    "snapshot": stamp,
-                    "last_build": "full",
-                },
-                content=content,
-                replace=True,
-            )
+            # Only new, acyclic rows from here on: no collector walking the whole store.
+            with gc_paused():
+                digests = self._page_digests()
+                content: dict[ContentKey, str | None] = {}
+                for rows in report.page_extras.values():
+                    content.update(rows)
+                content.update(
+                    (k, r.to_json()) for k, r in snapshot_rows(snapshot, content).items()
+                )
+                self.state.record(
+                    (
+                        (PageRecord(path, report.page_urls.get(path), digests.get(path, "")), deps)
+                        for path, deps in report.page_deps.items()
+                    ),
+                    meta={
+                        "global": global_fingerprint(self.config, self.output_dir, self.preview),
+                        "templates": json.dumps(template_hashes(self.config)),
+                        "static": _static_stamp(self.config),
+                        "sync_token": token,
+                        "snapshot": stamp,
+                        "last_build": "full",
+                    },
+                    content=content,
+                    replace=True,
+                )
             self.snapshot = snapshot
             self._manifest = None
             self._pages = None

@@ -24,6 +24,7 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -163,21 +164,30 @@ def save_snapshot(snapshot: Snapshot, folder: Path) -> None:
     atomic_write_json(folder / "manifest.json", snapshot.manifest())
 
 
-def load_snapshot(folder: Path) -> Snapshot:
-    """Read a snapshot folder; :class:`SnapshotError` names the file that is wrong.
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building (acyclic) JSON trees.
 
-    The cyclic garbage collector is paused meanwhile: parsed JSON holds no cycles, and the
-    collector would rescan the growing heap again and again (0.26 s -> 0.16 s at 10k items).
+    Decoding tens of megabytes allocates millions of containers; every few thousand the
+    collector walks the ever-growing heap of already-decoded items, none of which can be
+    garbage. Reference counting still frees everything that is dropped. Measured at 10k
+    items: loading a saved snapshot 0.26 s -> 0.16 s; a crawl's decoding 2.5-3x faster.
     """
     import gc
 
-    enabled = gc.isenabled()
+    was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _load_snapshot(Path(folder))
+        yield
     finally:
-        if enabled:
+        if was_enabled:
             gc.enable()
+
+
+def load_snapshot(folder: Path) -> Snapshot:
+    """Read a snapshot folder; :class:`SnapshotError` names the file that is wrong."""
+    with gc_paused():
+        return _load_snapshot(Path(folder))
 
 
 def _load_snapshot(folder: Path) -> Snapshot:
