@@ -153,6 +153,26 @@ def build(
     ``snapshot`` was read from it (cheaper than fingerprinting the objects). ``page_hook``:
     see :data:`PageHook` (the incremental build fingerprints each page's item with it).
     """
+    # The content never becomes garbage during a build. What is alive now (a snapshot handed
+    # in) and the snapshot once read are moved out of the cyclic collector's sight, so that
+    # its collections (during jinja2's import, planning, rendering) do not walk millions of
+    # objects: 80 ms in one import alone at 10k items, and about 10% of the render.
+    frozen = _freeze_gc()
+    try:
+        return _build(config, options, snapshot, requests, snapshot_digest, page_hook, frozen)
+    finally:
+        _thaw_gc(frozen)
+
+
+def _build(
+    config: Config,
+    options: BuildOptions | None,
+    snapshot: Snapshot | None,
+    requests: int,
+    snapshot_digest: str | None,
+    page_hook: PageHook | None,
+    frozen: bool,
+) -> BuildReport:
     options = options or BuildOptions()
     progress = options.progress
     started = time.perf_counter()
@@ -164,6 +184,7 @@ def build(
         if not options.offline:
             with gc_paused():
                 snapshot, requests = _obtain_snapshot(config, options)
+            _refreeze_gc(frozen)
         snapshot_digest = snapshot_files_digest(_snapshot_dir(config, options.preview))
 
     # Nothing changed since the last build (same content, config, templates, static, output
@@ -193,6 +214,7 @@ def build(
     if snapshot is None:
         with gc_paused():
             snapshot, requests = _obtain_snapshot(config, options)
+        _refreeze_gc(frozen)
 
     # 2. Store.
     store = ContentStore(snapshot)
@@ -220,11 +242,9 @@ def build(
     old_files = (manifest or {}).get("files", {})
     staging = StagedWriter(output_dir, old_files)
     staging.prepare(page.path for page in site.routes.pages)
-    # The store's millions of objects never become garbage during a build: keep the cyclic
-    # collector from scanning them again and again (about 10% of render time at 10k items).
     # Rendering makes little cyclic garbage, so the youngest generation is collected every
     # 20,000 allocations rather than every 700: about 7% less render time.
-    frozen = _freeze_gc()
+    _refreeze_gc(frozen)  # the store and the plan
     threshold = _raise_gc_threshold(20_000)
     try:
         rendered, render_warnings, broken_links = render_pages(
@@ -247,7 +267,6 @@ def build(
         raise
     finally:
         _restore_gc_threshold(threshold)
-        _thaw_gc(frozen)
 
     # 5. Publish: move the staged files into place, delete pages that disappeared, copy
     # static files.
@@ -288,6 +307,14 @@ def _freeze_gc() -> bool:
         return False
     gc.freeze()
     return True
+
+
+def _refreeze_gc(frozen: bool) -> None:
+    """Freeze what was allocated since :func:`_freeze_gc` too (when that call froze)."""
+    import gc
+
+    if frozen:
+        gc.freeze()
 
 
 def _raise_gc_threshold(youngest: int) -> tuple[int, int, int]:
