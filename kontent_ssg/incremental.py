@@ -489,8 +489,12 @@ class IncrementalBuilder:
             if snapshot is None:
                 self._persister.flush()
                 if self.options.offline:
-                    stamp = snapshot_files_digest(self.snapshot_dir)
-                    snapshot = load_snapshot(self.snapshot_dir)
+                    # Hashing the files (a thread: hashlib and file reads let go of the
+                    # interpreter lock) overlaps with parsing them.
+                    with ThreadPoolExecutor(1) as pool:
+                        digest = pool.submit(snapshot_files_digest, self.snapshot_dir)
+                        snapshot = load_snapshot(self.snapshot_dir)
+                        stamp = digest.result()
                 else:
                     token = self._sync_init()
                     from .delivery import obtain_snapshot
