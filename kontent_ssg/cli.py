@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -77,6 +78,23 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--preview", action="store_true", help="use the Preview API")
     c.add_argument("--strict", action="store_true", help="treat warnings as errors")
     return parser
+
+
+def run() -> None:
+    """The ``kontent-ssg`` command: :func:`main`, then a quick exit.
+
+    A build leaves its content store to the interpreter's exit, which walks and frees
+    millions of objects (about 0.3 s at 10k items, 8% of a cold build). Everything the
+    command wrote is closed by the time :func:`main` returns, so the process flushes its
+    standard streams and ends without that teardown. Tests call :func:`main`.
+    """
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`| head`) or a closed stream
+            pass
+    os._exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

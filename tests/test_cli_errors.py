@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from kontent_ssg.cli import main
 from kontent_ssg.emulator import Emulator, Faults
 from kontent_ssg.snapshot import LanguageItems, Snapshot, load_snapshot
 
+REPO = Path(__file__).resolve().parent.parent
 ENV = "8e1a4b2c-3d5f-4a6b-9c7d-0e1f2a3b4c5d"
 KEY = "k3y-that-must-never-leak-9f8e7d"
 
@@ -313,3 +315,27 @@ def test_key_never_reaches_output_or_snapshot(
     )
     manifest = json.loads((site / ".kontent-ssg" / "snapshot" / "manifest.json").read_text())
     assert manifest["languages"] == ["en-US"]
+
+
+def test_command_exits_quickly_with_its_output_flushed(tmp_path: Path) -> None:
+    # `python -m kontent_ssg` ends with os._exit (no interpreter teardown): the summary
+    # (stderr, like all progress) must still arrive through a pipe, with the status.
+    site = tmp_path / "site"
+    shutil.copytree(REPO / "example-site", site, ignore=shutil.ignore_patterns("public", "build"))
+    result = subprocess.run(
+        [sys.executable, "-m", "kontent_ssg", "build", str(site), "--offline"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "written" in result.stderr and f"output: {site / 'public'}" in result.stderr
+    assert (site / "public" / "index.html").is_file()
+    bad = subprocess.run(
+        [sys.executable, "-m", "kontent_ssg", "build", str(tmp_path / "missing"), "--offline"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("error: ")
