@@ -119,6 +119,14 @@ class BuildState:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
+        # A long-running process (the receiver, serve) asks dependants() again and again:
+        # from the second lookup on it keeps the reverse index in memory (page -> keys and
+        # key -> pages), updated by its own record() and dropped when another connection
+        # writes (PRAGMA data_version changes).
+        self._lookups = 0
+        self._page_keys: dict[str, frozenset[str]] | None = None
+        self._key_pages: dict[str, set[str]] = {}
+        self._index_version = -1
         self._db = sqlite3.connect(
             self.path, check_same_thread=False, isolation_level=None, timeout=30.0
         )
@@ -233,32 +241,50 @@ class BuildState:
         ``replace`` first forgets every page and fingerprint (a full build).
         """
         content = content or {}
+        deleted = list(deleted)
         rows = {
             rec.path: (rec.path, rec.url, rec.hash, _deps_json_list(keys)) for rec, keys in pages
         }
-        with self._tx() as db:
-            if replace:
-                db.execute("DELETE FROM pages")
-                db.execute("DELETE FROM content")
-            db.executemany(
-                "DELETE FROM content WHERE kind = ? AND language = ? AND codename = ?",
-                (ckey for ckey, row in content.items() if row is None),
-            )
-            db.executemany(
-                "INSERT INTO content (kind, language, codename, row) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT(kind, language, codename) DO UPDATE SET row = excluded.row",
-                ((*ckey, row) for ckey, row in content.items() if row is not None),
-            )
-            db.executemany("DELETE FROM pages WHERE path = ?", ((path,) for path in deleted))
-            # In key order: a full build appends to the table's B-tree.
-            db.executemany(
-                "INSERT INTO pages (path, url, hash, deps) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT(path) DO UPDATE SET "
-                "url = excluded.url, hash = excluded.hash, deps = excluded.deps",
-                (rows[path] for path in sorted(rows)),
-            )
-            for key, value in (meta or {}).items():
-                _write_meta(db, key, value)
+        with self._lock:
+            with self._tx() as db:
+                if replace:
+                    db.execute("DELETE FROM pages")
+                    db.execute("DELETE FROM content")
+                db.executemany(
+                    "DELETE FROM content WHERE kind = ? AND language = ? AND codename = ?",
+                    (ckey for ckey, row in content.items() if row is None),
+                )
+                db.executemany(
+                    "INSERT INTO content (kind, language, codename, row) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT(kind, language, codename) DO UPDATE SET row = excluded.row",
+                    ((*ckey, row) for ckey, row in content.items() if row is not None),
+                )
+                db.executemany("DELETE FROM pages WHERE path = ?", ((path,) for path in deleted))
+                # In key order: a full build appends to the table's B-tree.
+                db.executemany(
+                    "INSERT INTO pages (path, url, hash, deps) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT(path) DO UPDATE SET "
+                    "url = excluded.url, hash = excluded.hash, deps = excluded.deps",
+                    (rows[path] for path in sorted(rows)),
+                )
+                for key, value in (meta or {}).items():
+                    _write_meta(db, key, value)
+            self._update_index(rows, deleted, replace)
+
+    def _update_index(
+        self, rows: dict[str, tuple[str, str | None, str, str]], deleted: list[str], replace: bool
+    ) -> None:
+        """Keep the in-memory reverse index (if any) in step with what was just committed."""
+        if self._page_keys is None:
+            return
+        if replace:
+            self._page_keys = None
+            return
+        for path in deleted:
+            self._unindex(path)
+        for path, row in rows.items():
+            self._unindex(path)
+            self._index(path, frozenset(json.loads(row[3])))
 
     def content(self, keys: Iterable[ContentKey] | None = None) -> dict[ContentKey, str]:
         """Stored content fingerprints: all of them, or those of ``keys`` that exist."""
@@ -281,6 +307,7 @@ class BuildState:
         with self._tx() as db:
             db.execute("DELETE FROM pages")
             db.execute("DELETE FROM content")
+            self._page_keys = None
 
     def dependants(self, keys: Iterable[str]) -> set[str]:
         """Every page that recorded one of ``keys``; all pages when :data:`ALL` is among them."""
@@ -288,7 +315,24 @@ class BuildState:
         if not wanted:
             return set()
         with self._lock:
+            version = self._db.execute("PRAGMA data_version").fetchone()[0]
+            if self._page_keys is not None and version != self._index_version:
+                self._page_keys = None  # another connection changed the pages
+            self._lookups += 1
+            if self._page_keys is None and self._lookups > 1:
+                self._page_keys, self._key_pages = {}, {}
+                for path, deps in self._db.execute("SELECT path, deps FROM pages"):
+                    self._index(path, frozenset(json.loads(deps)))
+                self._index_version = version
+            if self._page_keys is not None:
+                if ALL in wanted:
+                    return set(self._page_keys)
+                found: set[str] = set()
+                for key in wanted | {ALL}:
+                    found |= self._key_pages.get(key, set())
+                return found
             rows = self._db.execute("SELECT path, deps FROM pages").fetchall()
+        # One lookup (a command-line build): reading the column beats building an index.
         if ALL in wanted:
             return {path for path, _ in rows}
         wanted.add(ALL)  # a page depending on everything depends on these too
@@ -299,6 +343,25 @@ class BuildState:
             needles = [_deps_json(key) for key in wanted]
             rows = [(path, deps) for path, deps in rows if any(n in deps for n in needles)]
         return {path for path, deps in rows if not wanted.isdisjoint(loads(deps))}
+
+    def _index(self, path: str, keys: frozenset[str]) -> None:
+        assert self._page_keys is not None
+        self._page_keys[path] = keys
+        for key in keys:
+            pages = self._key_pages.get(key)
+            if pages is None:
+                self._key_pages[key] = {path}
+            else:
+                pages.add(path)
+
+    def _unindex(self, path: str) -> None:
+        assert self._page_keys is not None
+        for key in self._page_keys.pop(path, ()):
+            pages = self._key_pages.get(key)
+            if pages is not None:
+                pages.discard(path)
+                if not pages:
+                    del self._key_pages[key]
 
     # -- the notification queue ----------------------------------------------------------
 

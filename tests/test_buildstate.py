@@ -94,3 +94,31 @@ def test_preview_state_is_separate(tmp_path):
     assert state_path(tmp_path) != state_path(tmp_path, preview=True)
     assert state_path(tmp_path).name == "state.sqlite"
     assert state_path(tmp_path).parent.name == "build"
+
+
+def test_repeated_lookups_use_an_index_kept_in_step_with_writes(tmp_path):
+    # A long-running receiver asks again and again: from the second lookup on the answers
+    # come from an in-memory index, which must follow this state's own writes and notice
+    # another connection's.
+    state = BuildState(state_path(tmp_path))
+    state.record(
+        [
+            (PageRecord("a/index.html", "/a/", "h1"), ["item:a:en", "template:t.html"]),
+            (PageRecord("b/index.html", "/b/", "h2"), ["item:b:en", "item:a:en"]),
+        ]
+    )
+    for _ in range(3):
+        assert state.dependants(["item:a:en"]) == {"a/index.html", "b/index.html"}
+    assert state._page_keys is not None  # the index is in use from here on
+    state.record([(PageRecord("b/index.html", "/b/", "h3"), ["item:b:en"])])
+    assert state.dependants(["item:a:en"]) == {"a/index.html"}
+    state.record([(PageRecord("c/index.html", "/c/", "h4"), [ALL])], deleted=["a/index.html"])
+    assert state.dependants(["item:a:en"]) == {"c/index.html"}
+    assert state.dependants([ALL]) == {"b/index.html", "c/index.html"}
+    other = BuildState(state_path(tmp_path))
+    other.record([(PageRecord("d/index.html", "/d/", "h5"), ["item:a:en"])])
+    other.close()
+    assert state.dependants(["item:a:en"]) == {"c/index.html", "d/index.html"}
+    state.record([(PageRecord("e/index.html", "/e/", "h6"), ["item:e:en"])], replace=True)
+    assert state.dependants(["item:a:en"]) == set()
+    assert state.dependants(["item:e:en"]) == {"e/index.html"}
