@@ -434,7 +434,7 @@ def empty_trash() -> None:
     shutil.rmtree(TRASH, ignore_errors=True)
 
 
-def measure(n: int, runs: int) -> dict[str, float]:
+def measure(n: int, runs: int) -> dict[str, Any]:
     kontent_dir = WORK / f"kontent-{n}"
     hugo_dir = WORK / f"hugo-{n}"
     for folder in (kontent_dir, hugo_dir):
@@ -459,7 +459,7 @@ def measure(n: int, runs: int) -> dict[str, float]:
     def add(key: str, value: float) -> None:
         results.setdefault(key, []).append(value)
 
-    for _ in range(runs):
+    def kontent_runs() -> None:
         discard(kontent_dir / "public")
         discard(kontent_dir / ".kontent-ssg" / "build")
         seconds, rss = run(kontent_cmd, REPO)
@@ -476,6 +476,8 @@ def measure(n: int, runs: int) -> dict[str, float]:
         seconds, rss = run(builder_cmd, REPO)
         add("builder_cold", seconds)
         add("kontent_rss", rss)
+
+    def hugo_runs() -> None:
         discard(hugo_dir / "public")
         discard(hugo_dir / "resources")
         seconds, rss = run(hugo_cmd, hugo_dir)
@@ -484,7 +486,16 @@ def measure(n: int, runs: int) -> dict[str, float]:
         seconds, rss = run(hugo_cmd, hugo_dir)
         add("hugo_nochange", seconds)
         add("hugo_rss", rss)
-    out = {k: statistics.median(v) for k, v in results.items() if not k.endswith("_rss")}
+
+    # Which tool goes first alternates: the file system gets slower for a while after files
+    # are deleted (see discard), so a fixed order would favour the tool that always runs later.
+    for number in range(runs):
+        for step in (kontent_runs, hugo_runs) if number % 2 == 0 else (hugo_runs, kontent_runs):
+            step()
+    out: dict[str, Any] = {
+        k: statistics.median(v) for k, v in results.items() if not k.endswith("_rss")
+    }
+    out["cold_runs"] = (results["kontent_cold"], results["hugo_cold"])
     out["kontent_rss"] = max(results["kontent_rss"])
     out["hugo_rss"] = max(results["hugo_rss"])
     out["kontent_files"] = sum(1 for p in (kontent_dir / "public").rglob("*") if p.is_file())
@@ -492,7 +503,7 @@ def measure(n: int, runs: int) -> dict[str, float]:
     return out
 
 
-def table(rows: dict[int, dict[str, float]], runs: int) -> str:
+def table(rows: dict[int, dict[str, Any]], runs: int) -> str:
     lines = [
         "| items | kontent-ssg cold | Hugo cold | ratio | kontent-ssg no-change | Hugo no-change "
         "| ratio | builder-only cold | ratio | builder-only no-change | ratio "
@@ -509,6 +520,12 @@ def table(rows: dict[int, dict[str, float]], runs: int) -> str:
             f"| {r['builder_nochange']:.3f} s | {r['builder_nochange'] / r['hugo_nochange']:.3f} "
             f"| {r['kontent_rss']:.0f} MB | {r['hugo_rss']:.0f} MB "
             f"| {r['kontent_files']:.0f} / {r['hugo_files']:.0f} |"
+        )
+    for n, r in rows.items():
+        ours, hugo = r["cold_runs"]
+        lines.append(
+            f"\n{n} items, every cold run in order (kontent-ssg CLI / Hugo): "
+            + ", ".join(f"{a:.2f} / {b:.2f} s" for a, b in zip(ours, hugo, strict=True))
         )
     return "\n".join(lines) + (
         f"\n\nMedian of {runs} runs. kontent-ssg is the CLI (`kontent-ssg build SITE --offline`,"
