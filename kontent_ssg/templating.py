@@ -229,12 +229,18 @@ def sort_items(items: list[Any], order: str | None) -> list[Any]:
     parts = order.split()
     descending = len(parts) > 1 and parts[1] == "desc"
     key = _item_sort_key(parts[0])
+    keyed = [(key(v), v) for v in result]  # each key once (planning sorts every listing)
     if descending:
         # Missing values last in both directions.
-        present = [v for v in result if key(v)[0] == 0]
-        missing = [v for v in result if key(v)[0] == 1]
-        return sorted(present, key=key, reverse=True) + missing
-    return sorted(result, key=key)
+        present = [pair for pair in keyed if pair[0][0] == 0]
+        present.sort(key=_first, reverse=True)
+        return [v for _, v in present] + [v for k, v in keyed if k[0] == 1]
+    keyed.sort(key=_first)
+    return [v for _, v in keyed]
+
+
+def _first(pair: tuple[Any, Any]) -> Any:
+    return pair[0]
 
 
 class ItemView:

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from test_build_support import (
     asset,
     choice,
@@ -340,3 +342,39 @@ def test_term_pages_list_items_of_narrower_terms(tmp_path: Path) -> None:
     # still the global query (not hidden by the page's items)
     assert (out / "topics/brewing/index.html").read_text() == "A;B;2"
     assert (out / "topics/espresso/index.html").read_text() == "A;2"
+
+
+def _reference_sort(items: list[dict], order: str) -> list[dict]:
+    """sort_items as first written: the key computed in each pass (the spec it must keep)."""
+    from kontent_ssg.templating import _item_sort_key
+
+    result = sorted(items, key=lambda v: str(v["system"]["codename"]))
+    parts = order.split()
+    key = _item_sort_key(parts[0])
+    if len(parts) > 1 and parts[1] == "desc":
+        present = [v for v in result if key(v)[0] == 0]
+        missing = [v for v in result if key(v)[0] == 1]
+        return sorted(present, key=key, reverse=True) + missing
+    return sorted(result, key=key)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "c", "d", "e"]),
+            st.one_of(st.none(), st.integers(-3, 3), st.sampled_from(["2024-01-02", "2023"])),
+        ),
+        max_size=12,
+    ),
+    st.sampled_from(["elements.v", "elements.v desc", "system.codename desc", "elements.none"]),
+)
+def test_sort_items_orders_like_the_reference(rows: list[tuple[str, object]], order: str) -> None:
+    from kontent_ssg.templating import sort_items
+
+    items = [
+        {"system": {"codename": codename, "n": i}, "elements": {"v": {"value": value}}}
+        for i, (codename, value) in enumerate(rows)
+    ]
+    assert [id(v) for v in sort_items(items, order)] == [
+        id(v) for v in _reference_sort(items, order)
+    ]
