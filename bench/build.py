@@ -528,10 +528,12 @@ def table(rows: dict[int, dict[str, Any]], runs: int) -> str:
             + ", ".join(f"{a:.2f} / {b:.2f} s" for a, b in zip(ours, hugo, strict=True))
         )
     return "\n".join(lines) + (
-        f"\n\nMedian of {runs} runs. kontent-ssg is the CLI (`kontent-ssg build SITE --offline`,"
+        f"\n\nMedian of {runs} runs, the order of the two tools alternating run by run."
+        " kontent-ssg is the CLI (`kontent-ssg build SITE --offline`,"
         " which records the incremental build state too); builder-only is"
-        " `kontent_ssg.builder.build` alone: cold from an empty output, and no-change on its"
-        " second run after the CLI's build."
+        " `kontent_ssg.builder.build` alone (a `python -c` call, so without the CLI's quick"
+        " exit): cold from an empty output, and no-change on its second run after the CLI's"
+        " build."
         " Peak memory: the larger of max RSS and the sampled PSS of the whole process tree"
         " (render workers included), maximum over runs."
     )
