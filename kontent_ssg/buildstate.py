@@ -9,7 +9,8 @@ crash and a restart:
   changed, which pages must be re-rendered?" scans that column (about 30 ms at 10k pages),
   which is cheaper over a build's life than maintaining a reverse index: a 10k-page site has
   ~140k page-key pairs, and writing them as indexed rows cost a cold build 0.5 s, a third of
-  the whole build-state write;
+  the whole build-state write. A long-running process (receiver, ``serve``) keeps a reverse
+  index in memory instead, from its second lookup on;
 * ``meta``: the Sync API continuation token, the config and template fingerprints;
 * ``content``: a fingerprint of every item variant, component, taxonomy group, type and
   language the current output was built from (``incremental.py`` diffs a new crawl, an
@@ -242,8 +243,10 @@ class BuildState:
         """
         content = content or {}
         deleted = list(deleted)
+        recorded = {rec.path: (rec, frozenset(keys)) for rec, keys in pages}
         rows = {
-            rec.path: (rec.path, rec.url, rec.hash, _deps_json_list(keys)) for rec, keys in pages
+            path: (path, rec.url, rec.hash, _deps_json(sorted(keys)))
+            for path, (rec, keys) in recorded.items()
         }
         with self._lock:
             with self._tx() as db:
@@ -269,10 +272,12 @@ class BuildState:
                 )
                 for key, value in (meta or {}).items():
                     _write_meta(db, key, value)
-            self._update_index(rows, deleted, replace)
+            self._update_index(
+                {path: keys for path, (_, keys) in recorded.items()}, deleted, replace
+            )
 
     def _update_index(
-        self, rows: dict[str, tuple[str, str | None, str, str]], deleted: list[str], replace: bool
+        self, recorded: dict[str, frozenset[str]], deleted: list[str], replace: bool
     ) -> None:
         """Keep the in-memory reverse index (if any) in step with what was just committed."""
         if self._page_keys is None:
@@ -282,9 +287,9 @@ class BuildState:
             return
         for path in deleted:
             self._unindex(path)
-        for path, row in rows.items():
+        for path, keys in recorded.items():
             self._unindex(path)
-            self._index(path, frozenset(json.loads(row[3])))
+            self._index(path, keys)
 
     def content(self, keys: Iterable[ContentKey] | None = None) -> dict[ContentKey, str]:
         """Stored content fingerprints: all of them, or those of ``keys`` that exist."""
@@ -412,7 +417,3 @@ def _write_meta(db: sqlite3.Connection, key: str, value: str | None) -> None:
 
 
 _deps_json = json.JSONEncoder(separators=(",", ":")).encode
-
-
-def _deps_json_list(keys: Iterable[str]) -> str:
-    return _deps_json(sorted(set(keys)))
