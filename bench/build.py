@@ -35,7 +35,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from kontent_ssg.snapshot import LanguageItems, Snapshot, save_snapshot  # noqa: E402
+from kontent_ssg.content.snapshot import LanguageItems, Snapshot, save_snapshot  # noqa: E402
 
 WORK = REPO / "bench" / ".work" / "build"
 PAGE_SIZE = 20
@@ -448,7 +448,7 @@ def measure(n: int, runs: int) -> dict[str, Any]:
     builder_cmd = [
         sys.executable,
         "-c",
-        "from kontent_ssg.builder import build, BuildOptions; "
+        "from kontent_ssg.build.builder import build, BuildOptions; "
         "from kontent_ssg.config import load_config; "
         f"build(load_config({str(kontent_dir)!r}), BuildOptions(offline=True))",
     ]
@@ -531,7 +531,7 @@ def table(rows: dict[int, dict[str, Any]], runs: int) -> str:
         f"\n\nMedian of {runs} runs, the order of the two tools alternating run by run."
         " kontent-ssg is the CLI (`kontent-ssg build SITE --offline`,"
         " which records the incremental build state too); builder-only is"
-        " `kontent_ssg.builder.build` alone (a `python -c` call, so without the CLI's quick"
+        " `kontent_ssg.build.builder.build` alone (a `python -c` call, so without the CLI's quick"
         " exit): cold from an empty output, and no-change on its second run after the CLI's"
         " build."
         " Peak memory: the larger of max RSS and the sampled PSS of the whole process tree"

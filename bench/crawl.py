@@ -51,13 +51,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kontent_ssg.delivery import (  # noqa: E402
+from kontent_ssg.content.delivery import (  # noqa: E402
     DEFAULT_LANGUAGE_ID,
     DeliveryClient,
     RetryPolicy,
     crawl,
 )
-from kontent_ssg.snapshot import LanguageItems, Snapshot  # noqa: E402
+from kontent_ssg.content.snapshot import LanguageItems, Snapshot  # noqa: E402
 
 ENV = "b3c4d5e6-0000-4000-8000-00000000be4c"
 ASSETS = "https://assets-us-01.kc-usercontent.com/" + ENV
@@ -498,9 +498,9 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("KONTENT_SSG_BENCH_KEEP_GC"):
             import contextlib
 
-            import kontent_ssg.delivery
+            import kontent_ssg.content.delivery
 
-            kontent_ssg.delivery._gc_paused = contextlib.nullcontext  # type: ignore[assignment]
+            kontent_ssg.content.delivery._gc_paused = contextlib.nullcontext  # type: ignore[assignment]
         return client_main(args.client, args.runs)
 
     command = "python bench/crawl.py " + " ".join(argv if argv is not None else sys.argv[1:])

@@ -41,9 +41,9 @@ sys.path.insert(0, str(REPO))
 
 import httpx  # noqa: E402
 
+from kontent_ssg.content.snapshot import load_snapshot  # noqa: E402
+from kontent_ssg.content.webhooks import sign_webhook  # noqa: E402
 from kontent_ssg.emulator import Emulator, WebhookChange, build_webhook_body  # noqa: E402
-from kontent_ssg.snapshot import load_snapshot  # noqa: E402
-from kontent_ssg.webhooks import sign_webhook  # noqa: E402
 
 WORK = REPO / "bench" / ".work" / "incremental"
 SECRET = "bench-secret"

@@ -28,7 +28,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kontent_ssg.richtext import (  # noqa: E402
+from kontent_ssg.render.richtext import (  # noqa: E402
     RichTextEnv,
     available_backends,
     resolve_rich_text,

@@ -19,7 +19,7 @@ def pull(config: Config, args: argparse.Namespace) -> int:
     Progress goes to stderr (a line per language), the one-line summary to stdout; ``--quiet``
     silences both. Errors propagate as :class:`KontentSSGError` for the CLI to report.
     """
-    from .delivery import FeedProgress, obtain_snapshot, snapshot_dir_for
+    from .content.delivery import FeedProgress, obtain_snapshot, snapshot_dir_for
 
     quiet = bool(getattr(args, "quiet", False))
     preview = bool(getattr(args, "preview", False))
@@ -62,9 +62,9 @@ def _relative(path: Path) -> str:
 
 def build(config: Config, args: argparse.Namespace) -> int:
     """Build the site; with ``--report`` the JSON report is written even when it fails."""
-    from .builder import BuildOptions, write_failure_report
+    from .build.builder import BuildOptions, write_failure_report
     from .errors import KontentSSGError
-    from .incremental import build_site
+    from .incremental.engine import build_site
     from .progress import make_progress
 
     progress = make_progress(
@@ -94,7 +94,7 @@ def check(config: Config, args: argparse.Namespace) -> int:
 
     Exit 1 when there are errors (or warnings with ``--strict``), else 0.
     """
-    from .builder import CheckOptions, check_site, describe_link
+    from .build.builder import CheckOptions, check_site, describe_link
 
     result = check_site(
         config,
@@ -130,10 +130,10 @@ def serve(config: Config, args: argparse.Namespace) -> int:
     """
     import threading
 
-    from .builder import BuildOptions
+    from .build.builder import BuildOptions
     from .config import load_config
     from .errors import KontentSSGError
-    from .incremental import IncrementalBuilder
+    from .incremental.engine import IncrementalBuilder
     from .server import (
         LiveReload,
         NotificationWorker,
@@ -229,9 +229,9 @@ def webhook(config: Config, args: argparse.Namespace) -> int:
     exists) applies whatever changed while it was down, then the queue left by a previous
     process is drained.
     """
-    from .builder import BuildOptions
+    from .build.builder import BuildOptions
     from .errors import ConfigError, KontentSSGError
-    from .incremental import IncrementalBuilder
+    from .incremental.engine import IncrementalBuilder
     from .server import NotificationWorker, run_deploy, serve_forever, webhook_app
 
     quiet = bool(getattr(args, "quiet", False))

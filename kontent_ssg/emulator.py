@@ -59,8 +59,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from .snapshot import Snapshot, load_snapshot
-from .webhooks import sign_webhook
+from .content.snapshot import Snapshot, load_snapshot
+from .content.webhooks import sign_webhook
 
 __all__ = [
     "DEFAULT_ENVIRONMENT_ID",

@@ -33,10 +33,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from .buildstate import BuildState
 from .config import Config
+from .content.webhooks import SIGNATURE_HEADERS, Change, parse_webhook, verify_signature
 from .errors import KontentSSGError, WebhookError
-from .webhooks import SIGNATURE_HEADERS, Change, parse_webhook, verify_signature
+from .incremental.state import BuildState
 
 __all__ = [
     "LiveReload",

@@ -23,12 +23,12 @@ from test_build_support import (
     uid,
 )
 
-from kontent_ssg import builder
-from kontent_ssg.builder import BuildOptions, build
+from kontent_ssg.build import builder
+from kontent_ssg.build.builder import BuildOptions, build
 from kontent_ssg.cli import main
 from kontent_ssg.config import load_config
+from kontent_ssg.content.snapshot import Snapshot, save_snapshot
 from kontent_ssg.errors import BuildError, RouteError, TemplateError
-from kontent_ssg.snapshot import Snapshot, save_snapshot
 
 TOML = """
 [site]

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from kontent_ssg.config import Config, load_config
-from kontent_ssg.snapshot import LanguageItems, Snapshot, save_snapshot
+from kontent_ssg.content.snapshot import LanguageItems, Snapshot, save_snapshot
 
 JSON = dict[str, Any]
 

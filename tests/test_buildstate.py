@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from kontent_ssg.buildstate import ALL, BuildState, PageRecord, state_path
-from kontent_ssg.webhooks import Change
+from kontent_ssg.content.webhooks import Change
+from kontent_ssg.incremental.state import ALL, BuildState, PageRecord, state_path
 
 
 def test_dependants_of_keys(tmp_path):

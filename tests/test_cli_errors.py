@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from kontent_ssg.cli import main
+from kontent_ssg.content.snapshot import LanguageItems, Snapshot, load_snapshot
 from kontent_ssg.emulator import Emulator, Faults
-from kontent_ssg.snapshot import LanguageItems, Snapshot, load_snapshot
 
 REPO = Path(__file__).resolve().parent.parent
 ENV = "8e1a4b2c-3d5f-4a6b-9c7d-0e1f2a3b4c5d"
@@ -281,7 +281,7 @@ def test_offline_build_input_missing_says_to_pull(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from kontent_ssg.config import load_config
-    from kontent_ssg.delivery import obtain_snapshot
+    from kontent_ssg.content.delivery import obtain_snapshot
     from kontent_ssg.errors import SnapshotError
 
     config = load_config(site_for(tmp_path, "http://127.0.0.1:9"), env={})

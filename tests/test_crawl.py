@@ -16,7 +16,7 @@ import pytest
 from conftest import load_real
 
 from kontent_ssg.config import load_config
-from kontent_ssg.delivery import (
+from kontent_ssg.content.delivery import (
     DEFAULT_LANGUAGE_ID,
     DeliveryClient,
     FeedProgress,
@@ -25,9 +25,9 @@ from kontent_ssg.delivery import (
     crawl,
     obtain_snapshot,
 )
+from kontent_ssg.content.snapshot import LanguageItems, Snapshot, load_snapshot, save_snapshot
 from kontent_ssg.emulator import Emulator, Faults
 from kontent_ssg.errors import AuthError
-from kontent_ssg.snapshot import LanguageItems, Snapshot, load_snapshot, save_snapshot
 
 ENV = "3c1f8d2e-7a4b-4c9d-8e0f-1a2b3c4d5e6f"
 

@@ -18,7 +18,7 @@ import pytest
 
 from kontent_ssg import __version__
 from kontent_ssg.config import load_config
-from kontent_ssg.delivery import (
+from kontent_ssg.content.delivery import (
     DEFAULT_LANGUAGE_ID,
     DeliveryClient,
     RetryPolicy,

@@ -18,6 +18,7 @@ import httpx
 import pytest
 from conftest import load_real
 
+from kontent_ssg.content.snapshot import LanguageItems, Snapshot, save_snapshot
 from kontent_ssg.emulator import (
     Emulator,
     Faults,
@@ -26,7 +27,6 @@ from kontent_ssg.emulator import (
     sign_webhook,
     signature_header,
 )
-from kontent_ssg.snapshot import LanguageItems, Snapshot, save_snapshot
 
 ENV = "3c2b1a00-0000-4000-8000-00000000abcd"
 
@@ -1204,9 +1204,9 @@ def test_sign_webhook_is_base64_hmac_sha256() -> None:
 def test_emulator_webhooks_parse_with_the_receiver_parser(
     snapshot: Snapshot, receiver: _Receiver
 ) -> None:
-    webhooks = pytest.importorskip("kontent_ssg.webhooks")
+    webhooks = pytest.importorskip("kontent_ssg.content.webhooks")
     if not hasattr(webhooks, "parse_webhook") or not hasattr(webhooks, "verify_signature"):
-        pytest.skip("kontent_ssg.webhooks has no parse_webhook/verify_signature yet")
+        pytest.skip("kontent_ssg.content.webhooks has no parse_webhook/verify_signature yet")
     with Emulator(
         snapshot,
         environment_id=ENV,

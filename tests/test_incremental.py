@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from kontent_ssg.builder import BuildOptions
+from kontent_ssg.build.builder import BuildOptions
 from kontent_ssg.config import load_config
+from kontent_ssg.content.snapshot import LanguageItems, Snapshot, load_snapshot, save_snapshot
+from kontent_ssg.content.webhooks import parse_webhook
 from kontent_ssg.emulator import Emulator, build_webhook_body
-from kontent_ssg.incremental import IncrementalBuilder, build_site, snapshot_rows
-from kontent_ssg.snapshot import LanguageItems, Snapshot, load_snapshot, save_snapshot
-from kontent_ssg.webhooks import parse_webhook
+from kontent_ssg.incremental.engine import IncrementalBuilder, build_site, snapshot_rows
 
 EN = "en-US"
 

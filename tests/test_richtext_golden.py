@@ -11,7 +11,8 @@ import pytest
 from selectolax.lexbor import LexborHTMLParser
 
 from kontent_ssg.config import ImageConfig
-from kontent_ssg.richtext import (
+from kontent_ssg.content.snapshot import ContentStore, LanguageItems, Snapshot
+from kontent_ssg.render.richtext import (
     MAX_NESTING,
     BrokenLink,
     ImageContext,
@@ -24,7 +25,6 @@ from kontent_ssg.richtext import (
     resolve_rich_text,
     srcset_for,
 )
-from kontent_ssg.snapshot import ContentStore, LanguageItems, Snapshot
 
 ASSET = "https://assets-us-01.kc-usercontent.com/p1/a1/photo.jpg"
 PAGE_ID = "00000000-0000-0000-0000-0000000000aa"
@@ -612,7 +612,7 @@ def test_reused_parser_documents_are_renewed_without_changing_output() -> None:
 def test_beautifulsoup_stays_off_the_hot_path() -> None:
     code = (
         "import sys\n"
-        "from kontent_ssg.richtext import RichTextEnv, resolve_rich_text\n"
+        "from kontent_ssg.render.richtext import RichTextEnv, resolve_rich_text\n"
         "r = resolve_rich_text({'value': '<p><a data-item-id=\"x\" href=\"\">a</a></p>'},"
         " item={'system': {'codename': 'p'}}, element_codename='b', language='en',"
         " env=RichTextEnv())\n"

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
-from kontent_ssg.richtext import RichTextEnv, resolve_rich_text
+from kontent_ssg.render.richtext import RichTextEnv, resolve_rich_text
 
 CODENAMES = ["c0", "c1", "c2", "c3", "missing"]  # c0..c3 exist, "missing" never does
 IMAGE_IDS = ["img0", "img1", "nometa"]

@@ -18,7 +18,7 @@ import pytest
 from conftest import REAL_FIXTURES, load_real
 from selectolax.lexbor import LexborHTMLParser
 
-from kontent_ssg.richtext import BrokenLink, ResolveResult, RichTextEnv, resolve_rich_text
+from kontent_ssg.render.richtext import BrokenLink, ResolveResult, RichTextEnv, resolve_rich_text
 
 JSON = dict[str, Any]
 

@@ -8,8 +8,9 @@ import pytest
 from test_build_support import content_type, item, make_site, number, slug, snapshot, text
 
 from kontent_ssg.config import RouteConfig
+from kontent_ssg.content.snapshot import ContentStore
 from kontent_ssg.errors import RouteError
-from kontent_ssg.routing import (
+from kontent_ssg.site.routing import (
     item_url,
     listing_page_url,
     output_path_for,
@@ -17,7 +18,6 @@ from kontent_ssg.routing import (
     slugify,
     with_language,
 )
-from kontent_ssg.snapshot import ContentStore
 
 ARTICLE = item(
     "my_post",

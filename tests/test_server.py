@@ -20,7 +20,8 @@ import httpx
 import pytest
 from conftest import REPO, load_real
 
-from kontent_ssg.buildstate import BuildState, state_path
+from kontent_ssg.content.webhooks import Change, sign_webhook
+from kontent_ssg.incremental.state import BuildState, state_path
 from kontent_ssg.server import (
     LiveReload,
     NotificationWorker,
@@ -29,7 +30,6 @@ from kontent_ssg.server import (
     serve_in_thread,
     webhook_app,
 )
-from kontent_ssg.webhooks import Change, sign_webhook
 
 SECRET = "test-secret-ÿ"
 
@@ -277,7 +277,7 @@ CHILD = textwrap.dedent(
     import json, socket, sys, threading, time
     from pathlib import Path
     import uvicorn
-    from kontent_ssg.buildstate import BuildState, state_path
+    from kontent_ssg.incremental.state import BuildState, state_path
     from kontent_ssg.server import NotificationWorker, webhook_app, _uvicorn_config
 
     site, mode, log = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])

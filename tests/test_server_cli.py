@@ -17,9 +17,9 @@ import pytest
 from conftest import REPO
 from test_incremental import EN, article, make_snapshot, write_site
 
-from kontent_ssg.buildstate import BuildState, state_path
+from kontent_ssg.content.webhooks import sign_webhook
 from kontent_ssg.emulator import Emulator, Faults
-from kontent_ssg.webhooks import sign_webhook
+from kontent_ssg.incremental.state import BuildState, state_path
 
 SECRET = "cli-secret"
 

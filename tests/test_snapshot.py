@@ -7,8 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kontent_ssg.errors import SnapshotError
-from kontent_ssg.snapshot import (
+from kontent_ssg.content.snapshot import (
     ContentStore,
     LanguageItems,
     Snapshot,
@@ -16,6 +15,7 @@ from kontent_ssg.snapshot import (
     loads_json,
     save_snapshot,
 )
+from kontent_ssg.errors import SnapshotError
 
 
 def item(codename: str, language: str, type_: str = "article", id_: str | None = None) -> dict:

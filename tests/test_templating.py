@@ -26,9 +26,9 @@ from test_build_support import (
     uid,
 )
 
-from kontent_ssg.builder import BuildOptions, build, plan_site, render_pages
+from kontent_ssg.build.builder import BuildOptions, build, plan_site, render_pages
+from kontent_ssg.content.snapshot import ContentStore
 from kontent_ssg.errors import BuildError, TemplateError
-from kontent_ssg.snapshot import ContentStore
 
 TOML = """
 [site]
@@ -256,7 +256,7 @@ def test_pages_record_what_they_read(tmp_path: Path) -> None:
         },
     )
     store = ContentStore(
-        __import__("kontent_ssg.snapshot", fromlist=["load_snapshot"]).load_snapshot(
+        __import__("kontent_ssg.content.snapshot", fromlist=["load_snapshot"]).load_snapshot(
             config.snapshot_dir
         )
     )
@@ -273,7 +273,7 @@ def test_pages_record_what_they_read(tmp_path: Path) -> None:
 
 
 def test_date_values_are_aware_utc() -> None:
-    from kontent_ssg.templating import parse_datetime
+    from kontent_ssg.render.templating import parse_datetime
 
     assert parse_datetime("2024-01-02T03:04:05Z") == datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert parse_datetime(None) is None
@@ -346,7 +346,7 @@ def test_term_pages_list_items_of_narrower_terms(tmp_path: Path) -> None:
 
 def _reference_sort(items: list[dict], order: str) -> list[dict]:
     """sort_items as first written: the key computed in each pass (the spec it must keep)."""
-    from kontent_ssg.templating import _item_sort_key
+    from kontent_ssg.render.templating import _item_sort_key
 
     result = sorted(items, key=lambda v: str(v["system"]["codename"]))
     parts = order.split()
@@ -369,7 +369,7 @@ def _reference_sort(items: list[dict], order: str) -> list[dict]:
     st.sampled_from(["elements.v", "elements.v desc", "system.codename desc", "elements.none"]),
 )
 def test_sort_items_orders_like_the_reference(rows: list[tuple[str, object]], order: str) -> None:
-    from kontent_ssg.templating import sort_items
+    from kontent_ssg.render.templating import sort_items
 
     items = [
         {"system": {"codename": codename, "n": i}, "elements": {"v": {"value": value}}}

@@ -7,8 +7,7 @@ import json
 import pytest
 from conftest import load_real
 
-from kontent_ssg.errors import WebhookError
-from kontent_ssg.webhooks import (
+from kontent_ssg.content.webhooks import (
     Change,
     changes_from_json,
     changes_to_json,
@@ -16,6 +15,7 @@ from kontent_ssg.webhooks import (
     sign_webhook,
     verify_signature,
 )
+from kontent_ssg.errors import WebhookError
 
 VECTORS = "kontent-ai__webhook-helper-js/DERIVED__signature-vectors.json"
 

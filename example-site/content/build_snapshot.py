@@ -43,7 +43,6 @@ sys.path.insert(0, str(REPO))
 
 import artwork  # noqa: E402
 import content  # noqa: E402
-
 from kontent_ssg.snapshot import LanguageItems, Snapshot, save_snapshot  # noqa: E402
 
 SNAPSHOT_DIR = SITE / ".kontent-ssg" / "snapshot"

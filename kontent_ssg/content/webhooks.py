@@ -28,7 +28,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .errors import WebhookError
+from ..errors import WebhookError
 
 __all__ = [
     "SIGNATURE_HEADERS",

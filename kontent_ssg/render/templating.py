@@ -25,9 +25,9 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from .config import Config
-from .errors import KontentSSGError, TemplateError
-from .snapshot import ContentStore
+from ..config import Config
+from ..content.snapshot import ContentStore
+from ..errors import KontentSSGError, TemplateError
 
 __all__ = [
     "PACKAGE_TEMPLATES",
@@ -48,7 +48,7 @@ JSON = dict[str, Any]
 def _package_templates() -> Path:
     """The default templates: inside an installed wheel (pyproject maps the repository's
     top-level ``templates/`` to ``kontent_ssg/default_templates``), else the checkout's."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent
     installed = here / "default_templates"
     return installed if installed.is_dir() else here.parent / "templates"
 

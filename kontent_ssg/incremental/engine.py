@@ -39,13 +39,10 @@ from hashlib import blake2b
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .builder import BuildOptions, BuildReport, outputs_intact, snapshot_files_digest
-from .buildstate import BuildState, ContentKey, PageRecord, state_path
-from .config import Config
-from .errors import BuildError, DeliveryError, NotFoundError, UsageError, WebhookError
-from .routing import Page
-from .snapshot import (
+from .. import __version__
+from ..build.builder import BuildOptions, BuildReport, outputs_intact, snapshot_files_digest
+from ..config import Config
+from ..content.snapshot import (
     ContentStore,
     LanguageItems,
     Snapshot,
@@ -53,7 +50,10 @@ from .snapshot import (
     gc_paused,
     load_snapshot,
 )
-from .webhooks import Change, changes_from_sync, parse_webhook
+from ..content.webhooks import Change, changes_from_sync, parse_webhook
+from ..errors import BuildError, DeliveryError, NotFoundError, UsageError, WebhookError
+from ..site.routing import Page
+from .state import BuildState, ContentKey, PageRecord, state_path
 
 __all__ = [
     "IncrementalBuilder",
@@ -277,7 +277,7 @@ def diff_rows(
 
 def _template_files(config: Config) -> dict[str, Path]:
     """Effective templates by name: the site's override the package's."""
-    from .templating import PACKAGE_TEMPLATES
+    from ..render.templating import PACKAGE_TEMPLATES
 
     found: dict[str, Path] = {}
     for folder in (PACKAGE_TEMPLATES, config.templates_dir):
@@ -301,9 +301,9 @@ def _code_fingerprint() -> str:
     """The kontent-ssg code this process runs (taken once, at import): a new version renders
     differently, but files edited under a running receiver do not change what it runs."""
     h = hashlib.blake2b(digest_size=16)
-    for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
+    for path in sorted(Path(__file__).resolve().parent.parent.rglob("*.py")):
         st = path.stat()
-        h.update(f"{path.name}:{st.st_size}:{st.st_mtime_ns}".encode())
+        h.update(f"{path.as_posix()}:{st.st_size}:{st.st_mtime_ns}".encode())
     return h.hexdigest()
 
 
@@ -379,7 +379,7 @@ class IncrementalBuilder:
                 hint="run without --offline (or `kontent-ssg pull` first, then build offline)",
             )
         if self._client is None:
-            from .delivery import client_for
+            from ..content.delivery import client_for
 
             self._client = client_for(self.config, preview=self.preview, transport=self.transport)
         return self._client
@@ -443,7 +443,7 @@ class IncrementalBuilder:
 
     def _manifest_now(self) -> JSON | None:
         """The builder's record of the output (cached: it is re-read only after full builds)."""
-        from .builder import load_manifest
+        from ..build.builder import load_manifest
 
         if self._manifest is None:
             self._manifest = load_manifest(self.config, self.output_dir, preview=self.preview)
@@ -479,7 +479,7 @@ class IncrementalBuilder:
         snapshot when ``snapshot`` is exactly what is on disk (recorded so that an unchanged
         snapshot needs no diff).
         """
-        from .builder import build as full
+        from ..build.builder import build as full
 
         with self.lock:
             self._plan = None
@@ -497,7 +497,7 @@ class IncrementalBuilder:
                         stamp = digest.result()
                 else:
                     token = self._sync_init()
-                    from .delivery import obtain_snapshot
+                    from ..content.delivery import obtain_snapshot
 
                     snapshot, requests = obtain_snapshot(
                         self.config, preview=self.preview, transport=self.transport
@@ -577,7 +577,7 @@ class IncrementalBuilder:
         return changes, token, client.requests - before
 
     def _crawl_and_diff(self, sync_token: str | None = None) -> BuildReport:
-        from .delivery import obtain_snapshot
+        from ..content.delivery import obtain_snapshot
 
         token = sync_token or self._sync_init()
         snapshot, requests = obtain_snapshot(
@@ -718,7 +718,7 @@ class IncrementalBuilder:
 
     def _nothing_to_do(self, requests: int, sync_token: str | None) -> BuildReport:
         """Nothing changed: no snapshot to load, no page to render, no file to touch."""
-        from .builder import finish_report
+        from ..build.builder import finish_report
 
         started = time.perf_counter()
         if sync_token is not None and sync_token != self.state.sync_token:
@@ -791,7 +791,7 @@ class IncrementalBuilder:
         patch: set[tuple[str, str]] | None,
         stamp: str | None,
     ) -> BuildReport:
-        from .builder import (
+        from ..build.builder import (
             copy_static,
             delete_stale,
             describe_link,
@@ -802,7 +802,7 @@ class IncrementalBuilder:
             save_manifest,
             write_output,
         )
-        from .snapshot import ContentStore
+        from ..content.snapshot import ContentStore
 
         started = time.perf_counter()
         options = self.options
@@ -897,7 +897,7 @@ class IncrementalBuilder:
         return finish_report(report, started, options)
 
     def _page_digests(self) -> dict[str, str]:
-        from .builder import load_manifest
+        from ..build.builder import load_manifest
 
         manifest = load_manifest(self.config, self.output_dir, preview=self.preview) or {}
         return {k: v[2] for k, v in (manifest.get("files") or {}).items() if len(v) > 2}
@@ -947,7 +947,7 @@ def _patch_plan(
     """The previous plan with the new store and the changed items' new variants in the
     taxonomy lists (re-sorted: they are ordered by last modification). ``index`` maps an
     item variant to the taxonomy lists holding it (built on first use, then kept)."""
-    from .templating import sort_items
+    from ..render.templating import sort_items
 
     if index is None:
         index = {}

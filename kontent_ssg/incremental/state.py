@@ -45,7 +45,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .webhooks import Change, changes_from_json, changes_to_json
+from ..content.webhooks import Change, changes_from_json, changes_to_json
 
 __all__ = [
     "ALL",

@@ -36,9 +36,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
-from . import __version__
-from .config import Config
-from .errors import (
+from .. import __version__
+from ..config import Config
+from ..errors import (
     AuthError,
     ConfigError,
     DeliveryError,

@@ -14,9 +14,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .config import Config, RouteConfig
-from .errors import RouteError
-from .snapshot import ContentStore
+from ..config import Config, RouteConfig
+from ..content.snapshot import ContentStore
+from ..errors import RouteError
 
 __all__ = [
     "Page",

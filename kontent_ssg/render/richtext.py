@@ -65,10 +65,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
-from .config import ImageConfig
+from ..config import ImageConfig
 
 if TYPE_CHECKING:
-    from .snapshot import ContentStore
+    from ..content.snapshot import ContentStore
 
 __all__ = [
     "MAX_NESTING",

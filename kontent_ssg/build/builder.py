@@ -35,12 +35,12 @@ from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
 
-from . import __version__
-from .config import Config
-from .errors import BuildError, KontentSSGError, RouteError
-from .progress import Progress
-from .routing import Page, RoutePlan, plan_routes, routed_languages
-from .snapshot import ContentStore, Snapshot, atomic_write_json, gc_paused, loads_json
+from .. import __version__
+from ..config import Config
+from ..errors import BuildError, KontentSSGError, RouteError
+from ..progress import Progress
+from ..site.routing import Page, RoutePlan, plan_routes, routed_languages
+from ..content.snapshot import ContentStore, Snapshot, atomic_write_json, gc_paused, loads_json
 
 __all__ = [
     "BuildOptions",
@@ -368,13 +368,13 @@ def finish_report(report: BuildReport, started: float, options: BuildOptions) ->
 
 def _obtain_snapshot(config: Config, options: BuildOptions) -> tuple[Snapshot, int]:
     """Crawl the Delivery API (and save the snapshot), or read it with ``--offline``."""
-    from .delivery import obtain_snapshot
+    from ..content.delivery import obtain_snapshot
 
     return obtain_snapshot(config, preview=options.preview, offline=options.offline)
 
 
 def _snapshot_dir(config: Config, preview: bool) -> Path:
-    from .delivery import snapshot_dir_for
+    from ..content.delivery import snapshot_dir_for
 
     return snapshot_dir_for(config, preview=preview)
 
@@ -405,7 +405,7 @@ def plan_site(config: Config, store: ContentStore) -> SitePlan:
     """Route every page and precompute listings and taxonomy membership."""
     languages = routed_languages(config, store)
     listing_items: dict[tuple[str, str], list[str]] = {}
-    from .templating import sort_items
+    from ..render.templating import sort_items
 
     for name, listing in config.listings.items():
         for language in languages:
@@ -565,7 +565,7 @@ def _worker_count(workers: int | None, pages: int) -> int:
 
 
 def _new_page_renderer(config: Config, site: SitePlan) -> _PageRenderer:
-    from .templating import Renderer
+    from ..render.templating import Renderer
 
     renderer = Renderer(
         config, site.store, site.routes.item_urls, site.languages, term_urls=site.term_urls
@@ -648,7 +648,7 @@ def _render_parallel(
     import multiprocessing
     import threading
 
-    from . import errors
+    from .. import errors
 
     context = multiprocessing.get_context("fork")
     counter = context.Value("q", 0)
@@ -776,7 +776,7 @@ class _PageRenderer:
         return str(self.r.render_template(template, context, what=page.label))
 
     def _listing(self, page: Page) -> str:
-        from .templating import Pagination
+        from ..render.templating import Pagination
 
         listing = self.config.listings[page.key]
         codenames = self.site.listing_items[(page.key, page.language)]
@@ -854,7 +854,7 @@ class _PageRenderer:
                     raws.append(raw)
         if len(codenames) == 1:
             return raws
-        from .templating import sort_items
+        from ..render.templating import sort_items
 
         return sort_items(raws, "system.last_modified desc")
 
@@ -1396,8 +1396,8 @@ def _fingerprint(
     """Everything the output depends on, hashed: content, config, templates, static, code."""
     h = hashlib.blake2b(digest_size=16)
     h.update(f"{__version__}|{options.preview}|{output_dir}".encode())
-    package = Path(__file__).resolve().parent
-    for source in sorted(package.glob("*.py")):
+    package = Path(__file__).resolve().parent.parent
+    for source in sorted(package.rglob("*.py")):
         st = source.stat()
         h.update(f"{source.name}:{st.st_size}:{st.st_mtime_ns}".encode())
     try:
@@ -1422,7 +1422,7 @@ def _fingerprint(
         )
     else:
         return None
-    from .templating import PACKAGE_TEMPLATES
+    from ..render.templating import PACKAGE_TEMPLATES
 
     _tree_digest(config.templates_dir, h, contents=True)
     _tree_digest(PACKAGE_TEMPLATES, h, contents=True)
@@ -1505,7 +1505,7 @@ def check_site(config: Config, options: CheckOptions | None = None) -> CheckResu
     """
     import jinja2
 
-    from .templating import make_environment, template_exists
+    from ..render.templating import make_environment, template_exists
 
     options = options or CheckOptions()
     result = CheckResult()
@@ -1614,7 +1614,7 @@ def check_site(config: Config, options: CheckOptions | None = None) -> CheckResu
 
 
 def _snapshot_for_check(config: Config, options: CheckOptions) -> Snapshot:
-    from .delivery import client_for, crawl, obtain_snapshot
+    from ..content.delivery import client_for, crawl, obtain_snapshot
 
     if options.offline:
         snapshot, _ = obtain_snapshot(config, preview=options.preview, offline=True)

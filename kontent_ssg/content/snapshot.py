@@ -31,7 +31,7 @@ from typing import Any
 
 import msgspec
 
-from .errors import SnapshotError
+from ..errors import SnapshotError
 
 _decode_json = msgspec.json.Decoder().decode
 
