@@ -434,24 +434,24 @@ def empty_trash() -> None:
     shutil.rmtree(TRASH, ignore_errors=True)
 
 
-def measure(n: int, runs: int) -> dict[str, Any]:
+def measure(n: int, runs: int, other: Path | None = None) -> dict[str, Any]:
+    """Cold and no-change builds of ``n`` items by kontent-ssg and Hugo (and, with ``other``,
+    by the kontent-ssg checkout at ``other`` too: its own ``.venv``, its own copy of the site),
+    taking turns to go first."""
     kontent_dir = WORK / f"kontent-{n}"
+    other_dir = WORK / f"kontent-{n}-other"
     hugo_dir = WORK / f"hugo-{n}"
-    for folder in (kontent_dir, hugo_dir):
+    for folder in (kontent_dir, other_dir, hugo_dir):
         discard(folder)
     write_kontent_site(kontent_dir, n)
     write_hugo_site(hugo_dir, n)
-    kontent_cmd = [sys.executable, "-m", "kontent_ssg", "build", str(kontent_dir)]
-    kontent_cmd += ["--offline", "-q"]
-    # The builder alone (no incremental build state): its own "nothing changed" shortcut,
-    # measured on its second run.
-    builder_cmd = [
-        sys.executable,
-        "-c",
-        "from kontent_ssg.build.builder import build, BuildOptions; "
-        "from kontent_ssg.config import load_config; "
-        f"build(load_config({str(kontent_dir)!r}), BuildOptions(offline=True))",
+    tools: list[tuple[str, list[str], Path, Path]] = [
+        ("kontent", kontent_command(sys.executable, kontent_dir), REPO, kontent_dir)
     ]
+    if other is not None:
+        shutil.copytree(kontent_dir, other_dir)
+        python = str(other / ".venv" / "bin" / "python")
+        tools.append(("other", kontent_command(python, other_dir), other, other_dir))
     hugo_cmd = [hugo_binary(), "--quiet", "--source", str(hugo_dir), "--destination", "public"]
 
     results: dict[str, list[float]] = {}
@@ -459,23 +459,15 @@ def measure(n: int, runs: int) -> dict[str, Any]:
     def add(key: str, value: float) -> None:
         results.setdefault(key, []).append(value)
 
-    def kontent_runs() -> None:
-        discard(kontent_dir / "public")
-        discard(kontent_dir / ".kontent-ssg" / "build")
-        seconds, rss = run(kontent_cmd, REPO)
-        add("kontent_cold", seconds)
-        add("kontent_rss", rss)
-        seconds, rss = run(kontent_cmd, REPO)
-        add("kontent_nochange", seconds)
-        add("kontent_rss", rss)
-        run(builder_cmd, REPO)  # records the builder's own fingerprint
-        seconds, _ = run(builder_cmd, REPO)
-        add("builder_nochange", seconds)
-        discard(kontent_dir / "public")
-        discard(kontent_dir / ".kontent-ssg" / "build")
-        seconds, rss = run(builder_cmd, REPO)
-        add("builder_cold", seconds)
-        add("kontent_rss", rss)
+    def kontent_runs(name: str, cmd: list[str], cwd: Path, site: Path) -> None:
+        discard(site / "public")
+        discard(site / ".kontent-ssg" / "build")
+        seconds, rss = run(cmd, cwd)
+        add(f"{name}_cold", seconds)
+        add(f"{name}_rss", rss)
+        seconds, rss = run(cmd, cwd)
+        add(f"{name}_nochange", seconds)
+        add(f"{name}_rss", rss)
 
     def hugo_runs() -> None:
         discard(hugo_dir / "public")
@@ -487,53 +479,65 @@ def measure(n: int, runs: int) -> dict[str, Any]:
         add("hugo_nochange", seconds)
         add("hugo_rss", rss)
 
-    # Which tool goes first alternates: the file system gets slower for a while after files
-    # are deleted (see discard), so a fixed order would favour the tool that always runs later.
+    steps = [lambda tool=tool: kontent_runs(*tool) for tool in tools] + [hugo_runs]
+    # Which tool goes first rotates: the file system gets slower for a while after files are
+    # deleted (see discard), so a fixed order would favour the tool that always runs later.
     for number in range(runs):
-        for step in (kontent_runs, hugo_runs) if number % 2 == 0 else (hugo_runs, kontent_runs):
+        shift = number % len(steps)
+        for step in steps[shift:] + steps[:shift]:
             step()
     out: dict[str, Any] = {
         k: statistics.median(v) for k, v in results.items() if not k.endswith("_rss")
     }
-    out["cold_runs"] = (results["kontent_cold"], results["hugo_cold"])
-    out["kontent_rss"] = max(results["kontent_rss"])
-    out["hugo_rss"] = max(results["hugo_rss"])
+    out["runs"] = results
+    for name in [tool[0] for tool in tools] + ["hugo"]:
+        out[f"{name}_rss"] = max(results[f"{name}_rss"])
     out["kontent_files"] = sum(1 for p in (kontent_dir / "public").rglob("*") if p.is_file())
     out["hugo_files"] = sum(1 for p in (hugo_dir / "public").rglob("*") if p.is_file())
     return out
 
 
-def table(rows: dict[int, dict[str, Any]], runs: int) -> str:
-    lines = [
-        "| items | kontent-ssg cold | Hugo cold | ratio | kontent-ssg no-change | Hugo no-change "
-        "| ratio | builder-only cold | ratio | builder-only no-change | ratio "
-        "| kontent-ssg peak memory | Hugo peak memory | files (k / Hugo) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
+def kontent_command(python: str, site: Path) -> list[str]:
+    return [python, "-m", "kontent_ssg", "build", str(site), "--offline", "-q"]
+
+
+def table(rows: dict[int, dict[str, Any]], runs: int, other: Path | None = None) -> str:
+    names = [("kontent", "kontent-ssg")]
+    if other is not None:
+        names.append(("other", f"kontent-ssg at {other.name}"))
+    head = "| items "
+    for _, label in names:
+        head += f"| {label} cold | ratio to Hugo | {label} no-change | ratio to Hugo "
+    head += "| Hugo cold | Hugo no-change "
+    head += "".join(f"| {label} peak memory " for _, label in names)
+    head += "| Hugo peak memory | files (kontent-ssg / Hugo) |"
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for n, r in rows.items():
-        lines.append(
-            f"| {n} | {r['kontent_cold']:.2f} s | {r['hugo_cold']:.2f} s "
-            f"| {r['kontent_cold'] / r['hugo_cold']:.2f} "
-            f"| {r['kontent_nochange']:.3f} s | {r['hugo_nochange']:.2f} s "
-            f"| {r['kontent_nochange'] / r['hugo_nochange']:.3f} "
-            f"| {r['builder_cold']:.2f} s | {r['builder_cold'] / r['hugo_cold']:.2f} "
-            f"| {r['builder_nochange']:.3f} s | {r['builder_nochange'] / r['hugo_nochange']:.3f} "
-            f"| {r['kontent_rss']:.0f} MB | {r['hugo_rss']:.0f} MB "
-            f"| {r['kontent_files']:.0f} / {r['hugo_files']:.0f} |"
-        )
+        cells = [str(n)]
+        for name, _ in names:
+            cells += [
+                f"{r[f'{name}_cold']:.2f} s",
+                f"{r[f'{name}_cold'] / r['hugo_cold']:.2f}",
+                f"{r[f'{name}_nochange']:.3f} s",
+                f"{r[f'{name}_nochange'] / r['hugo_nochange']:.3f}",
+            ]
+        cells += [f"{r['hugo_cold']:.2f} s", f"{r['hugo_nochange']:.2f} s"]
+        cells += [f"{r[f'{name}_rss']:.0f} MB" for name, _ in names]
+        cells += [f"{r['hugo_rss']:.0f} MB", f"{r['kontent_files']:.0f} / {r['hugo_files']:.0f}"]
+        lines.append("| " + " | ".join(cells) + " |")
     for n, r in rows.items():
-        ours, hugo = r["cold_runs"]
-        lines.append(
-            f"\n{n} items, every cold run in order (kontent-ssg CLI / Hugo): "
-            + ", ".join(f"{a:.2f} / {b:.2f} s" for a, b in zip(ours, hugo, strict=True))
-        )
+        for kind in ("cold", "nochange"):
+            series = [(label, r["runs"][f"{name}_{kind}"]) for name, label in names]
+            series.append(("Hugo", r["runs"][f"hugo_{kind}"]))
+            lines.append(
+                f"\n{n} items, every {kind} run in order: "
+                + "; ".join(f"{label} " + ", ".join(f"{v:.3f}" for v in vs) for label, vs in series)
+            )
     return "\n".join(lines) + (
-        f"\n\nMedian of {runs} runs, the order of the two tools alternating run by run."
-        " kontent-ssg is the CLI (`kontent-ssg build SITE --offline`,"
-        " which records the incremental build state too); builder-only is"
-        " `kontent_ssg.build.builder.build` alone (a `python -c` call, so without the CLI's quick"
-        " exit): cold from an empty output, and no-change on its second run after the CLI's"
-        " build."
+        f"\n\nMedian of {runs} runs, the order of the tools rotating run by run."
+        " kontent-ssg is the CLI (`kontent-ssg build SITE --offline`, which records the"
+        " incremental build state too): cold from an empty output and no build state, then"
+        " no-change (the same command again)."
         " Peak memory: the larger of max RSS and the sampled PSS of the whole process tree"
         " (render workers included), maximum over runs."
     )
@@ -544,25 +548,36 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--append", action="store_true", help="append to bench/RESULTS.md")
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        metavar="CHECKOUT",
+        help="also measure the kontent-ssg checkout at CHECKOUT (with its own .venv), "
+        "alternating with this one (before/after comparisons)",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    other = args.compare.resolve() if args.compare else None
     # Bytecode for the package, as an installed wheel has: with PYTHONDONTWRITEBYTECODE set
     # (as on our CI machines) an editable install would compile every module on every run.
     subprocess.run(
         [sys.executable, "-m", "compileall", "-q", str(REPO / "kontent_ssg")], check=True
     )
+    if other is not None:
+        python = str(other / ".venv" / "bin" / "python")
+        subprocess.run([python, "-m", "compileall", "-q", str(other / "kontent_ssg")], check=True)
     rows = {}
     try:
         for n in sizes:
             print(f"measuring {n} items…", file=sys.stderr, flush=True)
-            rows[n] = measure(n, args.runs)
+            rows[n] = measure(n, args.runs, other)
     finally:
         empty_trash()
     version_lines = subprocess.run(
         [hugo_binary(), "version"], capture_output=True, text=True, check=False
     ).stdout.splitlines()
     hugo_version = next((v for v in version_lines if v.startswith("hugo v")), "hugo ?")
-    text = table(rows, args.runs)
+    text = table(rows, args.runs, other)
     cpu_model = next(
         (
             line.split(":", 1)[1].strip()
@@ -576,7 +591,9 @@ def main() -> None:
         f"{cpu_model}, Python {platform.python_version()}, {platform.system()} "
         f"{platform.release()}; "
         f"{hugo_version.split(' BuildDate')[0]}.\n"
-        f"Command: `.venv/bin/python bench/build.py --sizes {args.sizes} --runs {args.runs}`\n\n"
+        f"Command: `.venv/bin/python bench/build.py --sizes {args.sizes} --runs {args.runs}"
+        + (f" --compare {other}" if other else "")
+        + "`\n\n"
     )
     print(header + text)
     if args.append:

@@ -62,9 +62,10 @@ def _relative(path: Path) -> str:
 
 def build(config: Config, args: argparse.Namespace) -> int:
     """Build the site; with ``--report`` the JSON report is written even when it fails."""
-    from .build.builder import BuildOptions, write_failure_report
+    from .builder.pipeline import BuildOptions
+    from .builder.pipeline import build as build_site
+    from .builder.report import write_failure_report
     from .errors import KontentSSGError
-    from .incremental.engine import build_site
     from .progress import make_progress
 
     progress = make_progress(
@@ -94,7 +95,8 @@ def check(config: Config, args: argparse.Namespace) -> int:
 
     Exit 1 when there are errors (or warnings with ``--strict``), else 0.
     """
-    from .build.builder import CheckOptions, check_site, describe_link
+    from .builder.check import CheckOptions, check_site
+    from .builder.report import describe_link
 
     result = check_site(
         config,
@@ -130,10 +132,9 @@ def serve(config: Config, args: argparse.Namespace) -> int:
     """
     import threading
 
-    from .build.builder import BuildOptions
+    from .builder.pipeline import Builder, BuildOptions
     from .config import load_config
     from .errors import KontentSSGError
-    from .incremental.engine import IncrementalBuilder
     from .server import (
         LiveReload,
         NotificationWorker,
@@ -152,7 +153,7 @@ def serve(config: Config, args: argparse.Namespace) -> int:
         preview=bool(getattr(args, "preview", False)),
         offline=bool(getattr(args, "offline", False)),
     )
-    holder = {"builder": IncrementalBuilder(config, options, log=say)}
+    holder = {"builder": Builder(config, options, log=say)}
     reload = LiveReload()
     lock = threading.Lock()
 
@@ -181,7 +182,7 @@ def serve(config: Config, args: argparse.Namespace) -> int:
                 return
             with lock:
                 holder["builder"].close()
-                holder["builder"] = IncrementalBuilder(new_config, options, log=say)
+                holder["builder"] = Builder(new_config, options, log=say)
         rebuild(", ".join(sorted(p.name for p in changed)[:3]))
 
     def apply(changes: list[Any]) -> None:
@@ -229,9 +230,8 @@ def webhook(config: Config, args: argparse.Namespace) -> int:
     exists) applies whatever changed while it was down, then the queue left by a previous
     process is drained.
     """
-    from .build.builder import BuildOptions
+    from .builder.pipeline import Builder, BuildOptions
     from .errors import ConfigError, KontentSSGError
-    from .incremental.engine import IncrementalBuilder
     from .server import NotificationWorker, run_deploy, serve_forever, webhook_app
 
     quiet = bool(getattr(args, "quiet", False))
@@ -251,7 +251,7 @@ def webhook(config: Config, args: argparse.Namespace) -> int:
     if insecure and not secret:
         say("warning: --insecure: accepting unsigned webhooks")
     options = BuildOptions(preview=bool(getattr(args, "preview", False)))
-    builder = IncrementalBuilder(config, options, log=say)
+    builder = Builder(config, options, log=say)
     try:
         report = builder.build()
         say(f"caught up: {len(report.pages_written)} pages written")

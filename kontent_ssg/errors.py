@@ -20,6 +20,7 @@ __all__ = [
     "NotFoundError",
     "RouteError",
     "SnapshotError",
+    "StrictError",
     "TemplateError",
     "UsageError",
     "WebhookError",
@@ -100,6 +101,22 @@ class TemplateError(KontentSSGError):
 
 class BuildError(KontentSSGError):
     """The build failed; the previous output is left as it was."""
+
+
+class StrictError(BuildError):
+    """``--strict`` and the site has warnings or broken links (listed, for ``--report``)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        warnings: list[str],
+        broken_links: list[dict[str, object]],
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.warnings = warnings
+        self.broken_links = broken_links
 
 
 class WebhookError(KontentSSGError):

@@ -21,7 +21,7 @@ GOLDEN = REPO / "tests" / "golden" / "example-site"
 def build_example_site(scratch: Path) -> Path:
     """Copy the example site (without output or build state) to ``scratch`` and build it."""
     sys.path.insert(0, str(REPO))
-    from kontent_ssg.build.builder import BuildOptions, build
+    from kontent_ssg.builder.pipeline import BuildOptions, build
     from kontent_ssg.config import load_config
 
     site = scratch / "example-site"

@@ -23,8 +23,8 @@ from test_build_support import (
     uid,
 )
 
-from kontent_ssg.build import builder
-from kontent_ssg.build.builder import BuildOptions, build
+from kontent_ssg.builder import parallel
+from kontent_ssg.builder.pipeline import BuildOptions, build
 from kontent_ssg.cli import main
 from kontent_ssg.config import load_config
 from kontent_ssg.content.snapshot import Snapshot, save_snapshot
@@ -218,7 +218,7 @@ def test_failed_build_leaves_previous_output_intact(site) -> None:  # type: igno
 def test_failed_parallel_build_leaves_no_staged_file(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     # Two render processes taking two pages at a time: both have staged pages (new folders
     # and changed files) when one of them meets the failing page.
-    monkeypatch.setattr(builder, "CHUNK", 2)
+    monkeypatch.setattr(parallel, "CHUNK", 2)
     en = [article(f"a{i}") for i in range(12)]
     config = make_site(tmp_path, TOML, TEMPLATES, snapshot({"en-US": en}, types=TYPES))
     build(config, offline(workers=2))

@@ -1,9 +1,9 @@
-"""The SQLite build state: reverse index, sentinel, queue durability across connections."""
+"""The SQLite build state: reverse index, problems, queue durability across connections."""
 
 from __future__ import annotations
 
 from kontent_ssg.content.webhooks import Change
-from kontent_ssg.incremental.state import ALL, BuildState, PageRecord, state_path
+from kontent_ssg.incremental.state import BuildState, PageRecord, Problems, state_path
 
 
 def test_dependants_of_keys(tmp_path):
@@ -18,7 +18,7 @@ def test_dependants_of_keys(tmp_path):
     assert state.dependants(["item:a:en"]) == {"a/index.html", "b/index.html"}
     assert state.dependants(["type:article:en", "item:zzz:en"]) == {"index.html"}
     assert state.dependants([]) == set()
-    assert state.dependants([ALL]) == {"a/index.html", "b/index.html", "index.html"}
+    assert state.dependants(["item:zzz:en"]) == set()
 
 
 def test_dependants_match_whole_keys_only(tmp_path):
@@ -54,10 +54,23 @@ def test_record_replaces_deps_and_deletes(tmp_path):
     assert state.is_empty
 
 
-def test_page_depending_on_sentinel_is_always_a_dependant(tmp_path):
+def test_problems_are_replaced_with_the_page_and_dropped_with_it(tmp_path):
     state = BuildState(state_path(tmp_path))
-    state.record([(PageRecord("sitemap.xml", None, "h"), [ALL])])
-    assert state.dependants(["item:anything:en"]) == {"sitemap.xml"}
+    link = {"item": "a", "element": "body", "language": "en", "target_id": "x", "page": "/a/"}
+    state.record(
+        [(PageRecord("a.html", "/a/", "h"), []), (PageRecord("b.html", "/b/", "h"), [])],
+        problems={"a.html": Problems(("no template",), (link,)), "b.html": Problems()},
+    )
+    assert state.problems() == {"a.html": Problems(("no template",), (link,))}
+    # Re-rendered without problems: its old ones go; an untouched page keeps its own.
+    state.record([(PageRecord("b.html", "/b/", "h2"), [])], problems={"b.html": Problems(("w",))})
+    state.record([(PageRecord("a.html", "/a/", "h2"), [])])
+    assert state.problems() == {"b.html": Problems(("w",))}
+    state.record([], deleted=["b.html"])
+    assert state.problems() == {}
+    state.record([(PageRecord("c.html", "/c/", "h"), [])], problems={"c.html": Problems(("x",))})
+    state.record([(PageRecord("d.html", "/d/", "h"), [])], replace=True)
+    assert state.problems() == {}
 
 
 def test_meta_and_sync_token_persist(tmp_path):
@@ -112,9 +125,11 @@ def test_repeated_lookups_use_an_index_kept_in_step_with_writes(tmp_path):
     assert state._page_keys is not None  # the index is in use from here on
     state.record([(PageRecord("b/index.html", "/b/", "h3"), ["item:b:en"])])
     assert state.dependants(["item:a:en"]) == {"a/index.html"}
-    state.record([(PageRecord("c/index.html", "/c/", "h4"), [ALL])], deleted=["a/index.html"])
+    state.record(
+        [(PageRecord("c/index.html", "/c/", "h4"), ["item:a:en"])], deleted=["a/index.html"]
+    )
     assert state.dependants(["item:a:en"]) == {"c/index.html"}
-    assert state.dependants([ALL]) == {"b/index.html", "c/index.html"}
+    assert state.dependants(["item:b:en"]) == {"b/index.html"}
     other = BuildState(state_path(tmp_path))
     other.record([(PageRecord("d/index.html", "/d/", "h5"), ["item:a:en"])])
     other.close()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from test_build_support import content_type, item, make_site, rich, slug, snapshot, text, tree
 
-from kontent_ssg.build.builder import CheckOptions, check_site
+from kontent_ssg.builder.check import CheckOptions, check_site
 from kontent_ssg.cli import main
 
 TOML = """

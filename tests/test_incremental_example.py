@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLE_SITE
 
-from kontent_ssg.build.builder import BuildOptions
+from kontent_ssg.builder.pipeline import Builder as IncrementalBuilder
+from kontent_ssg.builder.pipeline import BuildOptions
 from kontent_ssg.config import load_config
 from kontent_ssg.content.snapshot import load_snapshot
 from kontent_ssg.emulator import Emulator
-from kontent_ssg.incremental.engine import IncrementalBuilder
 
 EN, ES = "en-US", "es-ES"
 

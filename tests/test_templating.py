@@ -26,9 +26,11 @@ from test_build_support import (
     uid,
 )
 
-from kontent_ssg.build.builder import BuildOptions, build, plan_site, render_pages
+from kontent_ssg.builder.parallel import render_pages
+from kontent_ssg.builder.pipeline import BuildOptions, build
 from kontent_ssg.content.snapshot import ContentStore
 from kontent_ssg.errors import BuildError, TemplateError
+from kontent_ssg.site.plan import plan_site
 
 TOML = """
 [site]
@@ -261,7 +263,7 @@ def test_pages_record_what_they_read(tmp_path: Path) -> None:
         )
     )
     site = plan_site(config, store)
-    rendered, _, _ = render_pages(config, site, site.routes.pages)
+    rendered = render_pages(config, site, site.routes.pages)
     deps = next(r.deps for r in rendered if r.page.key == "hello")
     assert "item:hello:en-US" in deps
     assert "item:jane:en-US" in deps
@@ -346,7 +348,7 @@ def test_term_pages_list_items_of_narrower_terms(tmp_path: Path) -> None:
 
 def _reference_sort(items: list[dict], order: str) -> list[dict]:
     """sort_items as first written: the key computed in each pass (the spec it must keep)."""
-    from kontent_ssg.render.templating import _item_sort_key
+    from kontent_ssg.site.ordering import item_sort_key as _item_sort_key
 
     result = sorted(items, key=lambda v: str(v["system"]["codename"]))
     parts = order.split()
@@ -369,7 +371,7 @@ def _reference_sort(items: list[dict], order: str) -> list[dict]:
     st.sampled_from(["elements.v", "elements.v desc", "system.codename desc", "elements.none"]),
 )
 def test_sort_items_orders_like_the_reference(rows: list[tuple[str, object]], order: str) -> None:
-    from kontent_ssg.render.templating import sort_items
+    from kontent_ssg.site.ordering import sort_items
 
     items = [
         {"system": {"codename": codename, "n": i}, "elements": {"v": {"value": value}}}

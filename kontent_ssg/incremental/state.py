@@ -13,25 +13,18 @@ crash and a restart:
   index in memory instead, from its second lookup on;
 * ``meta``: the Sync API continuation token, the config and template fingerprints;
 * ``content``: a fingerprint of every item variant, component, taxonomy group, type and
-  language the current output was built from (``incremental.py`` diffs a new crawl, an
+  language the current output was built from (``engine.py`` diffs a new crawl, an
   offline snapshot or a refetched item against it, field by field);
+* ``problems``: the warnings and broken links each page met when it was last rendered (only
+  pages that met some), and in ``meta`` those of the site plan (items without a page), so
+  that every build reports, and ``--strict`` judges, the whole site, not only the pages it
+  re-rendered;
 * ``queue``: webhook notifications accepted (202) but not yet applied. A row is inserted and
   committed (``synchronous=FULL``) before the receiver answers, and marked done only after the
   rebuild it triggered succeeded, so a crash in between loses nothing.
 
-Dependency keys (docs/INCREMENTAL.md)::
-
-    item:<codename>:<language>      an item variant was read (its own page, embedded, listed)
-    component:<codename>            a rich-text component was rendered
-    taxonomy:<group>                a taxonomy group's terms were read
-    type:<type>:<language>          a listing query over a type (membership can change)
-    order:<type>:<language>:<field> a listing sorted by that field (order can change)
-    link:<item_id>                  a link to that item's URL was resolved
-    template:<name>                 a template was loaded (or looked up and missing)
-    config                          kontent.toml
-    *                               the sentinel: every page (see :data:`ALL`)
-
-False positives are fine, false negatives are not: a page records everything it touched.
+The dependency keys themselves are defined, with what makes each stale, in
+:mod:`kontent_ssg.incremental.keys` (docs/INCREMENTAL.md shows the table).
 """
 
 from __future__ import annotations
@@ -40,26 +33,26 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..content.webhooks import Change, changes_from_json, changes_to_json
+from .fingerprints import ContentKey
 
 __all__ = [
-    "ALL",
     "BuildState",
-    "ContentKey",
     "PageRecord",
+    "Problems",
     "QueuedNotification",
     "state_path",
 ]
 
-ALL = "*"
-"""Sentinel dependency key: every page depends on it (config or a shared template changed)."""
+JSON = dict[str, Any]
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -77,6 +70,11 @@ CREATE TABLE IF NOT EXISTS queue (
     done REAL
 );
 CREATE INDEX IF NOT EXISTS queue_pending ON queue (done, id);
+CREATE TABLE IF NOT EXISTS problems (
+    path TEXT PRIMARY KEY,
+    warnings TEXT NOT NULL,
+    broken_links TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS content (
     kind TEXT NOT NULL,
     language TEXT NOT NULL,
@@ -86,8 +84,16 @@ CREATE TABLE IF NOT EXISTS content (
 ) WITHOUT ROWID;
 """
 
-ContentKey = tuple[str, str, str]
-"""``(kind, language, codename)`` of one piece of content the pages were built from."""
+
+@dataclass(frozen=True)
+class Problems:
+    """Warnings and broken links (the ``--report`` shapes) of a page or of the whole site."""
+
+    warnings: tuple[str, ...] = ()
+    broken_links: tuple[JSON, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.warnings or self.broken_links)
 
 
 def state_path(state_dir: Path, *, preview: bool = False) -> Path:
@@ -138,7 +144,7 @@ class BuildState:
             # The state is a cache of the last build: an old layout is dropped, and the next
             # build is a full one. Pending notifications are kept.
             with self._tx() as db:
-                for table in ("deps", "keys", "pages", "content", "meta"):  # any layout
+                for table in ("deps", "keys", "pages", "problems", "content", "meta"):
                     db.execute(f"DROP TABLE IF EXISTS {table}")
             self._db.executescript(_SCHEMA)
             schema = None
@@ -233,15 +239,18 @@ class BuildState:
         deleted: Iterable[str] = (),
         meta: dict[str, str | None] | None = None,
         content: dict[ContentKey, str | None] | None = None,
+        problems: Mapping[str, Problems] | None = None,
         replace: bool = False,
     ) -> None:
         """Store rendered pages with their dependencies, forget deleted ones, in one step.
 
-        A page's previous dependencies are replaced, not merged: what it reads now is what
-        it depends on now. ``content`` upserts (or, for None, deletes) content fingerprints;
-        ``replace`` first forgets every page and fingerprint (a full build).
+        A page's previous dependencies and problems are replaced, not merged: what it reads
+        (and meets) now is what it depends on now. ``problems`` holds those of the recorded
+        pages that met some. ``content`` upserts (or, for None, deletes) content
+        fingerprints; ``replace`` first forgets every page and fingerprint (a full build).
         """
         content = content or {}
+        problems = problems or {}
         deleted = list(deleted)
         recorded = {rec.path: (rec, frozenset(keys)) for rec, keys in pages}
         rows = {
@@ -252,7 +261,13 @@ class BuildState:
             with self._tx() as db:
                 if replace:
                     db.execute("DELETE FROM pages")
+                    db.execute("DELETE FROM problems")
                     db.execute("DELETE FROM content")
+                else:
+                    db.executemany(
+                        "DELETE FROM problems WHERE path = ?",
+                        ((path,) for path in [*deleted, *rows] if not problems.get(path)),
+                    )
                 db.executemany(
                     "DELETE FROM content WHERE kind = ? AND language = ? AND codename = ?",
                     (ckey for ckey, row in content.items() if row is None),
@@ -269,6 +284,16 @@ class BuildState:
                     "ON CONFLICT(path) DO UPDATE SET "
                     "url = excluded.url, hash = excluded.hash, deps = excluded.deps",
                     (rows[path] for path in sorted(rows)),
+                )
+                db.executemany(
+                    "INSERT INTO problems (path, warnings, broken_links) VALUES (?, ?, ?) "
+                    "ON CONFLICT(path) DO UPDATE SET "
+                    "warnings = excluded.warnings, broken_links = excluded.broken_links",
+                    (
+                        (path, _compact(list(p.warnings)), _compact(list(p.broken_links)))
+                        for path, p in sorted(problems.items())
+                        if p
+                    ),
                 )
                 for key, value in (meta or {}).items():
                     _write_meta(db, key, value)
@@ -307,15 +332,24 @@ class BuildState:
                     out[key] = row[0]
             return out
 
+    def problems(self) -> dict[str, Problems]:
+        """Every page's recorded problems (pages that met none are absent), by path."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT path, warnings, broken_links FROM problems ORDER BY path"
+            ).fetchall()
+        return {path: Problems(tuple(json.loads(w)), tuple(json.loads(b))) for path, w, b in rows}
+
     def reset(self) -> None:
         """Forget every page and dependency (before a full build replaces them)."""
         with self._tx() as db:
             db.execute("DELETE FROM pages")
+            db.execute("DELETE FROM problems")
             db.execute("DELETE FROM content")
             self._page_keys = None
 
     def dependants(self, keys: Iterable[str]) -> set[str]:
-        """Every page that recorded one of ``keys``; all pages when :data:`ALL` is among them."""
+        """Every page that recorded one of ``keys``."""
         wanted = set(keys)
         if not wanted:
             return set()
@@ -330,17 +364,12 @@ class BuildState:
                     self._index(path, frozenset(json.loads(deps)))
                 self._index_version = version
             if self._page_keys is not None:
-                if ALL in wanted:
-                    return set(self._page_keys)
                 found: set[str] = set()
-                for key in wanted | {ALL}:
+                for key in wanted:
                     found |= self._key_pages.get(key, set())
                 return found
             rows = self._db.execute("SELECT path, deps FROM pages").fetchall()
         # One lookup (a command-line build): reading the column beats building an index.
-        if ALL in wanted:
-            return {path for path, _ in rows}
-        wanted.add(ALL)  # a page depending on everything depends on these too
         loads = json.loads
         if len(wanted) <= 8:
             # A key's JSON string in the page's JSON list is a cheap necessary condition
@@ -417,3 +446,4 @@ def _write_meta(db: sqlite3.Connection, key: str, value: str | None) -> None:
 
 
 _deps_json = json.JSONEncoder(separators=(",", ":")).encode
+_compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode

@@ -15,7 +15,8 @@ false negatives) even though the work is done once. The incremental build stores
 from __future__ import annotations
 
 import functools
-from collections import ChainMap, OrderedDict
+import os
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,9 +26,12 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from .. import speed
 from ..config import Config
 from ..content.snapshot import ContentStore
 from ..errors import KontentSSGError, TemplateError
+from ..incremental import keys
+from ..site.ordering import sort_items
 
 __all__ = [
     "PACKAGE_TEMPLATES",
@@ -39,7 +43,7 @@ __all__ = [
     "Term",
     "image_url",
     "make_environment",
-    "sort_items",
+    "template_files",
 ]
 
 JSON = dict[str, Any]
@@ -91,10 +95,7 @@ def _markdown() -> Any:
 class Recorder:
     """What rendering read and met: dependencies, warnings, broken links.
 
-    ``deps`` holds the dependency keys of ``buildstate`` (docs/INCREMENTAL.md):
-    ``item:<codename>:<language>``, ``component:<codename>``, ``taxonomy:<group>``,
-    ``type:<type>:<language>``, ``order:<type>:<language>:<field>``, ``link:<item_id>``,
-    ``template:<name>`` (loaded, or looked up and missing).
+    ``deps`` holds dependency keys made by :mod:`kontent_ssg.incremental.keys`.
     """
 
     deps: set[str] = field(default_factory=set)
@@ -195,54 +196,6 @@ def image_url(
     return str(transform(str(url), w=w, h=h, fit=fit, fm=fm, q=q, auto=auto))
 
 
-def _item_sort_key(field_path: str) -> Callable[[Any], tuple[Any, ...]]:
-    kind, _, name = field_path.partition(".")
-
-    def key(view: Any) -> tuple[Any, ...]:
-        raw = view.raw if isinstance(view, ItemView) else view
-        if kind == "system":
-            value = raw["system"].get(name)
-        else:
-            element = raw.get("elements", {}).get(name) or {}
-            value = element.get("value")
-            if isinstance(value, list):
-                value = value[0].get("codename") if value and isinstance(value[0], dict) else None
-        if value is None:
-            return (1, 0, "")
-        if isinstance(value, (int, float)):
-            return (0, value, "")
-        return (0, 0, str(value))
-
-    return key
-
-
-def sort_items(items: list[Any], order: str | None) -> list[Any]:
-    """Sort by ``'system.<prop>|elements.<codename> [asc|desc]'``; ties by codename; stable."""
-
-    def codename(v: Any) -> str:
-        raw = v.raw if isinstance(v, ItemView) else v
-        return str(raw["system"]["codename"])
-
-    result = sorted(items, key=codename)
-    if not order:
-        return result
-    parts = order.split()
-    descending = len(parts) > 1 and parts[1] == "desc"
-    key = _item_sort_key(parts[0])
-    keyed = [(key(v), v) for v in result]  # each key once (planning sorts every listing)
-    if descending:
-        # Missing values last in both directions.
-        present = [pair for pair in keyed if pair[0][0] == 0]
-        present.sort(key=_first, reverse=True)
-        return [v for _, v in present] + [v for k, v in keyed if k[0] == 1]
-    keyed.sort(key=_first)
-    return [v for _, v in keyed]
-
-
-def _first(pair: tuple[Any, Any]) -> Any:
-    return pair[0]
-
-
 class ItemView:
     """An item (or component) as templates see it, in one language."""
 
@@ -258,7 +211,7 @@ class ItemView:
         self._cache: dict[str, tuple[Any, Recorder | None]] = {}
         # The dependency key reading this view records.
         codename = raw["system"]["codename"]
-        self._dep = f"component:{codename}" if is_component else f"item:{codename}:{language}"
+        self._dep = keys.component(codename) if is_component else keys.item(codename, language)
 
     @property
     def system(self) -> _Attrs:
@@ -395,9 +348,9 @@ class _Environment(jinja2.Environment):
             template = super()._load_template(name, globals)
         except jinja2.TemplateNotFound:
             if renderer is not None:
-                renderer.record(f"template:{name}")
+                renderer.record(keys.template(name))
             raise
-        key = f"template:{name}"
+        key = keys.template(name)
         if not globals and not self.auto_reload and self.cache is not None:
             self._loaded[name] = (template, key)
         if renderer is not None:
@@ -449,6 +402,27 @@ def _strftime(value: Any, format: str) -> str:
     """Memoised: ``strftime`` was 4% of a page's render, and a site's dates repeat (a
     listing shows the same days on many pages, many items share a publication day)."""
     return str(value.strftime(format))
+
+
+#: What a site's templates folder may hold besides assets: the names ``check`` parses.
+TEMPLATE_SUFFIXES = (".html", ".xml", ".txt", ".j2")
+
+
+def template_files(site_templates: Path | None, *, defaults: bool = True) -> dict[str, Path]:
+    """Templates by name (``components/callout.html``), sorted: the site's folder overrides
+    the package's defaults (left out with ``defaults=False``)."""
+    found: dict[str, Path] = {}
+    folders = [PACKAGE_TEMPLATES] if defaults else []
+    if site_templates is not None:
+        folders.append(site_templates)
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for root, _, names in os.walk(folder):
+            for name in names:
+                path = Path(root) / name
+                found[path.relative_to(folder).as_posix()] = path
+    return dict(sorted(found.items()))
 
 
 def template_exists(env: jinja2.Environment, name: str) -> bool:
@@ -590,7 +564,7 @@ class Renderer:
         raw = self.store.component(codename, language)
         if raw is not None:
             return self.view(raw, language, is_component=True)
-        self.record(f"item:{codename}:{language}")
+        self.record(keys.item(codename, language))
         return None
 
     def url_for_codename(self, codename: str, language: str) -> str | None:
@@ -600,9 +574,9 @@ class Renderer:
         frames = self._frames
         if frames:
             deps = frames[-1].deps
-            deps.add(f"item:{codename}:{language}")
+            deps.add(keys.item(codename, language))
             if raw is not None:
-                deps.add(f"link:{raw['system']['id']}")
+                deps.add(keys.link(raw["system"]["id"]))
         url = self.urls.get((codename, language))
         if url is not None:
             return url
@@ -617,7 +591,7 @@ class Renderer:
     def url_for_id(self, item_id: str, language: str) -> str | None:
         codename = self.store.codename_for_id(item_id)
         if codename is None:
-            self.record(f"link:{item_id}")
+            self.record(keys.link(item_id))
             return None
         return self.url_for_codename(codename, language)
 
@@ -633,7 +607,7 @@ class Renderer:
         if found is None:
             found = self._template_exists[name] = template_exists(self.env, name)
         if not found:
-            self.record(f"template:{name}")
+            self.record(keys.template(name))
         return found
 
     def query_items(
@@ -645,9 +619,9 @@ class Renderer:
         translated_only: bool = True,
     ) -> list[ItemView]:
         """Items of ``type`` in ``language`` (a listing query: recorded as a type dependency)."""
-        self.record(f"type:{type or '*'}:{language}")
+        self.record(keys.listing(type, language))
         if order:
-            self.record(f"order:{type or '*'}:{language}:{order.split()[0]}")
+            self.record(keys.order(type, language, order.split()[0]))
         raws = self.store.items_of_type(type, language) if type else self.store.items(language)
         selected = [
             r for r in raws if not translated_only or r["system"].get("language") == language
@@ -656,7 +630,7 @@ class Renderer:
         return views[:limit] if limit is not None else views
 
     def taxonomy_view(self, codename: str, language: str) -> _Attrs | None:
-        self.record(f"taxonomy:{codename}")
+        self.record(keys.taxonomy(codename))
         group = self.store.taxonomies.get(codename)
         if group is None:
             return None
@@ -729,7 +703,7 @@ class Renderer:
             ]
         if kind == "taxonomy":
             group = element.get("taxonomy_group", "")
-            self.record(f"taxonomy:{group}")
+            self.record(keys.taxonomy(group))
             return [
                 Term(
                     name=t.get("name", ""),
@@ -797,13 +771,11 @@ class Renderer:
             add = frames[-1].deps.add
             deps = result.deps
             for linked in deps.items:
-                add(f"item:{linked}:{language}")
+                add(keys.item(linked, language))
             for comp in deps.components:
-                add(f"component:{comp}")
+                add(keys.component(comp))
             for target in deps.link_targets:
-                add(f"link:{target}")
-            for asset in deps.assets:
-                add(f"asset:{asset}")
+                add(keys.link(target))
         return Markup(result.html)
 
     def render_embedded(
@@ -839,7 +811,7 @@ class Renderer:
         and ``what`` is being rendered."""
         try:
             template = self.env.get_template(name)
-            return _render(template, context)
+            return speed.render_template(template, context)
         except KontentSSGError:
             raise
         except jinja2.TemplateNotFound as exc:
@@ -890,27 +862,6 @@ class Renderer:
         return self.taxonomy_view(codename, lang)
 
 
-def _render(template: jinja2.Template, context: Mapping[str, Any]) -> str:
-    """``template.render(context)`` without its per-call cost of reading the template's
-    globals through a ``ChainMap`` (twice): they are merged into one dict first, with the
-    same keys, order and values."""
-    env = template.environment
-    if env.is_async:
-        return template.render(context)
-    chain = template.globals
-    if isinstance(chain, ChainMap):
-        flat: dict[str, Any] = {}
-        for mapping in reversed(chain.maps):
-            flat.update(mapping)
-    else:
-        flat = dict(chain)
-    ctx = env.context_class(env, {**flat, **context}, template.name, template.blocks, globals=flat)
-    try:
-        return env.concat(template.root_render_func(ctx))  # type: ignore[attr-defined]
-    except Exception:
-        env.handle_exception()
-
-
 def _unset_resolver(*args: Any, **kwargs: Any) -> Any:
     raise AssertionError("the rich-text resolver is set with the rich-text environment")
 
@@ -936,11 +887,11 @@ def _richtext_env(renderer: Renderer) -> Any:
     from .richtext import ImageContext, RichTextEnv
 
     def linked_item(codename: str, language: str) -> JSON | None:
-        renderer.record(f"item:{codename}:{language}")
+        renderer.record(keys.item(codename, language))
         return renderer.store.item(codename, language)
 
     def component(codename: str, language: str) -> JSON | None:
-        renderer.record(f"component:{codename}")
+        renderer.record(keys.component(codename))
         return renderer.store.component(codename, language)
 
     def render_image(image: ImageContext) -> str | None:

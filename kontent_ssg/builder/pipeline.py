@@ -1,0 +1,473 @@
+"""The build, as PRODUCT.md's pipeline: one code path for full and incremental builds.
+
+:meth:`Builder.run` reads top-down like the pipeline:
+
+1. **Content**: the content now and what changed since the last build
+   (:class:`~kontent_ssg.incremental.engine.ContentTracker`: crawl, saved snapshot, webhook
+   notifications, Sync API). A full build is the case where everything changed.
+2. **Plan** every page (routes, listings, taxonomy terms), or patch the previous plan when
+   the change cannot alter it.
+3. **Choose** the pages to render: all of them, or the dependants of the stale dependency keys
+   plus pages that appeared.
+4. **Render** them, each staged beside the output by the process that rendered it
+   (:mod:`.parallel`, :class:`~kontent_ssg.builder.output.StagedWriter`).
+5. **Judge** the whole site: pages not re-rendered keep the problems recorded when they were;
+   ``--strict`` fails here, before anything is visible.
+6. **Publish**: staged pages and static files into place, pages that went deleted.
+7. **Record** what each page read and met, the content fingerprints, then the manifest.
+
+An incremental build differs from a full one only in step 3 (which pages) and in what step 7
+replaces. A failure anywhere before step 6 leaves the output exactly as it was.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..config import Config
+from ..content.snapshot import ContentStore
+from ..content.webhooks import Change, parse_webhook
+from ..errors import RouteError, UsageError, WebhookError
+from ..incremental.engine import ContentTracker, Delta
+from ..incremental.state import BuildState, PageRecord, Problems, state_path
+from ..progress import Progress
+from ..speed import FrozenHeap, gc_paused, young_gc_threshold
+from .output import (
+    MANIFEST_FORMAT,
+    StagedWriter,
+    delete_stale,
+    list_static_files,
+    load_manifest,
+    outputs_intact,
+    save_manifest,
+)
+from .report import BuildReport, fail_if_strict, finish_report, unique_links
+
+if TYPE_CHECKING:
+    from ..site.plan import SitePlan, TaggedIndex
+    from ..site.routing import Page
+    from .parallel import RenderedPage
+
+__all__ = ["BuildOptions", "Builder", "build"]
+
+JSON = dict[str, Any]
+Log = Any  # Callable[[str], None]
+
+
+def _quiet(message: str) -> None:
+    return None
+
+
+@dataclass
+class BuildOptions:
+    """What the command line asked for (see ``kontent-ssg build --help``)."""
+
+    output: Path | None = None
+    preview: bool = False
+    offline: bool = False
+    strict: bool = False
+    report: Path | None = None
+    full: bool = False
+    workers: int | None = None
+    progress: Progress = field(default_factory=Progress)
+
+
+class Builder:
+    """One site's builds, incremental whenever that is safe; thread-safe (one lock).
+
+    Long-lived in ``serve`` and the webhook receiver (the content stays in memory between
+    rebuilds); one build for ``kontent-ssg build``. ``transport`` lets tests swap the network.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        options: BuildOptions | None = None,
+        *,
+        transport: Any = None,
+        log: Log = _quiet,
+    ) -> None:
+        self.config = config
+        self.options = options or BuildOptions()
+        self.preview = self.options.preview
+        self.slot = "preview" if self.preview else "published"
+        self.output_dir = (self.options.output or config.output_dir).resolve()
+        self.log = log
+        self.lock = threading.RLock()
+        self.state = BuildState(state_path(config.state_dir, preview=self.preview))
+        self.content = ContentTracker(
+            config,
+            self.state,
+            preview=self.preview,
+            offline=self.options.offline,
+            lock=self.lock,
+            transport=transport,
+            log=log,
+        )
+        self.rebuilds = 0
+        self._manifest: JSON | None = None  # the record of the output (cached between builds)
+        self._plan: SitePlan | None = None  # the last build's plan, for plan-neutral changes
+        self._tagged_index: TaggedIndex | None = None
+
+    def close(self) -> None:
+        self.content.close()
+        self.state.close()
+
+    def __enter__(self) -> Builder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- entry points ------------------------------------------------------------------------
+
+    def build(self, *, changes: list[Change] | None = None) -> BuildReport:
+        """``kontent-ssg build``: incremental when build state allows, else full.
+
+        ``changes`` (webhook notifications, ``--changes FILE``) names what changed; without
+        them the build finds out itself (Sync API, or a crawl or the saved snapshot diffed).
+        """
+        return self.run(changes, poll=True)
+
+    def apply(self, changes: list[Change]) -> BuildReport:
+        """Apply webhook notifications (the receiver's worker calls this)."""
+        return self.run(changes, poll=False)
+
+    # -- the pipeline ------------------------------------------------------------------------
+
+    def run(self, changes: list[Change] | None, *, poll: bool) -> BuildReport:
+        """One build, top-down (see the module docstring)."""
+        options = self.options
+        progress = options.progress
+        started = time.perf_counter()
+        with self.lock, FrozenHeap() as heap:
+            # 1. Content: what it is now, and what changed since the last build.
+            progress.stage("content")
+            manifest = self._manifest_now()
+            delta = self.content.delta(changes, full=self._full_reason(manifest), poll=poll)
+            if delta.nothing:
+                return self._unchanged(delta, manifest or {}, started)
+            assert delta.snapshot is not None
+            heap.again()  # the snapshot, once read, is never garbage during the build
+            try:
+                # 2. Plan every page.
+                progress.stage("routes")
+                site, static_files = self._plan_site(delta)
+                heap.again()
+                # 3. Choose the pages to render.
+                old_pages = set((manifest or {}).get("pages") or ())
+                pages, deleted = self._choose(site, delta, old_pages, manifest)
+                # 4. Render them, each staged beside the output.
+                old_files: dict[str, Any] = dict((manifest or {}).get("files") or {})
+                staging = StagedWriter(self.output_dir, old_files)
+                progress.stage("render", len(pages))
+                try:
+                    rendered = self._render(site, pages, staging, delta)
+                    for rel in static_files:
+                        staging.add(
+                            staging.stage_file(rel, self.config.static_dir / rel), static=True
+                        )
+                    # 5. Judge the whole site.
+                    problems = self._judge(site, rendered, deleted, delta.full is not None)
+                    for warning in problems.warnings:
+                        progress.warning(warning)
+                    if options.strict:
+                        fail_if_strict(list(problems.warnings), list(problems.broken_links))
+                except BaseException:
+                    staging.abort()
+                    raise
+                # 6. Publish.
+                progress.stage("write", len(rendered))
+                report = BuildReport(
+                    output=self.output_dir,
+                    warnings=list(problems.warnings),
+                    broken_links=list(problems.broken_links),
+                    requests=delta.requests,
+                    incremental=delta.full is None,
+                )
+                files = self._publish(staging, site, old_files, deleted, static_files, report)
+                # 7. Record.
+                self._record(delta, site, rendered, deleted, files, report)
+            except BaseException:
+                # The content in memory moved on without a published build: plan afresh.
+                self._plan = None
+                raise
+            self._plan = site
+            self.content.built(delta)
+            self.rebuilds += 1
+            progress.done()
+            self.log(
+                f"{'incremental' if delta.full is None else 'full'} build: "
+                f"{len(rendered)} pages rendered, {len(report.pages_written)} written, "
+                f"{len(report.pages_deleted)} deleted in {time.perf_counter() - started:.3f} s"
+            )
+            return finish_report(report, started, options.report, progress)
+
+    # -- 1. content --------------------------------------------------------------------------
+
+    def _manifest_now(self) -> JSON | None:
+        """The record of the output (re-read only after a build that failed to write it)."""
+        if self._manifest is None:
+            self._manifest = load_manifest(self.config, self.output_dir, preview=self.preview)
+        return self._manifest
+
+    def _full_reason(self, manifest: JSON | None) -> str | None:
+        """Why this build must render every page (None: it may be incremental)."""
+        if self.options.full:
+            return "--full"
+        if self.state.is_empty:
+            return "no build state yet"
+        if manifest is None:
+            return "no record of the previous output"
+        if manifest.get("build") != self.state.get_meta("build"):
+            return "the build state is not the one the output was recorded with"
+        if not outputs_intact(self.output_dir, manifest):
+            # Someone deleted or edited generated files (say `rm -rf public`): only a full
+            # build puts them back (it still writes only files whose bytes differ).
+            return "the output folder changed since the last build"
+        if self.content.global_changed(self.output_dir):
+            return "kontent.toml, kontent-ssg or the set of templates changed"
+        return None
+
+    def _unchanged(self, delta: Delta, manifest: JSON, started: float) -> BuildReport:
+        """Nothing changed: the report describes the site as recorded."""
+        problems = self._judge(None, [], [], False)
+        progress = self.options.progress
+        for warning in problems.warnings:
+            progress.warning(warning)
+        if self.options.strict:
+            fail_if_strict(list(problems.warnings), list(problems.broken_links))
+        progress.done()
+        report = BuildReport(
+            output=self.output_dir,
+            pages_unchanged=sorted(manifest.get("pages") or []),
+            warnings=list(problems.warnings),
+            broken_links=list(problems.broken_links),
+            requests=delta.requests,
+            skipped=True,
+            incremental=True,
+        )
+        return finish_report(report, started, self.options.report, progress)
+
+    # -- 2. plan, 3. choose ------------------------------------------------------------------
+
+    def _plan_site(self, delta: Delta) -> tuple[SitePlan, list[str]]:
+        """The site plan (patched from the last one when the change cannot alter it) and the
+        static files; a static file where a page goes is an error."""
+        from ..site.plan import patch_plan, plan_site
+
+        assert delta.snapshot is not None
+        store = ContentStore(delta.snapshot)
+        if delta.patch is not None and self._plan is not None:
+            site, self._tagged_index = patch_plan(
+                self._plan, store, delta.patch, self._tagged_index
+            )
+        else:
+            site = plan_site(self.config, store)
+            self._tagged_index = None
+        self._plan = None
+        static_files = list_static_files(self.config.static_dir)
+        for rel in static_files:
+            if rel in site.routes.by_path:
+                raise RouteError(
+                    f"static/{rel} and {site.routes.by_path[rel].label} both write {rel}",
+                    hint="rename the static file or change the route",
+                )
+        return site, static_files
+
+    def _choose(
+        self, site: SitePlan, delta: Delta, old_pages: set[str], manifest: JSON | None
+    ) -> tuple[list[Page], list[str]]:
+        """The pages to render, and the pages that went (to delete)."""
+        planned = {page.path: page for page in site.routes.pages}
+        deleted = sorted(old_pages - set(planned))
+        if delta.full is not None:
+            return list(site.routes.pages), deleted
+        files = (manifest or {}).get("files") or {}
+        dirty = self.state.dependants(delta.keys) if delta.keys else set()
+        fresh = {path for path in planned if path not in old_pages or path not in files}
+        if fresh or deleted:
+            # The sitemap lists every page: a page appearing or going changes it.
+            dirty |= {page.path for page in site.routes.pages if page.kind == "sitemap"}
+        return [planned[path] for path in sorted(dirty | fresh) if path in planned], deleted
+
+    # -- 4. render, 5. judge -----------------------------------------------------------------
+
+    def _render(
+        self, site: SitePlan, pages: list[Page], staging: StagedWriter, delta: Delta
+    ) -> list[RenderedPage]:
+        from ..incremental.fingerprints import page_item_row
+        from .parallel import render_pages
+
+        staging.prepare(page.path for page in pages)
+        with young_gc_threshold():
+            return render_pages(
+                self.config,
+                site,
+                pages,
+                workers=self.options.workers,
+                advance=self.options.progress.advance,
+                writer=staging,
+                # A full build fingerprints each page's content in the process that rendered it.
+                page_hook=page_item_row if delta.full is not None else None,
+            )
+
+    def _judge(
+        self,
+        site: SitePlan | None,
+        rendered: list[RenderedPage],
+        deleted: Iterable[str],
+        full: bool,
+    ) -> Problems:
+        """The problems of the whole site: the plan's (items without a page), then every
+        page's in path order, re-rendered pages with what they met now."""
+        if site is not None:
+            site_warnings = [
+                f"{codename} ({language}) has no page: {reason}"
+                for codename, language, reason in site.routes.rejected
+            ]
+        else:
+            site_warnings = _json_list(self.state.get_meta("site_warnings"))
+        recorded = {} if full else self.state.problems()
+        for page in rendered:
+            recorded[page.page.path] = Problems(tuple(page.warnings), tuple(page.broken_links))
+        for path in deleted:
+            recorded.pop(path, None)
+        warnings = list(site_warnings)
+        links: list[JSON] = []
+        for path in sorted(recorded):
+            warnings.extend(recorded[path].warnings)
+            links.extend(recorded[path].broken_links)
+        return Problems(tuple(dict.fromkeys(warnings)), tuple(unique_links(links)))
+
+    # -- 6. publish, 7. record ---------------------------------------------------------------
+
+    def _publish(
+        self,
+        staging: StagedWriter,
+        site: SitePlan,
+        old_files: dict[str, Any],
+        deleted: list[str],
+        static_files: list[str],
+        report: BuildReport,
+    ) -> dict[str, Any]:
+        """Move the staged files into place and delete what went; return the manifest's
+        file entries of the new output."""
+        planned = set(site.routes.by_path)
+        static = set(static_files)
+        files = {path: e for path, e in old_files.items() if path in planned or path in static}
+        files.update(staging.commit(report, self.options.progress))
+        staged = set(report.pages_written) | set(report.pages_unchanged)
+        report.pages_unchanged.extend(sorted(planned - staged))
+        delete_stale(self.output_dir, old_files, files, deleted, report)
+        return files
+
+    def _record(
+        self,
+        delta: Delta,
+        site: SitePlan,
+        rendered: list[RenderedPage],
+        deleted: list[str],
+        files: dict[str, Any],
+        report: BuildReport,
+    ) -> None:
+        """The build state (dependencies, problems, fingerprints), then the manifest: a new
+        build id in both, so a crash between the two writes means a full build next time."""
+        from ..incremental.fingerprints import snapshot_rows
+
+        assert delta.snapshot is not None
+        build_id = uuid.uuid4().hex
+        meta = self.content.meta(delta, self.output_dir)
+        meta["build"] = build_id
+        meta["site_warnings"] = _json_dumps(
+            [
+                f"{codename} ({language}) has no page: {reason}"
+                for codename, language, reason in site.routes.rejected
+            ]
+        )
+        report.page_deps = {r.page.path: r.deps for r in rendered}
+        with gc_paused():  # only new, acyclic rows from here on
+            content = delta.content
+            if delta.full is not None:
+                content = {}
+                for page in rendered:
+                    if page.extra is not None:
+                        content.update(page.extra)
+                content.update(
+                    (k, r.to_json()) for k, r in snapshot_rows(delta.snapshot, content).items()
+                )
+            self.state.record(
+                (
+                    (PageRecord(r.page.path, r.page.url, _hash(files.get(r.page.path))), r.deps)
+                    for r in rendered
+                ),
+                deleted=deleted,
+                meta=meta,
+                content=content,
+                problems={
+                    r.page.path: Problems(tuple(r.warnings), tuple(r.broken_links))
+                    for r in rendered
+                },
+                replace=delta.full is not None,
+            )
+        self._manifest = {
+            "format": MANIFEST_FORMAT,
+            "output": str(self.output_dir),
+            "build": build_id,
+            "pages": sorted(site.routes.by_path),
+            "files": files,
+        }
+        try:
+            save_manifest(self.config, self.output_dir, self.preview, self._manifest)
+        except BaseException:
+            self._manifest = None
+            raise
+
+
+def _hash(entry: Any) -> str:
+    return str(entry[2]) if entry and len(entry) > 2 else ""
+
+
+def _json_dumps(value: Any) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _json_list(text: str | None) -> list[Any]:
+    import json
+
+    return list(json.loads(text)) if text else []
+
+
+def build(
+    config: Config,
+    options: BuildOptions | None = None,
+    *,
+    changes: list[Change] | None = None,
+    changes_file: Path | None = None,
+    transport: Any = None,
+    log: Log = _quiet,
+) -> BuildReport:
+    """One build of the site: incremental when possible, full otherwise (``kontent-ssg build``).
+
+    ``changes`` (or ``changes_file``, a saved webhook body in either format) names what
+    changed: only that is refetched and re-rendered — for CI jobs triggered by a webhook.
+    """
+    if changes_file is not None:
+        try:
+            body = Path(changes_file).read_bytes()
+        except OSError as exc:
+            raise UsageError(f"--changes {changes_file}: cannot read: {exc}") from None
+        try:
+            changes = parse_webhook(body)
+        except WebhookError as exc:
+            raise UsageError(f"--changes {changes_file}: {exc.message}") from None
+    with Builder(config, options, transport=transport, log=log) as builder:
+        return builder.build(changes=changes)

@@ -1,0 +1,247 @@
+"""Content fingerprints: what the current output was built from, compact enough to diff.
+
+A full build stores a fingerprint (:class:`Row`) of every item variant, component, taxonomy
+group, content type and language it was built from (``BuildState.content``); a later build
+diffs a new crawl, an offline snapshot or a refetched item against them, field by field, and
+:func:`~kontent_ssg.incremental.keys.keys_for_change` turns each difference into dependency
+keys. The global fingerprints (config, code, template names, output folder) and the template
+and static stamps decide whether a build may be incremental at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import marshal
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from hashlib import blake2b
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..config import Config
+from ..content.snapshot import ContentStore, Snapshot
+from ..site.routing import Page
+from .keys import keys_for_change
+
+__all__ = [
+    "ContentKey",
+    "Row",
+    "diff_rows",
+    "global_fingerprint",
+    "item_row",
+    "opaque_row",
+    "page_item_row",
+    "snapshot_rows",
+    "static_stamp",
+    "template_hashes",
+]
+
+JSON = dict[str, Any]
+
+ContentKey = tuple[str, str, str]
+"""``(kind, language, codename)`` of one piece of content the pages were built from."""
+
+
+# The bytes a fingerprint hashes: ``marshal`` format 2 (no back-references, so equal values
+# give equal bytes; ~4x faster than a sorted ``json.dumps`` of the same 10k items). It keeps
+# dict order: the same content in another key order hashes differently, which can only
+# re-render a page more than needed, never fewer. Values ``marshal`` cannot write (none in
+# parsed JSON) fall back to sorted JSON. The hashes are only compared with hashes made by the
+# same code: a code change is a full build (:func:`global_fingerprint`).
+_encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
+_row_json = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def _h(value: Any) -> str:
+    try:
+        data = marshal.dumps(value, 2)
+    except ValueError:
+        data = _encode(value).encode("utf-8")
+    return blake2b(data, digest_size=8).hexdigest()
+
+
+@dataclass(frozen=True)
+class Row:
+    """The fingerprint of one piece of content, as stored in ``BuildState.content``.
+
+    For item variants ``fields`` maps ``system.<prop>`` / ``elements.<codename>`` to a hash,
+    so a diff can tell *which* fields changed (a title edit must not re-sort every listing).
+    """
+
+    hash: str
+    type: str = ""
+    item_id: str = ""
+    translated: bool = False
+    fields: Mapping[str, str] = field(default_factory=dict)
+    taxonomy_fields: tuple[str, ...] = ()
+
+    def to_json(self) -> str:
+        return _row_json(
+            [
+                self.hash,
+                self.type,
+                self.item_id,
+                self.translated,
+                dict(self.fields),
+                list(self.taxonomy_fields),
+            ]
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Row:
+        h, type_, item_id, translated, fields, tax = json.loads(text)
+        return cls(h, type_, item_id, bool(translated), fields, tuple(tax))
+
+
+def opaque_row(value: Any) -> Row:
+    """The fingerprint of content whose change is judged as a whole (components, taxonomy
+    groups, the content model)."""
+    return Row(_h(value))
+
+
+def item_row(raw: JSON, language: str) -> Row:
+    """An item variant's fingerprint: a hash per system property and per element."""
+    system = raw.get("system") or {}
+    elements = raw.get("elements") or {}
+    fields = {"system." + k: _h(v) for k, v in system.items()}
+    taxonomy = []
+    for name, element in elements.items():
+        fields["elements." + name] = _h(element)
+        if isinstance(element, dict) and element.get("type") == "taxonomy":
+            taxonomy.append("elements." + name)
+    taxonomy.sort()
+    return Row(
+        hash=_h(fields),
+        type=str(system.get("type", "")),
+        item_id=str(system.get("id", "")),
+        translated=system.get("language") == language,
+        fields=fields,
+        taxonomy_fields=tuple(taxonomy),
+    )
+
+
+def snapshot_rows(
+    snapshot: Snapshot, skip: Mapping[ContentKey, Any] | None = None
+) -> dict[ContentKey, Row]:
+    """Fingerprints of everything in ``snapshot`` (items, components, taxonomies, model),
+    but for the items and components whose keys are in ``skip`` (fingerprinted already)."""
+    rows: dict[ContentKey, Row] = {}
+    skip = skip or {}
+    for language, lang_items in snapshot.items.items():
+        for raw in lang_items.items:
+            key = ("item", language, raw["system"]["codename"])
+            if key not in skip:
+                rows[key] = item_row(raw, language)
+        for codename, component in lang_items.modular_content.items():
+            key = ("component", language, codename)
+            if key not in skip:
+                rows[key] = opaque_row(component)
+    for group in snapshot.taxonomies:
+        rows[("taxonomy", "", group["system"]["codename"])] = opaque_row(group)
+    for content_type in snapshot.types:
+        rows[("type", "", content_type["system"]["codename"])] = opaque_row(content_type)
+    for language_object in snapshot.languages:
+        codename = (language_object.get("system") or {}).get("codename", "")
+        rows[("language", "", codename)] = opaque_row(language_object)
+    rows[("language", "", "#default")] = opaque_row(snapshot.default_language)
+    rows[("language", "", "#crawled")] = opaque_row(sorted(snapshot.items))
+    return rows
+
+
+def page_item_row(page: Page, store: ContentStore) -> list[tuple[ContentKey, str]] | None:
+    """The stored fingerprints of an item page's item and of the components its rich text
+    lists (a :data:`~kontent_ssg.builder.PageHook`).
+
+    A full build fingerprints all content; for items with a page this runs in the render
+    process that rendered the page, right after it: that process has just read the item, and
+    the work is split over the render processes instead of following them. Whatever no page
+    covers is fingerprinted afterwards (:func:`snapshot_rows` skips what is done)."""
+    if page.kind != "item":
+        return None
+    language = page.language
+    raw = store.item(page.key, language)
+    if raw is None:
+        return None
+    rows = [(("item", language, page.key), item_row(raw, language).to_json())]
+    lang_items = store.snapshot.items.get(language)
+    components = lang_items.modular_content if lang_items is not None else {}
+    for element in (raw.get("elements") or {}).values():
+        if isinstance(element, dict) and element.get("type") == "rich_text":
+            for codename in element.get("modular_content") or ():
+                component = components.get(codename)
+                if component is not None:
+                    key = ("component", language, codename)
+                    rows.append((key, opaque_row(component).to_json()))
+    return rows
+
+
+def diff_rows(
+    old: Mapping[ContentKey, Row], new: Mapping[ContentKey, Row], keys: Iterable[ContentKey]
+) -> tuple[set[str], dict[ContentKey, str | None]]:
+    """Dependency keys and the content-table updates for the rows named by ``keys``."""
+    dep_keys: set[str] = set()
+    updates: dict[ContentKey, str | None] = {}
+    for key in keys:
+        before, after = old.get(key), new.get(key)
+        if before is not None and after is not None and before.hash == after.hash:
+            continue
+        dep_keys |= keys_for_change(key, before, after)
+        updates[key] = after.to_json() if after is not None else None
+    return dep_keys, updates
+
+
+# ---------------------------------------------------------------------------------------------
+# Global fingerprints: what forces a full build, and which templates or static files changed
+
+
+def template_hashes(config: Config) -> dict[str, str]:
+    """A hash of every effective template (the site's override the package's), by name."""
+    from ..render.templating import template_files
+
+    return {
+        name: hashlib.blake2b(path.read_bytes(), digest_size=8).hexdigest()
+        for name, path in sorted(template_files(config.templates_dir).items())
+    }
+
+
+def _code_fingerprint() -> str:
+    """The kontent-ssg code this process runs (taken once, at import): a new version renders
+    differently, but files edited under a running receiver do not change what it runs."""
+    h = hashlib.blake2b(digest_size=16)
+    package = Path(__file__).resolve().parent.parent
+    for path in sorted(package.rglob("*.py")):
+        st = path.stat()
+        h.update(f"{path.relative_to(package).as_posix()}:{st.st_size}:{st.st_mtime_ns}".encode())
+    return h.hexdigest()
+
+
+_CODE_FINGERPRINT = _code_fingerprint()
+
+
+def global_fingerprint(config: Config, output_dir: Path, preview: bool) -> str:
+    """Config, code, template names, output folder: any change means a full build."""
+    from ..render.templating import template_files
+
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"{__version__}|{preview}|{output_dir}".encode())
+    h.update(config.path.read_bytes())
+    h.update(_CODE_FINGERPRINT.encode())
+    h.update("\n".join(sorted(template_files(config.templates_dir))).encode())
+    return h.hexdigest()
+
+
+def static_stamp(config: Config) -> str:
+    """Names, sizes and mtimes of ``static/``: a changed stamp means files to copy."""
+    h = hashlib.blake2b(digest_size=16)
+    folder = config.static_dir
+    if folder.is_dir():
+        for root, dirs, names in os.walk(folder):
+            dirs.sort()
+            for name in sorted(names):
+                path = os.path.join(root, name)
+                st = os.stat(path)
+                h.update(f"{os.path.relpath(path, folder)}:{st.st_size}:{st.st_mtime_ns}".encode())
+    return h.hexdigest()

@@ -1,0 +1,277 @@
+"""Pages: each kind of page (item, listing, taxonomy term, 404, robots, sitemap, feed) rendered
+to bytes from the site plan, recording what it read.
+
+:class:`PageRenderer` is made once per render process (:mod:`kontent_ssg.builder.parallel`);
+``render(page)`` gives the page's bytes and its :class:`~kontent_ssg.render.templating.Recorder`
+(dependency keys, warnings, broken links).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from xml.sax.saxutils import escape as xml_escape
+from xml.sax.saxutils import quoteattr
+
+from ..config import Config
+from ..incremental import keys
+from ..render.templating import Pagination, Recorder, Renderer
+from .ordering import sort_items
+from .plan import SitePlan
+from .routing import Page
+
+__all__ = ["PageRenderer"]
+
+JSON = dict[str, Any]
+
+
+class PageRenderer:
+    """Renders one :class:`Page` of any kind to bytes, recording what it read."""
+
+    def __init__(self, config: Config, site: SitePlan) -> None:
+        self.r = Renderer(
+            config, site.store, site.routes.item_urls, site.languages, term_urls=site.term_urls
+        )
+        self.site = site
+        self.config = site.config
+
+    def render(self, page: Page) -> tuple[bytes, Recorder]:
+        """The page's bytes, and what rendering it read and met."""
+        with self.r.recording() as rec:
+            text = getattr(self, f"_{page.kind}")(page)
+        return text.encode("utf-8"), rec
+
+    def _alternates(self, page: Page) -> list[JSON]:
+        found = self.site.alternates.get((page.kind, page.key, page.number), [])
+        # The other languages' URLs are part of this page (incremental builds).
+        for language, _ in found:
+            if page.kind == "item":
+                self.r.record(keys.item(page.key, language))
+            elif page.kind == "listing":
+                self.r.record(keys.listing(self.config.listings[page.key].type, language))
+        return [{"language": language, "url": url} for language, url in found]
+
+    def _base(self, page: Page) -> JSON:
+        return {
+            "site": self.r.site,
+            "language": page.language,
+            "alternates": self._alternates(page),
+            "page_url": page.url,
+        }
+
+    def _template_for(self, wanted: str | None, fallback: str, what: str) -> str:
+        name = wanted or fallback
+        if self.r.has_template(name):
+            return name
+        self.r.warn(f"template {name!r} for {what} not found; used the default {fallback!r}")
+        return fallback
+
+    def _item(self, page: Page) -> str:
+        raw = self.site.store.item(page.key, page.language)
+        assert raw is not None
+        item = self.r.view(raw, page.language)
+        template = self._template_for(
+            page.template, "item.html", f"content type '{raw['system']['type']}'"
+        )
+        context = self._base(page)
+        context["item"] = item
+        return str(self.r.render_template(template, context, what=page.label))
+
+    def _listing(self, page: Page) -> str:
+        listing = self.config.listings[page.key]
+        codenames = self.site.listing_items[(page.key, page.language)]
+        self.r.record(keys.listing(listing.type, page.language))
+        self.r.record(keys.order(listing.type, page.language, listing.order.split()[0]))
+        size = listing.page_size
+        total = max(1, -(-len(codenames) // size))
+        chunk = codenames[(page.number - 1) * size : page.number * size]
+        store = self.site.store
+        raws = [store.item(codename, page.language) for codename in chunk]
+        items = [self.r.view(raw, page.language) for raw in raws if raw is not None]
+        urls = self._listing_urls(page)
+        context = self._base(page)
+        context.update(
+            listing=page.key,
+            page=Pagination(
+                items=items,
+                number=page.number,
+                total_pages=total,
+                prev_url=urls.get(page.number - 1),
+                next_url=urls.get(page.number + 1),
+                url=page.url,
+            ),
+        )
+        template = self._template_for(page.template, "listing.html", f"listing '{page.key}'")
+        return str(self.r.render_template(template, context, what=page.label))
+
+    def _listing_urls(self, page: Page) -> dict[int, str]:
+        return {p.number: p.url for p in self._listing_pages(page.key, page.language)}
+
+    def _listing_pages(self, name: str, language: str) -> list[Page]:
+        cache = self.__dict__.setdefault("_lp", {})
+        key = (name, language)
+        if key not in cache:
+            cache[key] = [
+                p
+                for p in self.site.routes.pages
+                if p.kind == "listing" and p.key == name and p.language == language
+            ]
+        return list(cache[key])
+
+    def _taxonomy(self, page: Page) -> str:
+        group, _, term_codename = page.key.partition("/")
+        tax = self.config.taxonomies[group]
+        group_view = self.r.taxonomy_view(group, page.language)
+        term = self.r.find_term(group, term_codename, page.language)
+        for type_codename in self._types_tagging(group, tax.type):
+            self.r.record(keys.listing(type_codename, page.language))
+        context = self._base(page)
+        context.update(
+            group={"name": group_view["name"], "codename": group} if group_view else None,
+            term=term,
+            term_items=[
+                self.r.view(raw, page.language)
+                for raw in self._term_items(group, term_codename, term, page.language)
+            ],
+        )
+        template = self._template_for(page.template, "taxonomy.html", f"taxonomy '{group}'")
+        return str(self.r.render_template(template, context, what=page.label))
+
+    def _term_items(self, group: str, codename: str, term: Any, language: str) -> list[JSON]:
+        """Items tagged with the term or any narrower one (a page for "Brewing" lists the
+        espresso articles too), newest first. Term pages already depend on every item of
+        the tagging types, so the narrower terms need no dependency of their own."""
+        codenames = [codename]
+        pending = list(getattr(term, "terms", None) or [])
+        while pending:
+            narrower = pending.pop(0)
+            codenames.append(narrower.codename)
+            pending.extend(narrower.terms or [])
+        seen: set[str] = set()
+        raws: list[JSON] = []
+        for term_codename in codenames:
+            for raw in self.site.tagged.get((group, term_codename, language), []):
+                if raw["system"]["codename"] not in seen:
+                    seen.add(raw["system"]["codename"])
+                    raws.append(raw)
+        if len(codenames) == 1:
+            return raws
+        return sort_items(raws, "system.last_modified desc")
+
+    def _types_tagging(self, group: str, only: str | None) -> list[str | None]:
+        if only is not None:
+            return [only]
+        found: list[str | None] = []
+        for codename, type_json in self.site.store.types.items():
+            for element in (type_json.get("elements") or {}).values():
+                if element.get("type") == "taxonomy" and element.get("taxonomy_group") == group:
+                    found.append(codename)
+                    break
+        return found or [None]  # no type names the group: any type may
+
+    def _notfound(self, page: Page) -> str:
+        context = self._base(page)
+        template = self._template_for("404.html", "404.html", "the 404 page")
+        return str(self.r.render_template(template, context, what="the 404 page"))
+
+    def _robots(self, page: Page) -> str:
+        sitemap = self.r.absolute_url("/sitemap.xml")
+        return f"User-agent: *\nAllow: /\n\nSitemap: {sitemap}\n"
+
+    def _sitemap(self, page: Page) -> str:
+        store = self.site.store
+        lines = [
+            '<?xml version="1.0" encoding="UTF-8"?>',
+            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+            'xmlns:xhtml="http://www.w3.org/1999/xhtml">',
+        ]
+        for language in self.site.languages:
+            for routed in sorted(self.config.routes):
+                self.r.record(keys.listing(routed, language))
+        pages = sorted(
+            (p for p in self.site.routes.pages if p.kind in ("item", "listing", "taxonomy")),
+            key=lambda p: p.url,
+        )
+        for p in pages:
+            lines.append("  <url>")
+            lines.append(f"    <loc>{xml_escape(self.r.absolute_url(p.url))}</loc>")
+            if p.kind == "item":
+                self.r.record(keys.item(p.key, p.language))
+                raw = store.item(p.key, p.language)
+                lastmod = (raw or {}).get("system", {}).get("last_modified")
+                if lastmod:
+                    lines.append(f"    <lastmod>{xml_escape(lastmod)}</lastmod>")
+            alternates = self.site.alternates.get((p.kind, p.key, p.number), [])
+            if len(alternates) > 1:
+                for language, url in alternates:
+                    href = quoteattr(self.r.absolute_url(url))
+                    lines.append(
+                        f'    <xhtml:link rel="alternate" hreflang={quoteattr(language)} '
+                        f"href={href}/>"
+                    )
+            lines.append("  </url>")
+        lines.append("</urlset>")
+        return "\n".join(lines) + "\n"
+
+    def _feed(self, page: Page) -> str:
+        feed = self.config.feed
+        assert feed is not None
+        listing = self.config.listings[feed.listing]
+        language = self.site.languages[0]
+        self.r.record(keys.listing(listing.type, language))
+        self.r.record(keys.order(listing.type, language, listing.order.split()[0]))
+        codenames = self.site.listing_items.get((feed.listing, language), [])
+        entries = []
+        updated = "1970-01-01T00:00:00Z"
+        for codename in codenames[: max(listing.page_size, 20)]:
+            raw = self.site.store.item(codename, language)
+            if raw is None:
+                continue
+            view = self.r.view(raw, language)
+            system = raw["system"]
+            modified = system.get("last_modified") or updated
+            updated = max(updated, modified)
+            url = self.r.absolute_url(view.url) if view.url else ""
+            title = _feed_title(raw)
+            entry = [
+                "  <entry>",
+                f"    <title>{xml_escape(title)}</title>",
+                f"    <id>urn:uuid:{xml_escape(system['id'])}</id>",
+                f"    <updated>{xml_escape(modified)}</updated>",
+            ]
+            if url:
+                entry.append(f"    <link href={quoteattr(url)}/>")
+            summary = _feed_summary(raw)
+            if summary:
+                entry.append(f"    <summary>{xml_escape(summary)}</summary>")
+            entry.append("  </entry>")
+            entries.extend(entry)
+        title = feed.title or self.config.site.title or feed.listing
+        self_url = self.r.absolute_url(page.url)
+        listing_url = self.r.absolute_url(listing.path.replace("{language}", language))
+        head = [
+            '<?xml version="1.0" encoding="utf-8"?>',
+            '<feed xmlns="http://www.w3.org/2005/Atom">',
+            f"  <title>{xml_escape(title)}</title>",
+            f"  <id>{xml_escape(self_url)}</id>",
+            f'  <link rel="self" href={quoteattr(self_url)}/>',
+            f"  <link href={quoteattr(listing_url)}/>",
+            f"  <updated>{xml_escape(updated)}</updated>",
+        ]
+        return "\n".join([*head, *entries, "</feed>"]) + "\n"
+
+
+def _feed_title(raw: JSON) -> str:
+    elements = raw.get("elements") or {}
+    title = elements.get("title") or {}
+    if title.get("type") == "text" and title.get("value"):
+        return str(title["value"])
+    return str(raw["system"].get("name", ""))
+
+
+def _feed_summary(raw: JSON) -> str:
+    elements = raw.get("elements") or {}
+    for name in ("summary", "description", "perex", "excerpt", "lead"):
+        element = elements.get(name) or {}
+        if element.get("type") == "text" and element.get("value"):
+            return str(element["value"])
+    return ""

@@ -1,0 +1,153 @@
+"""Planning: every page of the site and what rendering needs to know about them.
+
+The plan is made before any page renders, so that links, ``url_for``, language switchers and
+listings can point at any page: routes (:mod:`.routing`), listing membership and order,
+taxonomy membership, the alternates of each page in other languages. It is a pure function of
+the config and the content; an incremental build whose changes cannot alter it
+(:func:`plan_fields`) patches the previous plan instead (:func:`patch_plan`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ..config import Config
+from ..content.snapshot import ContentStore
+from .ordering import sort_items
+from .routing import RoutePlan, plan_routes, routed_languages
+
+__all__ = ["SitePlan", "TaggedIndex", "patch_plan", "plan_fields", "plan_site"]
+
+JSON = dict[str, Any]
+
+
+@dataclass
+class SitePlan:
+    """Routes plus what rendering needs to know about them (alternates, terms, listings)."""
+
+    config: Config
+    store: ContentStore
+    languages: list[str]
+    routes: RoutePlan
+    # (kind, key, number) -> [(language, url)] in language order
+    alternates: dict[tuple[str, str, int], list[tuple[str, str]]]
+    # (group, term codename, language) -> term page URL
+    term_urls: dict[tuple[str, str, str], str]
+    # (group, term codename, language) -> tagged items (raw), in listing order
+    tagged: dict[tuple[str, str, str], list[JSON]]
+    # (listing name, language) -> item codenames in order
+    listing_items: dict[tuple[str, str], list[str]]
+
+
+def plan_site(config: Config, store: ContentStore) -> SitePlan:
+    """Route every page and precompute listings and taxonomy membership."""
+    languages = routed_languages(config, store)
+    listing_items: dict[tuple[str, str], list[str]] = {}
+    for name, listing in config.listings.items():
+        for language in languages:
+            raws = [
+                r
+                for r in store.items_of_type(listing.type, language)
+                if r["system"].get("language") == language
+            ]
+            listing_items[(name, language)] = [
+                r["system"]["codename"] for r in sort_items(raws, listing.order)
+            ]
+    terms: dict[str, list[str]] = {}
+    tagged: dict[tuple[str, str, str], list[JSON]] = {}
+    for group, tax in config.taxonomies.items():
+        raw_group = store.taxonomies.get(group)
+        terms[group] = _flatten_terms((raw_group or {}).get("terms") or [])
+        for language in languages:
+            for raw in store.items(language):
+                system = raw["system"]
+                if system.get("language") != language:
+                    continue
+                if tax.type is not None and system["type"] != tax.type:
+                    continue
+                seen: set[str] = set()
+                for element in (raw.get("elements") or {}).values():
+                    if element.get("type") != "taxonomy":
+                        continue
+                    if element.get("taxonomy_group") != group:
+                        continue
+                    for term in element.get("value") or []:
+                        codename = term.get("codename")
+                        if codename and codename not in seen:
+                            seen.add(codename)
+                            tagged.setdefault((group, codename, language), []).append(raw)
+    for key, raws in tagged.items():
+        tagged[key] = sort_items(raws, "system.last_modified desc")
+    counts = {key: len(value) for key, value in listing_items.items()}
+    routes = plan_routes(config, store, languages, counts, terms)
+    alternates: dict[tuple[str, str, int], list[tuple[str, str]]] = {}
+    term_urls: dict[tuple[str, str, str], str] = {}
+    for page in routes.pages:
+        if page.kind in ("item", "listing", "taxonomy"):
+            alternates.setdefault((page.kind, page.key, page.number), []).append(
+                (page.language, page.url)
+            )
+        if page.kind == "taxonomy":
+            group, _, term = page.key.partition("/")
+            term_urls[(group, term, page.language)] = page.url
+    return SitePlan(
+        config=config,
+        store=store,
+        languages=languages,
+        routes=routes,
+        alternates=alternates,
+        term_urls=term_urls,
+        tagged=tagged,
+        listing_items=listing_items,
+    )
+
+
+def _flatten_terms(raw_terms: list[JSON]) -> list[str]:
+    out: list[str] = []
+    for term in raw_terms:
+        if term.get("codename"):
+            out.append(term["codename"])
+        out.extend(_flatten_terms(term.get("terms") or []))
+    return out
+
+
+def plan_fields(config: Config, type_codename: str) -> set[str]:
+    """Fields whose value the site plan reads for items of a type: route placeholders,
+    listing order fields, identity."""
+    fields = {"system.codename", "system.id", "system.language", "system.type"}
+    route = config.routes.get(type_codename)
+    if route is not None:
+        for name in re.findall(r"\{([^{}]*)\}", route.path):
+            if name.startswith("system."):
+                fields.add(name)
+            elif name != "language":
+                fields.add(f"elements.{name}")
+    for listing in config.listings.values():
+        if listing.type == type_codename:
+            fields.add(listing.order.split()[0])
+    return fields
+
+
+TaggedIndex = dict[tuple[str, str], list[tuple[str, str, str]]]
+
+
+def patch_plan(
+    plan: SitePlan, store: ContentStore, changed: set[tuple[str, str]], index: TaggedIndex | None
+) -> tuple[SitePlan, TaggedIndex]:
+    """The previous plan with the new store and the changed items' new variants in the
+    taxonomy lists (re-sorted: they are ordered by last modification). ``index`` maps an
+    item variant to the taxonomy lists holding it (built on first use, then kept)."""
+    if index is None:
+        index = {}
+        for key, raws in plan.tagged.items():
+            for raw in raws:
+                index.setdefault((raw["system"]["codename"], key[2]), []).append(key)
+    tagged = dict(plan.tagged)
+    hit = {key for item in changed for key in index.get(item, ())}
+    for key in hit:
+        fresh = [store.item(r["system"]["codename"], key[2]) or r for r in plan.tagged[key]]
+        tagged[key] = sort_items(fresh, "system.last_modified desc")
+    # Membership is unchanged (plan-neutral), so the index stays valid for the new lists.
+    return replace(plan, store=store, tagged=tagged), index
