@@ -1,4 +1,4 @@
-"""Benchmark: rich-text elements resolved per second, per parser backend.
+"""Benchmark: rich-text elements resolved per second, beside BeautifulSoup parsing alone.
 
 The element is what a real article body looks like (~5 KB): headings, paragraphs with
 inline formatting, nested lists, a table with rich cells, 2 images, 5 item links (one to an
@@ -6,8 +6,10 @@ item without a page), an external and an e-mail link, and 3 components, one of w
 component of its own (nested two deep). Components render with the generic default renderer,
 so their rich text is resolved too. One thread (one core), median of several runs; the
 wall-clock rate is the headline, the rate per CPU-second of this process is printed beside it
-because the machines are shared (other processes inflate wall time, not CPU time). Each
-backend resolves the nested rich text with the same parser.
+because the machines are shared (other processes inflate wall time, not CPU time). For
+scale, the same element is also only parsed and serialised by BeautifulSoup (``html.parser``
+and ``lxml``): a lower bound for any resolver built on it (the resolver used to have
+BeautifulSoup backends; the numbers they gave are in bench/RESULTS.md).
 
     .venv/bin/python bench/richtext.py [--seconds 1.0] [--runs 7] [--append-results]
 """
@@ -28,11 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kontent_ssg.render.richtext import (  # noqa: E402
-    RichTextEnv,
-    available_backends,
-    resolve_rich_text,
-)
+from kontent_ssg.render.richtext import RichTextEnv, resolve_rich_text  # noqa: E402
 
 ASSET = "https://assets-us-01.kc-usercontent.com/0f6f4a6e-7ab5-4b2b-8f6a-6b5b1b5a2d3c"
 IDS = [f"6c3ab2b8-29d7-4c3e-9a4d-3f1b6a5c7d{n:02d}" for n in range(8)]
@@ -236,15 +234,32 @@ class Measurement:
         return statistics.median(self.cpu)
 
 
-def measure(backend: str, seconds: float, runs: int) -> Measurement:
-    """``runs`` runs of about ``seconds`` each, after a warm-up; single thread, so one core."""
+def candidates() -> dict[str, Any]:
+    """Name -> a function doing the work once (None when its parser is not installed)."""
     item, element, env = build_case()
 
-    def once() -> None:
-        resolve_rich_text(
-            element, item=item, element_codename="body", language="en-US", env=env, backend=backend
-        )
+    def ours() -> None:
+        resolve_rich_text(element, item=item, element_codename="body", language="en-US", env=env)
 
+    out: dict[str, Any] = {"kontent-ssg resolver (lexbor)": ours}
+    for features in ("html.parser", "lxml"):
+        try:
+            import bs4
+
+            bs4.BeautifulSoup("", features)
+        except Exception:  # an optional parser that is not installed
+            out[f"bs4+{features}, parse and serialise only"] = None
+            continue
+
+        def soup(features: str = features) -> None:
+            bs4.BeautifulSoup(element["value"], features).decode()
+
+        out[f"bs4+{features}, parse and serialise only"] = soup
+    return out
+
+
+def measure(once: Any, seconds: float, runs: int) -> Measurement:
+    """``runs`` runs of about ``seconds`` each, after a warm-up; single thread, so one core."""
     for _ in range(20):
         once()
     result = Measurement([], [])
@@ -297,18 +312,18 @@ def main() -> None:
         f"- machine: {machine()}",
     ]
     rows = []
-    for name, problem in available_backends().items():
-        if problem:
-            rows.append(f"| {name} | not available: {problem} | |")
+    for name, once in candidates().items():
+        if once is None:
+            rows.append(f"| {name} | not installed | | | |")
             continue
-        m = measure(name, args.seconds, args.runs)
+        m = measure(once, args.seconds, args.runs)
         rows.append(
             f"| {name} | {m.median:,.0f} | {1e6 / m.median:,.0f} µs | {m.cpu_median:,.0f} | "
             f"{', '.join(f'{r:,.0f}' for r in m.wall)} |"
         )
         print(f"{name}: {m.median:,.0f} elements/s", flush=True)
     table = [
-        "| backend | elements/s (median, wall) | per element | elements/CPU-s (median) "
+        "| what | elements/s (median, wall) | per element | elements/CPU-s (median) "
         "| runs (wall) |",
         "|---|---|---|---|---|",
         *rows,

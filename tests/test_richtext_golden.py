@@ -8,7 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from selectolax.lexbor import LexborHTMLParser
 
 from kontent_ssg.config import ImageConfig
 from kontent_ssg.content.snapshot import ContentStore, LanguageItems, Snapshot
@@ -19,7 +18,6 @@ from kontent_ssg.render.richtext import (
     ResolveResult,
     RichTextEnv,
     SimpleEnv,
-    available_backends,
     image_url,
     render_default_embedded,
     resolve_rich_text,
@@ -543,39 +541,6 @@ def test_output_is_deterministic() -> None:
     first = resolve(value, env, images=IMAGES)
     second = resolve(value, env, images=IMAGES)
     assert first == second
-
-
-# --------------------------------------------------------------------------- backends
-
-
-@pytest.mark.parametrize("backend", ["bs4+html.parser", "bs4+lxml"])
-def test_benchmark_backends_agree_with_the_fast_one(backend: str) -> None:
-    """bench/richtext.py compares parsers; the comparison is only fair if they agree."""
-    problem = available_backends()[backend]
-    if problem:
-        pytest.skip(problem)
-    value = (
-        f'<h2>T&amp;C</h2><p>café <a data-item-id="{ONE_ID}" href="">one</a> '
-        f'<a data-item-id="{NO_PAGE_ID}" href="">gone</a> '
-        '<a href="https://x.org/" data-new-window="true">x</a></p>'
-        f"{FIGURE.format(src=ASSET)}{obj('n_quote')}"
-        "<table><tbody><tr><td><ul><li>a</li></ul></td></tr></tbody></table>"
-    )
-    env = make_env({"n_quote": QUOTE})
-    fast = resolve(value, env, images=IMAGES)
-    slow = resolve_rich_text(
-        rt(value, images=IMAGES),
-        item=PAGE,
-        element_codename="body",
-        language="en-US",
-        env=env,
-        backend=backend,
-    )
-    canonical = LexborHTMLParser(slow.html, is_fragment=True).html
-    assert canonical == fast.html
-    assert slow.warnings == fast.warnings
-    assert slow.broken_links == fast.broken_links
-    assert slow.deps == fast.deps
 
 
 def test_render_default_embedded_reports_nested_warnings() -> None:

@@ -9,8 +9,8 @@ know which pages depend on which items.
 
 Interface (the builder codes against this; docs/ARCHITECTURE.md has the summary)::
 
-    resolve_rich_text(element, *, item, element_codename, language, env, stack=(),
-                      backend="selectolax") -> ResolveResult(html, warnings, broken_links, deps)
+    resolve_rich_text(element, *, item, element_codename, language, env, stack=())
+        -> ResolveResult(html, warnings, broken_links, deps)
     image_url(url, w=None, h=None, fit=None, fm=None, q=None, auto=None) -> str  # Jinja filter
     srcset_for(url, width, options) -> str
     render_default_embedded(item, rel, language, stack, env) -> ResolveResult
@@ -18,7 +18,7 @@ Interface (the builder codes against this; docs/ARCHITECTURE.md has the summary)
 ``env`` (:class:`RichTextEnv`, a dataclass of callables) supplies the lookups, the URL
 function, the renderer for embedded items (templates), the image options and optional hooks;
 :class:`SimpleEnv` builds one from a :class:`~kontent_ssg.snapshot.ContentStore` for tests and
-template-less builds. ``backend`` exists for the benchmark only.
+template-less builds.
 
 Why it looks like this:
 
@@ -28,8 +28,8 @@ Why it looks like this:
   tens of microseconds. The tree is touched only at the special nodes (``a``, ``figure``,
   ``object``); embedded items and images are rendered as strings and spliced in after
   serialisation through random per-process placeholders, so their HTML is never re-parsed.
-  Everything parser-specific sits behind :class:`_Backend` (lexbor on the hot path;
-  BeautifulSoup backends exist for the benchmark). Per-element-independent work (image URLs,
+  Everything parser-specific sits behind :class:`_LexborBackend`. Per-element-independent
+  work (image URLs,
   srcsets, the default ``<figure>``) is memoised.
 - Nesting. ``stack`` holds the codenames being rendered (the page item first). A component's
   template calls back into the resolver for the component's own rich text with
@@ -78,7 +78,6 @@ __all__ = [
     "RichTextDeps",
     "RichTextEnv",
     "SimpleEnv",
-    "available_backends",
     "image_url",
     "render_default_embedded",
     "resolve_rich_text",
@@ -406,52 +405,16 @@ def _image_html(
     return html, src, srcset, sizes
 
 
-# --------------------------------------------------------------------------- parser backends
+# --------------------------------------------------------------------------- the parser
 
 
-class _Backend:
-    """The one boundary around the HTML parser: parse, find special nodes, edit, serialise.
+class _LexborBackend:
+    """The one boundary around the HTML parser (selectolax's lexbor binding): parse, find the
+    special nodes (``a``, then ``figure``, then ``object`` elements, each in document order),
+    edit, serialise. A replaced or unwrapped node is detached, not freed, so editing a node
+    inside one that was already replaced is harmless (and invisible).
 
-    Special nodes are the ``a`` elements, then the ``figure`` elements, then the ``object``
-    elements, each in document order. A replaced or unwrapped node is detached, not freed, so
-    editing a node inside one that was already replaced is harmless (and invisible).
-    """
-
-    name = "abstract"
-
-    def parse(self, html: str) -> Any:
-        raise NotImplementedError
-
-    def special_nodes(self, doc: Any) -> tuple[list[Any], list[Any], list[Any]]:
-        """(``a`` elements, ``figure`` elements, ``object`` elements), each in document order."""
-        raise NotImplementedError
-
-    def attributes(self, node: Any) -> dict[str, str | None]:
-        raise NotImplementedError
-
-    def edit_attrs(self, node: Any, updates: dict[str, str], remove: list[str]) -> None:
-        """Set ``updates`` (an existing attribute keeps its place) and delete ``remove``."""
-        raise NotImplementedError
-
-    def first_img_attributes(self, node: Any) -> dict[str, str | None] | None:
-        raise NotImplementedError
-
-    def replace_with_text(self, node: Any, text: str) -> None:
-        raise NotImplementedError
-
-    def unwrap(self, node: Any) -> None:
-        raise NotImplementedError
-
-    def serialize(self, doc: Any) -> str:
-        raise NotImplementedError
-
-    def release(self, doc: Any) -> None:
-        """The resolver is done with ``doc`` (always called, also after an error)."""
-
-
-class _LexborBackend(_Backend):
-    """selectolax's lexbor binding, parsing into a reused document.
-
+    Parsing goes into a reused document.
     Creating a lexbor document costs ~20 µs, more than parsing a small component's rich text,
     so each thread keeps one document per nesting depth and parses by assigning
     ``body.inner_html`` (the HTML5 fragment algorithm, context ``<body>``). lexbor keeps the
@@ -524,53 +487,16 @@ class _LexborBackend(_Backend):
         return doc.body.inner_html or ""
 
 
-class _SoupBackend(_Backend):
-    """BeautifulSoup with ``html.parser`` or ``lxml``: for the benchmark and cross-checks."""
-
-    def __init__(self, features: str) -> None:
-        import bs4
-
-        self._bs4 = bs4
-        self.features = features
-        self.name = f"bs4+{features}"
-        self.formatter = _soup_formatter()
-        bs4.BeautifulSoup("", features)  # fail now if the tree builder is missing
-
-    def parse(self, html: str) -> Any:
-        return self._bs4.BeautifulSoup(html, self.features)
-
-    def special_nodes(self, doc: Any) -> tuple[list[Any], list[Any], list[Any]]:
-        return doc.find_all("a"), doc.find_all("figure"), doc.find_all("object")
-
-    def attributes(self, node: Any) -> dict[str, str | None]:
-        return {k: (" ".join(v) if isinstance(v, list) else v) for k, v in node.attrs.items()}
-
-    def edit_attrs(self, node: Any, updates: dict[str, str], remove: list[str]) -> None:
-        for name, value in updates.items():
-            node[name] = value
-        for name in remove:
-            del node[name]
-
-    def first_img_attributes(self, node: Any) -> dict[str, str | None] | None:
-        img = node.find("img")
-        return None if img is None else self.attributes(img)
-
-    def replace_with_text(self, node: Any, text: str) -> None:
-        node.replace_with(self._bs4.NavigableString(text))
-
-    def unwrap(self, node: Any) -> None:
-        node.unwrap()
-
-    def serialize(self, doc: Any) -> str:
-        root = doc.body if doc.body is not None else doc
-        return root.decode_contents(formatter=self.formatter)  # type: ignore[no-any-return]
+@functools.cache
+def _lexbor() -> _LexborBackend:
+    return _LexborBackend()
 
 
 @functools.cache
 def _soup_formatter() -> Any:
-    """HTML output like the HTML5 serialiser: ``<br>``, attributes in source order, and only
-    ``&``, ``<``, ``>`` escaped in text (the default formatter sorts attributes and turns
-    every non-ASCII letter into a named entity)."""
+    """BeautifulSoup output (post-processing hooks) like the HTML5 serialiser: ``<br>``,
+    attributes in source order, and only ``&``, ``<``, ``>`` escaped in text (the default
+    formatter sorts attributes and turns every non-ASCII letter into a named entity)."""
     from bs4.dammit import EntitySubstitution
     from bs4.formatter import HTMLFormatter
 
@@ -581,34 +507,6 @@ def _soup_formatter() -> Any:
     return KeepOrder(
         entity_substitution=EntitySubstitution.substitute_xml, void_element_close_prefix=""
     )
-
-
-_BACKEND_FACTORIES: dict[str, Callable[[], _Backend]] = {
-    "selectolax": _LexborBackend,
-    "bs4+html.parser": lambda: _SoupBackend("html.parser"),
-    "bs4+lxml": lambda: _SoupBackend("lxml"),
-}
-
-
-@functools.cache
-def _backend(name: str) -> _Backend:
-    try:
-        factory = _BACKEND_FACTORIES[name]
-    except KeyError:
-        raise ValueError(f"unknown rich-text parser backend {name!r}") from None
-    return factory()
-
-
-def available_backends() -> dict[str, str | None]:
-    """Backend name -> None when usable, else why not (for the benchmark)."""
-    out: dict[str, str | None] = {}
-    for name in _BACKEND_FACTORIES:
-        try:
-            _backend(name)
-            out[name] = None
-        except Exception as exc:  # an optional parser that is not installed
-            out[name] = f"{type(exc).__name__}: {exc}"
-    return out
 
 
 # --------------------------------------------------------------------------- resolution
@@ -652,16 +550,15 @@ def resolve_rich_text(
     language: str,
     env: RichTextEnv,
     stack: tuple[str, ...] = (),
-    backend: str = "selectolax",
 ) -> ResolveResult:
     """Resolve one rich-text element of ``item`` in ``language`` into safe HTML.
 
     Never raises for odd content: every problem becomes a warning (or a broken link) in the
-    result. ``backend`` picks the parser (benchmarks only; the default is the fast one).
+    result.
     """
     collector = _Collector()
     resolution = _Resolution(
-        element, item, element_codename, language, env, stack, _backend(backend), collector
+        element, item, element_codename, language, env, stack, _lexbor(), collector
     )
     html = resolution.run()
     if env.post_processors and html and len(resolution.chain) == 1:
@@ -671,7 +568,7 @@ def resolve_rich_text(
 
 def _resolve_into(
     collector: _Collector,
-    backend: _Backend,
+    backend: _LexborBackend,
     element: Mapping[str, Any],
     item: Mapping[str, Any],
     element_codename: str,
@@ -709,7 +606,7 @@ class _Resolution:
         language: str,
         env: RichTextEnv,
         stack: tuple[str, ...],
-        backend: _Backend,
+        backend: _LexborBackend,
         collector: _Collector,
     ) -> None:
         self.element = element
@@ -967,13 +864,13 @@ def render_default_embedded(
     nested rich text reported.
     """
     collector = _Collector()
-    html = _render_default_into(collector, _backend("selectolax"), item, rel, language, stack, env)
+    html = _render_default_into(collector, _lexbor(), item, rel, language, stack, env)
     return ResolveResult(html, collector.warnings, collector.broken, collector.deps)
 
 
 def _render_default_into(
     collector: _Collector,
-    backend: _Backend,
+    backend: _LexborBackend,
     item: Mapping[str, Any],
     rel: str,
     language: str,

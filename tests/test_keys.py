@@ -1,0 +1,112 @@
+"""Dependency keys: every kind a page records is one a change produces, and the docs agree."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kontent_ssg.builder.pipeline import Builder, BuildOptions
+from kontent_ssg.config import load_config
+from kontent_ssg.incremental import keys
+from kontent_ssg.incremental.fingerprints import Row
+from kontent_ssg.incremental.keys import StructuralChange, keys_for_change
+
+REPO = Path(__file__).resolve().parent.parent
+EN = "en-US"
+
+
+def _row(**fields: str) -> Row:
+    return Row(
+        hash="|".join(f"{k}={v}" for k, v in sorted(fields.items())),
+        type="article",
+        item_id="id-1",
+        translated=True,
+        fields=fields,
+        taxonomy_fields=("elements.topics",),
+    )
+
+
+OLD = _row(**{"elements.title": "a", "elements.topics": "t1", "system.name": "n"})
+
+
+def _changes(template_keys: set[str]) -> dict[str, tuple[str, set[str]]]:
+    """For each key kind: one key of that kind, and the keys a change produces."""
+    item_key = ("item", EN, "post")
+    edited = _row(**{"elements.title": "b", "elements.topics": "t1", "system.name": "n"})
+    retagged = _row(**{"elements.title": "a", "elements.topics": "t2", "system.name": "n"})
+    return {
+        "item": (keys.item("post", EN), keys_for_change(item_key, OLD, edited)),
+        "component": (
+            keys.component("c1"),
+            keys_for_change(("component", EN, "c1"), Row("h1"), Row("h2")),
+        ),
+        "taxonomy": (
+            keys.taxonomy("topics"),
+            keys_for_change(("taxonomy", "", "topics"), Row("h1"), Row("h2")),
+        ),
+        "type": (keys.listing("article", EN), keys_for_change(item_key, OLD, retagged)),
+        "order": (
+            keys.order("article", EN, "elements.title"),
+            keys_for_change(item_key, OLD, edited),
+        ),
+        "link": (keys.link("id-1"), keys_for_change(item_key, None, edited)),
+        "template": (keys.template("article.html"), template_keys),
+    }
+
+
+@pytest.fixture(scope="module")
+def example_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[set[str], set[str]]:
+    """Build the example site, then edit a template: the keys its pages recorded, and the
+    keys the edit makes stale."""
+    site = tmp_path_factory.mktemp("keys") / "example-site"
+    shutil.copytree(
+        REPO / "example-site",
+        site,
+        ignore=shutil.ignore_patterns("public", "build", "__pycache__"),
+    )
+    config = load_config(site, env={})
+    with Builder(config, BuildOptions(offline=True, workers=1)) as builder:
+        builder.build()
+        recorded = set()
+        for path in builder.state.page_paths():
+            recorded |= builder.state.deps_of(path)
+        article = site / "templates" / "article.html"
+        article.write_text(article.read_text() + "\n")
+        return recorded, builder.content.template_keys()
+
+
+def test_every_kind_has_a_change_that_produces_it(example_build) -> None:  # type: ignore[no-untyped-def]
+    cases = _changes(example_build[1])
+    assert set(cases) == {k.kind for k in keys.KINDS}
+    for kind, (key, produced) in cases.items():
+        assert keys.kind_of(key) == kind
+        assert key in produced, f"no change produced {key!r} ({kind})"
+
+
+def test_every_recorded_key_is_of_a_known_kind(example_build) -> None:  # type: ignore[no-untyped-def]
+    # The example site records every kind, and nothing else.
+    kinds = {keys.kind_of(key) for key in example_build[0]}
+    assert kinds == {k.kind for k in keys.KINDS}
+
+
+def test_listing_over_every_type_is_made_stale_by_any_item() -> None:
+    produced = keys_for_change(("item", EN, "x"), None, _row(**{"system.name": "n"}))
+    assert keys.listing(None, EN) in produced
+    assert keys.listing(None, EN) == f"type:{keys.ANY_TYPE}:{EN}"
+
+
+def test_a_content_model_change_is_structural() -> None:
+    with pytest.raises(StructuralChange):
+        keys_for_change(("type", "", "article"), Row("a"), Row("b"))
+    with pytest.raises(StructuralChange):
+        keys_for_change(("language", "", EN), Row("a"), None)
+
+
+def test_the_docs_table_is_the_one_the_code_declares() -> None:
+    docs = (REPO / "docs" / "INCREMENTAL.md").read_text(encoding="utf-8")
+    found = re.search(r"<!-- keys:begin -->\n(.*?)\n<!-- keys:end -->", docs, re.S)
+    assert found, "docs/INCREMENTAL.md needs the generated keys table between its markers"
+    assert found.group(1).strip() == keys.markdown_table()
