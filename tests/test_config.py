@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
+import tomllib
 from pathlib import Path
 
 import pytest
+from regenerate_config_docs import render as render_config_docs
 
 from kontent_ssg.config import ImageConfig, load_config, reference
 from kontent_ssg.errors import ConfigError
@@ -330,6 +332,50 @@ def test_config_objects_are_immutable_and_survive_pickling(tmp_path: Path) -> No
     # ImageConfig is built directly (rich-text tests) and used as a cache key
     assert hash(ImageConfig()) == hash(ImageConfig())
     assert ImageConfig(widths=(100,), quality=70).quality == 70
+
+
+# --- the declarations, the docs and the README ------------------------------------------------
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _readme_example() -> str:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### `kontent.toml`", 1)[1]
+    return section.split("```toml\n", 1)[1].split("```", 1)[0]
+
+
+def test_readme_example_uses_only_declared_keys_with_valid_values(tmp_path: Path) -> None:
+    write(tmp_path, _readme_example())
+    config = load_config(tmp_path, env={"KONTENT_ENVIRONMENT_ID": ENV_ID})
+    # the example's environment_id is a placeholder the environment overrides; nothing else
+    assert [w.split(": ", 1)[1] for w in config.warnings] == [
+        "[kontent] environment_id: KONTENT_ENVIRONMENT_ID overrides the value in kontent.toml"
+    ]
+
+
+def test_docs_config_md_is_generated_from_the_declarations() -> None:
+    assert (REPO / "docs" / "CONFIG.md").read_text(encoding="utf-8") == render_config_docs(), (
+        "docs/CONFIG.md is out of date: run .venv/bin/python tests/regenerate_config_docs.py"
+    )
+
+
+def test_every_declared_key_is_in_the_readme_or_docs_config_md() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "docs/CONFIG.md" in readme.split("### `kontent.toml`", 1)[1].split("\n## ", 1)[0]
+    example = tomllib.loads(_readme_example())
+    config_md = (REPO / "docs" / "CONFIG.md").read_text(encoding="utf-8")
+    for table in reference():
+        section = config_md.split(f"## `[{table.name}]`", 1)[1].split("\n## ", 1)[0]
+        name, _, each = table.name.partition(".")
+        in_example = example.get(name, {})
+        if each:  # [routes.<type>]: the keys of any one of the example's tables
+            in_example = {k: v for sub in in_example.values() for k, v in sub.items()}
+        for option in table.options:
+            if option.secret:
+                assert f"`{option.env or option.env_named_by}`" in section
+            else:
+                assert option.key in in_example or f"| `{option.key}` |" in section
 
 
 def test_declared_defaults_written_out_load_to_the_defaults(tmp_path: Path) -> None:
