@@ -1,19 +1,35 @@
-"""``kontent.toml``: declared, typed and validated up front.
+"""``kontent.toml``: every option declared once, loaded by one generic walk.
 
-Every error names the file, the key and what is allowed. Unknown keys are warnings (a typo
-should not silently do nothing). Secrets come only from the environment and are kept out of
-``repr`` so they never reach a log.
+Each option is a field of a frozen dataclass below: the annotation is its type, the field's
+default its default, and :func:`_option` adds the one-line doc and the check (range, allowed
+values, URL, URL path and its placeholders, order syntax …). The tables are the fields of
+:class:`Config`. :func:`load_config` walks those declarations: it converts and checks what the
+TOML holds, reads secrets from the environment, and warns about keys nobody declared (naming
+the closest declared one). :func:`reference` hands the same declarations to the docs
+(``docs/CONFIG.md`` is generated from them and a test keeps it, and the README, in step).
+
+Why not ``msgspec.convert`` into ``msgspec.Struct`` types (msgspec is already a dependency):
+tried on these tables, its errors lose what a user needs to fix the file. A table's key is
+reported as ``$.routes[...].path`` (which route?), types in JSON words (``Expected `array`,
+got `str```), constraints without the value written (``Expected `int` <= 20``), and unknown
+keys can only be ignored or refused, not warned about with a suggestion. Mending all three
+around it costs more than this small layer, whose errors read ``kontent.toml: [routes.article]
+path: must start with '/', got 'articles/'``.
 """
 
 from __future__ import annotations
 
+import difflib
+import json
 import os
 import re
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import types
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import MISSING, dataclass, field, fields
+from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, Union, get_args, get_origin, get_type_hints
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
@@ -26,104 +42,352 @@ __all__ = [
     "ImageConfig",
     "KontentConfig",
     "ListingConfig",
+    "OptionDoc",
     "RouteConfig",
     "SiteConfig",
+    "TableDoc",
     "TaxonomyPageConfig",
     "WebhookConfig",
     "load_config",
+    "reference",
 ]
 
 CONFIG_FILE = "kontent.toml"
 
+# ---------------------------------------------------------------------------------------------
+# The declaration layer: checks and option metadata
+
+
+@dataclass(frozen=True)
+class _Check:
+    """A constraint on one option. ``allowed`` says it in words (errors, docs); ``apply``
+    returns the value to keep or raises :class:`ValueError` saying what is wrong."""
+
+    allowed: str
+    apply: Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class _Option:
+    doc: str
+    check: _Check | None = None
+    env: str | None = None  # environment variable that wins over the file (or is the source)
+    env_named_by: str | None = None  # ... or the option naming that variable
+    secret: bool = False  # only from the environment; refused in the file, kept out of repr
+    also_refused: tuple[str, ...] = ()  # other names a secret is refused under
+    from_key: bool = False  # the name of the table ([routes.<type>] gives ``type``)
+    default_from_key: str | None = None  # a default built from that name ("{}.html")
+
+
+_META = "kontent_ssg.option"
+
+
+def _option(
+    default: Any = MISSING,
+    doc: str = "",
+    *,
+    check: _Check | None = None,
+    env: str | None = None,
+    default_from_key: str | None = None,
+) -> Any:
+    """Declare one ``kontent.toml`` key: default (none: required), doc, check, overriding
+    environment variable."""
+    meta = _Option(doc, check, env=env, default_from_key=default_from_key)
+    return field(default=default, metadata={_META: meta})
+
+
+def _secret(
+    doc: str,
+    *,
+    env: str | None = None,
+    env_named_by: str | None = None,
+    also_refused: tuple[str, ...] = (),
+) -> Any:
+    meta = _Option(doc, env=env, env_named_by=env_named_by, secret=True, also_refused=also_refused)
+    return field(default=None, repr=False, metadata={_META: meta})
+
+
+def _table_key(doc: str) -> Any:
+    return field(metadata={_META: _Option(doc, from_key=True)})
+
+
+def _doc(text: str) -> dict[str, _Option]:
+    """The ``metadata`` of a :class:`Config` field that is a table."""
+    return {_META: _Option(text)}
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks
+
+
+def _rule(
+    allowed: str, test: Callable[[Any], object], then: Callable[[Any], Any] | None = None
+) -> _Check:
+    """A check that says "must be <allowed>, got <value>"; ``then`` normalises a good value."""
+
+    def apply(value: Any) -> Any:
+        if not test(value):
+            raise ValueError(f"must be {allowed}, got {_toml(value)}")
+        return value if then is None else then(value)
+
+    return _Check(allowed, apply)
+
+
+def _url(empty_ok: bool = False) -> _Check:
+    def apply(value: str) -> str:
+        if empty_ok and value == "":
+            return value
+        try:
+            parts = urlsplit(value)
+            credentials = parts.username is not None or parts.password is not None
+        except ValueError:
+            parts, credentials = None, False
+        if credentials or (parts is None and "@" in value):
+            # Not echoed: the value holds a password or token.
+            raise ValueError(
+                "must not contain credentials (user:password@host); kontent.toml holds no "
+                "secrets: API keys come from KONTENT_DELIVERY_API_KEY / KONTENT_PREVIEW_API_KEY"
+            )
+        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+            shown = "(not shown: it contains '@')" if "@" in value else _toml(value)
+            raise ValueError(f"expected an http(s) URL, got {shown}")
+        return value.rstrip("/")
+
+    allowed = "an http(s) URL without user:password@"
+    return _Check(f'"" or {allowed}' if empty_ok else allowed, apply)
+
+
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+_SAFE_SEGMENT = re.compile(r"[A-Za-z0-9._~-]*")
 
 
-@dataclass(frozen=True)
+def _url_path(*names: str, elements: bool = False, required: str | None = None) -> _Check:
+    """A site URL path: starts with '/', static segments safe as file names, only the
+    placeholders the page kind fills (``elements``: an item's ``{element}``/``{system.prop}``)."""
+    listed = ([] if not elements else ["{<element>}", "{system.<property>}"]) + [
+        f"{{{n}}}" for n in names
+    ]
+
+    def known(name: str) -> bool:
+        if name in names:
+            return True
+        prop = name.removeprefix("system.")
+        return elements and prop.isidentifier()
+
+    def apply(value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError(f"must start with '/', got {_toml(value)}")
+        for name in _PLACEHOLDER.findall(value):
+            if not known(name):
+                can = f"placeholders: {', '.join(listed)}" if listed else "no placeholders"
+                raise ValueError(f"unknown placeholder {{{name}}} in {_toml(value)} ({can})")
+        if required is not None and f"{{{required}}}" not in value:
+            raise ValueError(f"must contain {{{required}}}, got {_toml(value)}")
+        segments = _PLACEHOLDER.sub("x", value).split("/")[1:]
+        if ".." in segments or "." in segments:
+            raise ValueError(f"must not contain '..' or '.' segments, got {_toml(value)}")
+        if "" in segments[:-1]:
+            raise ValueError(f"must not contain '//', got {_toml(value)}")
+        for segment in segments:
+            if not _SAFE_SEGMENT.fullmatch(segment):
+                raise ValueError(
+                    f"segment {_toml(segment)} of {_toml(value)} may hold only A-Z a-z 0-9 . _ ~ - "
+                    "and placeholders"
+                )
+        return value
+
+    allowed = "a URL path starting with '/'"
+    if required is not None:
+        allowed += f", containing {{{required}}}"
+    allowed += f"; placeholders {', '.join(listed)}" if listed else "; no placeholders"
+    return _Check(allowed, apply)
+
+
+_ORDER = re.compile(r"\s*(system|elements)\.\S+(\s+(asc|desc))?\s*")
+_FORMATS = ("webp", "avif", "jpg", "pjpg", "png", "png8", "gif")
+
+
+# ---------------------------------------------------------------------------------------------
+# The declarations
+
+
+@dataclass(frozen=True, kw_only=True)
 class KontentConfig:
-    environment_id: str
-    delivery_url: str = "https://deliver.kontent.ai"
-    preview_url: str = "https://preview-deliver.kontent.ai"
-    languages: tuple[str, ...] = ()
-    timeout: float = 30.0
-    max_retries: int = 6
-    delivery_api_key: str | None = field(default=None, repr=False)
-    preview_api_key: str | None = field(default=None, repr=False)
+    environment_id: str = _option(
+        doc="the Kontent.ai environment to read",
+        check=_rule("a GUID of letters, digits and '-'", re.compile(r"[A-Za-z0-9-]+").fullmatch),
+        env="KONTENT_ENVIRONMENT_ID",
+    )
+    delivery_url: str = _option(
+        "https://deliver.kontent.ai",
+        "Delivery API base; requests go to {delivery_url}/{environment_id}/…",
+        check=_url(),
+    )
+    preview_url: str = _option(
+        "https://preview-deliver.kontent.ai",
+        "Preview API base, for `--preview` builds",
+        check=_url(),
+    )
+    languages: tuple[str, ...] = _option(
+        (),
+        "languages to build, the default first; empty: every language of the environment",
+        check=_rule("language codenames, each once", lambda v: all(v) and len(set(v)) == len(v)),
+    )
+    timeout: float = _option(
+        30.0, "seconds per request", check=_rule("more than 0", lambda v: v > 0)
+    )
+    max_retries: int = _option(
+        6,
+        "retries on 408/429/5xx and dropped connections",
+        check=_rule("between 0 and 20", lambda v: 0 <= v <= 20),
+    )
+    delivery_api_key: str | None = _secret(
+        "secure access to the Delivery API (Bearer)",
+        env="KONTENT_DELIVERY_API_KEY",
+        also_refused=("api_key", "secret"),
+    )
+    preview_api_key: str | None = _secret(
+        "the Preview API, for `--preview` builds (Bearer)", env="KONTENT_PREVIEW_API_KEY"
+    )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SiteConfig:
-    base_url: str = ""
-    output: str = "public"
-    title: str = ""
-    download_assets: bool = False
+    base_url: str = _option(
+        "", "absolute URL of the site (sitemap, feed, the `absolute` filter)", check=_url(True)
+    )
+    output: str = _option(
+        "public",
+        "folder the site is written to, relative to the site folder",
+        check=_rule("a folder name or path", str.strip),
+    )
+    title: str = _option("", "the site's title (templates get it as `site.title`)")
+    download_assets: bool = _option(
+        False,
+        "reserved: copy assets into the output instead of linking the asset CDN",
+        check=_rule("false (asset download is not implemented yet)", lambda v: not v),
+    )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RouteConfig:
-    type: str
-    path: str
-    template: str
+    type: str = _table_key("the content type codename whose items get pages")
+    path: str = _option(doc="URL of each item's page", check=_url_path("language", elements=True))
+    template: str = _option(doc="template of the item pages", default_from_key="{}.html")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ListingConfig:
-    name: str
-    path: str
-    template: str
-    type: str
-    order: str = "system.last_modified desc"
-    page_size: int = 10
+    name: str = _table_key("the listing's name (a feed refers to it)")
+    path: str = _option(
+        doc="URL of page 1; page N is at {path}page/N/", check=_url_path("language")
+    )
+    type: str = _option(doc="the content type codename to list")
+    template: str = _option("listing.html", "template of the listing pages")
+    order: str = _option(
+        "system.last_modified desc",
+        "sort order",
+        check=_rule("'<system.prop|elements.codename> [asc|desc]'", _ORDER.fullmatch),
+    )
+    page_size: int = _option(10, "items per page", check=_rule("at least 1", lambda v: v >= 1))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TaxonomyPageConfig:
-    group: str
-    path: str
-    template: str
-    type: str | None = None
+    group: str = _table_key("the taxonomy group codename whose terms get pages")
+    path: str = _option(
+        doc="URL of each term's page", check=_url_path("term", "language", required="term")
+    )
+    template: str = _option("taxonomy.html", "template of the term pages")
+    type: str | None = _option(
+        None, "term pages list only items of this content type (default: every type)"
+    )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FeedConfig:
-    listing: str
-    path: str = "/feed.xml"
-    title: str = ""
+    listing: str = _option(
+        doc="the name of the [listings.<name>] table whose newest items it shows"
+    )
+    path: str = _option("/feed.xml", "URL of the feed", check=_url_path())
+    title: str = _option("", "feed title (default: [site] title, else the listing's name)")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class WebhookConfig:
-    path: str = "/webhook"
-    secret: str | None = field(default=None, repr=False)
+    path: str = _option("/webhook", "URL the receiver accepts webhooks on", check=_url_path())
+    secret: str | None = _secret("verifies webhook signatures", env="KONTENT_WEBHOOK_SECRET")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DeployConfig:
-    command: str | None = None
-    netlify_build_hook: str | None = field(default=None, repr=False)
+    command: str | None = _option(None, "shell command run after a successful webhook rebuild")
+    netlify_build_hook_env: str = _option(
+        "NETLIFY_BUILD_HOOK_URL",
+        "the environment variable holding a Netlify build hook URL, posted after a rebuild",
+        check=_rule("an environment variable name", re.compile(r"[A-Za-z_]\w*").fullmatch),
+    )
+    netlify_build_hook: str | None = _secret(
+        "Netlify build hook URL", env_named_by="netlify_build_hook_env"
+    )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ImageConfig:
-    widths: tuple[int, ...] = (320, 640, 960, 1280, 1920)
-    format: str | None = None
-    quality: int | None = None
-    auto_format: bool = True
-    sizes: str = "(max-width: 960px) 100vw, 960px"
+    widths: tuple[int, ...] = _option(
+        (320, 640, 960, 1280, 1920),
+        "widths (pixels) offered in rich-text images' srcset; never above the original",
+        check=_rule(
+            "positive integers", lambda v: v and min(v) > 0, lambda v: tuple(sorted(set(v)))
+        ),
+    )
+    format: str | None = _option(
+        None,
+        "image format (`fm=`) asked of the image CDN",
+        check=_rule(f"one of {', '.join(_FORMATS)}", _FORMATS.__contains__),
+    )
+    quality: int | None = _option(
+        None,
+        "quality (`q=`) asked of the image CDN",
+        check=_rule("between 1 and 100", lambda v: 1 <= v <= 100),
+    )
+    auto_format: bool = _option(
+        True, "add `auto=format`: the CDN picks a format the browser supports"
+    )
+    sizes: str = _option("(max-width: 960px) 100vw, 960px", "the `sizes` attribute with a srcset")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Config:
+    """A loaded ``kontent.toml``: one field per table (declared with its doc), plus where it
+    came from and the warnings loading it gave."""
+
     site_dir: Path
     path: Path
-    kontent: KontentConfig
-    site: SiteConfig = field(default_factory=SiteConfig)
-    routes: Mapping[str, RouteConfig] = field(default_factory=dict)
-    listings: Mapping[str, ListingConfig] = field(default_factory=dict)
-    taxonomies: Mapping[str, TaxonomyPageConfig] = field(default_factory=dict)
-    feed: FeedConfig | None = None
-    webhook: WebhookConfig = field(default_factory=WebhookConfig)
-    deploy: DeployConfig = field(default_factory=DeployConfig)
-    images: ImageConfig = field(default_factory=ImageConfig)
+    kontent: KontentConfig = field(metadata=_doc("where the content comes from"))
+    site: SiteConfig = field(default_factory=SiteConfig, metadata=_doc("the site as a whole"))
+    routes: Mapping[str, RouteConfig] = field(
+        default_factory=dict, metadata=_doc("one table per routed content type: a page per item")
+    )
+    listings: Mapping[str, ListingConfig] = field(
+        default_factory=dict, metadata=_doc("paginated listings of one content type")
+    )
+    taxonomies: Mapping[str, TaxonomyPageConfig] = field(
+        default_factory=dict, metadata=_doc("one page per term of a taxonomy group")
+    )
+    feed: FeedConfig | None = field(
+        default=None, metadata=_doc("an Atom feed of a listing (optional)")
+    )
+    webhook: WebhookConfig = field(
+        default_factory=WebhookConfig, metadata=_doc("the webhook receiver")
+    )
+    deploy: DeployConfig = field(
+        default_factory=DeployConfig,
+        metadata=_doc("what `kontent-ssg webhook` does after a rebuild"),
+    )
+    images: ImageConfig = field(
+        default_factory=ImageConfig, metadata=_doc("responsive rich-text images")
+    )
     warnings: tuple[str, ...] = ()
 
     @property
@@ -148,78 +412,219 @@ class Config:
         return self.site_dir / "static"
 
 
-class _Reader:
-    """Reads one table, checking types; remembers which keys were used."""
+# ---------------------------------------------------------------------------------------------
+# Reading the declarations
 
-    def __init__(self, path: Path, table: Mapping[str, Any], where: str) -> None:
+
+def _options(cls: type) -> Iterator[tuple[str, type, Any, _Option]]:
+    """(name, type, default, option) of each declared field of ``cls``."""
+    hints = get_type_hints(cls)
+    for f in fields(cls):
+        if _META in f.metadata:
+            default = f.default_factory() if f.default_factory is not MISSING else f.default
+            yield f.name, hints[f.name], default, f.metadata[_META]
+
+
+def _table_shape(tp: Any) -> tuple[str, type]:
+    """``("one" | "optional" | "named", table class)`` of a :class:`Config` field type."""
+    if get_origin(tp) is Mapping:
+        return "named", get_args(tp)[1]
+    if get_origin(tp) in (Union, types.UnionType):
+        return "optional", _unwrap(tp)
+    return "one", tp
+
+
+def _unwrap(tp: Any) -> Any:
+    """``X | None`` → ``X`` (TOML has no null, so None is only ever the default)."""
+    if get_origin(tp) in (Union, types.UnionType):
+        return next(a for a in get_args(tp) if a is not type(None))
+    return tp
+
+
+_TYPE_NAMES = {str: "string", int: "integer", float: "number", bool: "boolean", list: "list"}
+
+
+def _type_name(tp: Any) -> str:
+    tp = _unwrap(tp)
+    if get_origin(tp) is tuple:
+        return f"list of {_TYPE_NAMES[get_args(tp)[0]]}s"
+    return _TYPE_NAMES[tp]
+
+
+def _toml(value: Any) -> str:
+    """``value`` as TOML would write it, for messages and docs."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    return repr(value)
+
+
+def _shown(value: Any) -> str:
+    """A parsed TOML value as the user wrote it: ``integer 5``, ``boolean true``."""
+    if isinstance(value, dict):
+        return "a table"
+    kind = "date/time" if isinstance(value, (datetime, date, time)) else _TYPE_NAMES[type(value)]
+    return f"{kind} {_toml(value)}"
+
+
+def _convert(value: Any, tp: Any) -> Any:
+    """``value`` as ``tp`` (TOML arrays become tuples); :class:`ValueError` when it is not."""
+    tp = _unwrap(tp)
+    if get_origin(tp) is tuple:
+        item = get_args(tp)[0]
+        if isinstance(value, list) and all(_is(v, item) for v in value):
+            return tuple(value)
+    elif _is(value, tp):
+        return float(value) if tp is float else value
+    name = _type_name(tp)
+    article = "an" if name[0] in "aeiou" else "a"
+    expected = "true or false" if tp is bool else f"{article} {name}"
+    raise ValueError(f"expected {expected}, got {_shown(value)}")
+
+
+def _is(value: Any, tp: type) -> bool:
+    if isinstance(value, bool):
+        return tp is bool
+    if tp is float:
+        return isinstance(value, (int, float))
+    return isinstance(value, tp)
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+class _Loader:
+    """Walks the declarations over the parsed TOML of one file, collecting warnings."""
+
+    def __init__(self, path: Path, env: Mapping[str, str]) -> None:
         self.path = path
-        self.table = table
-        self.where = where
-        self.used: set[str] = set()
+        self.env = env
+        self.warnings: list[str] = []
 
-    def _key(self, key: str) -> str:
-        return f"{self.where}.{key}" if self.where else key
+    def fail(self, where: str, key: str, message: str) -> ConfigError:
+        return ConfigError(f"{self.path}: [{where}] {key}: {message}")
 
-    def fail(self, key: str, message: str) -> ConfigError:
-        return ConfigError(f"{self.path}: [{self.where}] {key}: {message}")
-
-    def get(self, key: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
-        self.used.add(key)
-        if key not in self.table:
-            return default
-        value = self.table[key]
-        if isinstance(value, bool) and kind in (int, float, (int, float)):
-            raise self.fail(key, f"expected a number, got {value!r}")
-        if not isinstance(value, kind):
-            expected = _kind_name(kind)
-            raise self.fail(key, f"expected {expected}, got {type(value).__name__} {value!r}")
+    def as_table(self, where: str, value: Any) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{self.path}: [{where}] must be a table, got {_shown(value)}")
         return value
 
-    def require(self, key: str, kind: type, allowed: str) -> Any:
-        value = self.get(key, kind)
-        if value is None or value == "":
-            raise self.fail(key, f"is required ({allowed})")
+    def warn_unknown(self, where: str, raw: Mapping[str, Any], known: list[str]) -> None:
+        for key in raw:
+            if key in known:
+                continue
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.7)
+            if where:
+                warning = f"unknown key '{key}' in [{where}] (ignored)"
+                if close:
+                    warning += f"; did you mean '{close[0]}'?"
+            else:
+                kind = "table" if isinstance(raw[key], dict) else "key"
+                warning = f"unknown top-level {kind} '{key}' (ignored)"
+                if close:
+                    warning += f"; did you mean [{close[0]}]?"
+            self.warnings.append(f"{self.path}: {warning}")
+
+    def config(self, raw: Mapping[str, Any], site_dir: Path) -> Config:
+        tables: dict[str, Any] = {}
+        for name, tp, _default, _ in _options(Config):
+            shape, cls = _table_shape(tp)
+            if name not in raw:
+                if shape != "optional":
+                    tables[name] = {} if shape == "named" else self.table(name, cls, {})
+                continue
+            if shape == "named":
+                tables[name] = {
+                    key: self.table(f"{name}.{key}", cls, sub, key)
+                    for key, sub in self.as_table(name, raw[name]).items()
+                }
+            else:
+                tables[name] = self.table(name, cls, raw[name])
+        self.warn_unknown("", raw, list(tables))
+        feed, listings = tables.get("feed"), tables["listings"]
+        if feed is not None and feed.listing not in listings:
+            have = ", ".join(sorted(listings)) or "none"
+            raise self.fail("feed", "listing", f"no [listings.{feed.listing}] table (have: {have})")
+        return Config(site_dir=site_dir, path=self.path, warnings=tuple(self.warnings), **tables)
+
+    def table(self, where: str, cls: type, value: Any, key: str | None = None) -> Any:
+        raw = self.as_table(where, value)
+        declared = list(_options(cls))
+        secrets = [(name, opt) for name, _, _, opt in declared if opt.secret]
+        refused = {name for name, _ in secrets} | {
+            a for _, opt in secrets for a in opt.also_refused
+        }
+        for name in raw:
+            if name in refused:
+                sources = ", ".join(
+                    opt.env or f"the variable named by {opt.env_named_by}" for _, opt in secrets
+                )
+                raise self.fail(
+                    where,
+                    name,
+                    f"secrets are read only from the environment ({sources}); "
+                    "remove it from kontent.toml",
+                )
+        values: dict[str, Any] = {}
+        for name, tp, default, opt in declared:
+            if opt.from_key:
+                values[name] = key
+            elif not opt.secret:
+                values[name] = self.value(where, name, tp, default, opt, raw, key)
+        for name, opt in secrets:
+            variable = opt.env or values[opt.env_named_by or ""]
+            values[name] = self.env.get(variable) or None
+        self.warn_unknown(where, raw, [n for n, _, _, o in declared if not o.from_key])
+        return cls(**values)
+
+    def value(
+        self,
+        where: str,
+        name: str,
+        tp: Any,
+        default: Any,
+        opt: _Option,
+        raw: Mapping[str, Any],
+        key: str | None,
+    ) -> Any:
+        """One option: the file's value, or the environment's when set, else the default;
+        then checked."""
+        value: Any = MISSING
+        source = ""
+        if name in raw:
+            try:
+                value = _convert(raw[name], tp)
+            except ValueError as exc:
+                raise self.fail(where, name, str(exc)) from None
+        overriding = self.env.get(opt.env) if opt.env else None
+        if overriding:
+            if value is not MISSING and value != overriding:
+                self.warnings.append(
+                    f"{self.path}: [{where}] {name}: {opt.env} overrides the value in {CONFIG_FILE}"
+                )
+            value, source = overriding, f" (from {opt.env})"
+        if value is MISSING:
+            if default is not MISSING:
+                return default
+            if opt.default_from_key is not None:
+                return opt.default_from_key.format(key)
+            hint = f"add {name} = … to [{where}]"
+            if opt.env:
+                hint = f"set it in {CONFIG_FILE} or in the environment variable {opt.env}"
+            what = opt.check.allowed if opt.check else opt.doc
+            raise ConfigError(f"{self.path}: [{where}] {name} is missing ({what})", hint=hint)
+        if opt.check is not None:
+            try:
+                value = opt.check.apply(value)
+            except ValueError as exc:
+                raise self.fail(where, name + source, str(exc)) from None
         return value
-
-    def unknown(self) -> list[str]:
-        return [
-            f"{self.path}: unknown key '{k}' in [{self.where}] (ignored)"
-            for k in self.table
-            if k not in self.used
-        ]
-
-
-def _kind_name(kind: type | tuple[type, ...]) -> str:
-    names = {
-        str: "a string",
-        int: "an integer",
-        float: "a number",
-        bool: "true or false",
-        list: "a list",
-        dict: "a table",
-    }
-    if isinstance(kind, tuple):
-        return " or ".join(names.get(k, k.__name__) for k in kind)
-    return names.get(kind, kind.__name__)
-
-
-def _check_url(reader: _Reader, key: str, value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise reader.fail(key, f"expected an http(s) URL, got {value!r}")
-    return value.rstrip("/")
-
-
-def _check_path(reader: _Reader, key: str, value: str, allowed: set[str] | None = None) -> str:
-    if not value.startswith("/"):
-        raise reader.fail(key, f"must start with '/', got {value!r}")
-    if ".." in value.split("/"):
-        raise reader.fail(key, f"must not contain '..', got {value!r}")
-    if allowed is not None:
-        for name in _PLACEHOLDER.findall(value):
-            if name not in allowed and not name.isidentifier():
-                raise reader.fail(key, f"unknown placeholder {{{name}}} in {value!r}")
-    return value
 
 
 def load_config(site_dir: Path | str = ".", env: Mapping[str, str] | None = None) -> Config:
@@ -240,204 +645,66 @@ def load_config(site_dir: Path | str = ".", env: Mapping[str, str] | None = None
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
+    return _Loader(path, env).config(raw, site_dir)
 
-    warnings: list[str] = []
-    top = _Reader(path, raw, "")
 
-    # [kontent]
-    k = _Reader(path, top.get("kontent", dict, {}), "kontent")
-    environment_id = env.get("KONTENT_ENVIRONMENT_ID") or k.get("environment_id", str)
-    if not environment_id:
-        raise ConfigError(
-            f"{path}: [kontent] environment_id is missing",
-            hint="set it in kontent.toml or in the environment variable KONTENT_ENVIRONMENT_ID",
-        )
-    if not re.fullmatch(r"[A-Za-z0-9-]+", environment_id):
-        raise k.fail(
-            "environment_id", f"expected an environment id (a GUID), got {environment_id!r}"
-        )
-    languages = k.get("languages", list, [])
-    if not all(isinstance(x, str) and x for x in languages):
-        raise k.fail("languages", "expected a list of language codenames")
-    if len(set(languages)) != len(languages):
-        raise k.fail("languages", "lists a language twice")
-    max_retries = k.get("max_retries", int, 6)
-    if not 0 <= max_retries <= 20:
-        raise k.fail("max_retries", "must be between 0 and 20")
-    timeout = float(k.get("timeout", (int, float), 30.0))
-    if timeout <= 0:
-        raise k.fail("timeout", "must be positive (seconds)")
-    kontent = KontentConfig(
-        environment_id=environment_id,
-        delivery_url=_check_url(
-            k, "delivery_url", k.get("delivery_url", str, "https://deliver.kontent.ai")
-        ),
-        preview_url=_check_url(
-            k, "preview_url", k.get("preview_url", str, "https://preview-deliver.kontent.ai")
-        ),
-        languages=tuple(languages),
-        timeout=timeout,
-        max_retries=max_retries,
-        delivery_api_key=env.get("KONTENT_DELIVERY_API_KEY") or None,
-        preview_api_key=env.get("KONTENT_PREVIEW_API_KEY") or None,
-    )
-    for secret_key in ("delivery_api_key", "preview_api_key", "api_key", "secret"):
-        if secret_key in k.table:
-            raise k.fail(
-                secret_key,
-                "keys are read only from the environment (KONTENT_DELIVERY_API_KEY, "
-                "KONTENT_PREVIEW_API_KEY); remove it from kontent.toml",
+# ---------------------------------------------------------------------------------------------
+# The declarations, for docs
+
+
+@dataclass(frozen=True)
+class OptionDoc:
+    """One declared option, in words: what ``docs/CONFIG.md`` lists."""
+
+    key: str
+    type: str
+    default: str  # as TOML; "" when there is none
+    required: bool
+    allowed: str
+    doc: str
+    env: str  # the environment variable that overrides it (or, for a secret, holds it)
+    env_named_by: str  # ... or the option naming that variable
+    secret: bool  # read only from the environment
+
+
+@dataclass(frozen=True)
+class TableDoc:
+    name: str  # "kontent", "routes.<type>"
+    doc: str
+    options: tuple[OptionDoc, ...]
+
+
+def reference() -> list[TableDoc]:
+    """Every table and option as declared, in declaration order."""
+    tables = []
+    for name, tp, _default, opt in _options(Config):
+        shape, cls = _table_shape(tp)
+        docs = []
+        for key, otp, default, o in _options(cls):
+            if o.from_key:
+                continue
+            if o.default_from_key is not None:
+                shown = f'"{o.default_from_key.format("<" + _key_of(cls) + ">")}"'
+            else:
+                shown = "" if default in (MISSING, None) or o.secret else _toml(default)
+            allowed = o.check.allowed if o.check else ""
+            docs.append(
+                OptionDoc(
+                    key=key,
+                    type=_type_name(otp),
+                    default=shown,
+                    required=default is MISSING and o.default_from_key is None,
+                    allowed=allowed,
+                    doc=o.doc,
+                    env=o.env or "",
+                    env_named_by=o.env_named_by or "",
+                    secret=o.secret,
+                )
             )
-    warnings += k.unknown()
-
-    # [site]
-    s = _Reader(path, top.get("site", dict, {}), "site")
-    base_url = s.get("base_url", str, "")
-    if base_url:
-        base_url = _check_url(s, "base_url", base_url)
-    output = s.get("output", str, "public")
-    if not output.strip():
-        raise s.fail("output", "must name a folder for the built site")
-    site = SiteConfig(
-        base_url=base_url,
-        output=output,
-        title=s.get("title", str, ""),
-        download_assets=s.get("download_assets", bool, False),
-    )
-    warnings += s.unknown()
-
-    # [routes.<type>]
-    routes: dict[str, RouteConfig] = {}
-    for type_name, table in top.get("routes", dict, {}).items():
-        r = _Reader(path, _table(path, f"routes.{type_name}", table), f"routes.{type_name}")
-        route_path = _check_path(
-            r, "path", r.require("path", str, "a URL path like /articles/{url}/")
-        )
-        routes[type_name] = RouteConfig(
-            type=type_name,
-            path=route_path,
-            template=r.get("template", str, f"{type_name}.html"),
-        )
-        warnings += r.unknown()
-
-    # [listings.<name>]
-    listings: dict[str, ListingConfig] = {}
-    for name, table in top.get("listings", dict, {}).items():
-        r = _Reader(path, _table(path, f"listings.{name}", table), f"listings.{name}")
-        page_size = r.get("page_size", int, 10)
-        if page_size < 1:
-            raise r.fail("page_size", "must be at least 1")
-        listings[name] = ListingConfig(
-            name=name,
-            path=_check_path(r, "path", r.require("path", str, "a URL path like /articles/")),
-            template=r.get("template", str, "listing.html"),
-            type=r.require("type", str, "the content type codename to list"),
-            order=_check_order(r, r.get("order", str, "system.last_modified desc")),
-            page_size=page_size,
-        )
-        warnings += r.unknown()
-
-    # [taxonomies.<group>]
-    taxonomies: dict[str, TaxonomyPageConfig] = {}
-    for group, table in top.get("taxonomies", dict, {}).items():
-        r = _Reader(path, _table(path, f"taxonomies.{group}", table), f"taxonomies.{group}")
-        tpath = _check_path(r, "path", r.require("path", str, "a URL path like /topics/{term}/"))
-        if "{term}" not in tpath:
-            raise r.fail("path", f"must contain {{term}}, got {tpath!r}")
-        taxonomies[group] = TaxonomyPageConfig(
-            group=group,
-            path=tpath,
-            template=r.get("template", str, "taxonomy.html"),
-            type=r.get("type", str),
-        )
-        warnings += r.unknown()
-
-    # [feed]
-    feed = None
-    if "feed" in raw:
-        f = _Reader(path, top.get("feed", dict, {}), "feed")
-        listing = f.require("listing", str, "the name of a [listings.<name>] table")
-        if listing not in listings:
-            raise f.fail("listing", f"no [listings.{listing}] table (have: {sorted(listings)})")
-        feed = FeedConfig(
-            listing=listing,
-            path=_check_path(f, "path", f.get("path", str, "/feed.xml")),
-            title=f.get("title", str, ""),
-        )
-        warnings += f.unknown()
-
-    # [webhook]
-    w = _Reader(path, top.get("webhook", dict, {}), "webhook")
-    webhook = WebhookConfig(
-        path=_check_path(w, "path", w.get("path", str, "/webhook")),
-        secret=env.get("KONTENT_WEBHOOK_SECRET") or None,
-    )
-    if "secret" in w.table:
-        raise w.fail("secret", "the secret is read only from KONTENT_WEBHOOK_SECRET; remove it")
-    warnings += w.unknown()
-
-    # [deploy]
-    d = _Reader(path, top.get("deploy", dict, {}), "deploy")
-    hook_env = d.get("netlify_build_hook_env", str, "NETLIFY_BUILD_HOOK_URL")
-    deploy = DeployConfig(
-        command=d.get("command", str),
-        netlify_build_hook=env.get(hook_env) or None,
-    )
-    warnings += d.unknown()
-
-    # [images]
-    i = _Reader(path, top.get("images", dict, {}), "images")
-    widths = i.get("widths", list, list(ImageConfig.widths))
-    if not widths or not all(
-        isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in widths
-    ):
-        raise i.fail("widths", "expected a list of positive integers (pixels)")
-    fmt = i.get("format", str)
-    if fmt is not None and fmt not in ("webp", "avif", "jpg", "pjpg", "png", "png8", "gif"):
-        raise i.fail(
-            "format", f"expected one of webp, avif, jpg, pjpg, png, png8, gif; got {fmt!r}"
-        )
-    quality = i.get("quality", int)
-    if quality is not None and not 1 <= quality <= 100:
-        raise i.fail("quality", "must be between 1 and 100")
-    images = ImageConfig(
-        widths=tuple(sorted(set(widths))),
-        format=fmt,
-        quality=quality,
-        auto_format=i.get("auto_format", bool, True),
-        sizes=i.get("sizes", str, ImageConfig.sizes),
-    )
-    warnings += i.unknown()
-
-    warnings += top.unknown()
-    return Config(
-        site_dir=site_dir,
-        path=path,
-        kontent=kontent,
-        site=site,
-        routes=routes,
-        listings=listings,
-        taxonomies=taxonomies,
-        feed=feed,
-        webhook=webhook,
-        deploy=deploy,
-        images=images,
-        warnings=tuple(warnings),
-    )
+        table = f"{name}.<{_key_of(cls)}>" if shape == "named" else name
+        tables.append(TableDoc(table, opt.doc, tuple(docs)))
+    return tables
 
 
-def _table(path: Path, where: str, value: Any) -> Mapping[str, Any]:
-    if not isinstance(value, dict):
-        raise ConfigError(f"{path}: [{where}] must be a table, got {type(value).__name__}")
-    return value
-
-
-def _check_order(reader: _Reader, order: str) -> str:
-    parts = order.split()
-    if not parts or len(parts) > 2 or (len(parts) == 2 and parts[1] not in ("asc", "desc")):
-        raise reader.fail(
-            "order", f"expected '<system.prop|elements.codename> [asc|desc]', got {order!r}"
-        )
-    if not parts[0].startswith(("system.", "elements.")):
-        raise reader.fail("order", f"must start with 'system.' or 'elements.', got {parts[0]!r}")
-    return order
+def _key_of(cls: type) -> str:
+    return next(name for name, _, _, opt in _options(cls) if opt.from_key)
