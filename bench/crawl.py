@@ -24,12 +24,13 @@ Reported per crawl:
   the baseline before it (the snapshot itself must be held in memory: it is the result).
 
 The variants: the normal crawl, the same without the one-page read-ahead in the feed
-(``no read-ahead``), and with languages crawled one after another (``sequential langs``), to
-show what each buys. ``--keep-gc`` leaves the garbage collector running during the crawls (to
-show what pausing it buys). Default run: about 3 minutes on 2 CPUs.
+(``no read-ahead``: a subclass of the client that reads page after page), and with languages
+crawled one after another (``sequential langs``), to show what each buys. What pausing the
+garbage collector buys was measured when it was added (bench/RESULTS.md). Default run: about
+3 minutes on 2 CPUs.
 
     .venv/bin/python bench/crawl.py [--sizes 10000 50000] [--runs 3] [--languages 2]
-                                    [--page-size 2000] [--delay 0 0.1] [--keep-gc]
+                                    [--page-size 2000] [--delay 0 0.1]
                                     [--append-results]
 """
 
@@ -45,6 +46,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -337,9 +339,25 @@ def _rss_kib() -> int:
     return 0
 
 
+class _NoReadAheadClient(DeliveryClient):
+    """The feed read page after page, without requesting the next page while reading one:
+    what the read-ahead buys is the difference."""
+
+    def _feed_bodies(self, language: str) -> Iterator[tuple[int, bytes, bool]]:
+        token: str | None = None
+        page = 1
+        while True:
+            response = self._feed_page(language, token, page)
+            next_token = response.headers.get("X-Continuation") or None
+            yield page, self._read_feed_body(response, language, token, page), next_token is None
+            if next_token is None:
+                return
+            token, page = next_token, page + 1
+
+
 def _crawl_once(url: str, *, pipeline: bool = True, sequential: bool = False) -> dict[str, Any]:
-    client = DeliveryClient(url, ENV, retry=RetryPolicy(max_attempts=3), timeout=120.0)
-    client._pipeline_feed = pipeline  # bench-only switch: read-ahead on/off
+    cls = DeliveryClient if pipeline else _NoReadAheadClient
+    client = cls(url, ENV, retry=RetryPolicy(max_attempts=3), timeout=120.0)
     cpu = time.process_time()
     started = time.perf_counter()
     snapshot = crawl(client, max_workers=1 if sequential else 8)
@@ -483,29 +501,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--append-results", action="store_true", help="append to RESULTS.md")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
-    parser.add_argument(
-        "--keep-gc",
-        action="store_true",
-        help="leave the garbage collector running during crawls (to measure what pausing buys)",
-    )
     parser.add_argument("--client", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.keep_gc:
-        os.environ["KONTENT_SSG_BENCH_KEEP_GC"] = "1"  # inherited by the client processes
     if args.serve:
         return serve(args.serve, args.languages, args.page_size)
     if args.client:
-        if os.environ.get("KONTENT_SSG_BENCH_KEEP_GC"):
-            import contextlib
-
-            import kontent_ssg.content.delivery
-
-            kontent_ssg.content.delivery._gc_paused = contextlib.nullcontext  # type: ignore[assignment]
         return client_main(args.client, args.runs)
 
     command = "python bench/crawl.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    if args.keep_gc:
-        print("garbage collector left running during crawls (--keep-gc)")
     lines = list(HEADER)
     started = time.perf_counter()
     for total in args.sizes:

@@ -86,9 +86,26 @@ def policy(sleeps: Sleeps, **overrides: Any) -> RetryPolicy:
     return RetryPolicy(**values)
 
 
-def make_client(handler: Handler, **kwargs: Any) -> DeliveryClient:
+class SequentialFeedClient(DeliveryClient):
+    """The feed read one page after another, no read-ahead: the reference the pipelined
+    product client must agree with."""
+
+    def _feed_bodies(self, language: str) -> Iterator[tuple[int, bytes, bool]]:
+        token: str | None = None
+        page = 1
+        while True:
+            response = self._feed_page(language, token, page)
+            next_token = response.headers.get("X-Continuation") or None
+            yield page, self._read_feed_body(response, language, token, page), next_token is None
+            if next_token is None:
+                return
+            token, page = next_token, page + 1
+
+
+def make_client(handler: Handler, *, sequential: bool = False, **kwargs: Any) -> DeliveryClient:
     kwargs.setdefault("retry", policy(Sleeps()))
-    return DeliveryClient(BASE, ENV, transport=httpx.MockTransport(handler), **kwargs)
+    cls = SequentialFeedClient if sequential else DeliveryClient
+    return cls(BASE, ENV, transport=httpx.MockTransport(handler), **kwargs)
 
 
 def feed_handler(
@@ -553,8 +570,7 @@ def test_page_whose_body_is_cut_off_is_fetched_again(pipelined: bool) -> None:
             )
         return streaming(inner(request))
 
-    client = make_client(handler)
-    client._pipeline_feed = pipelined
+    client = make_client(handler, sequential=not pipelined)
     feed = client.items_feed("en-US")
     assert feed.items == items
     assert broken == ["tok-en-US-1", "tok-en-US-1"]
@@ -576,8 +592,7 @@ def test_pipelined_and_sequential_feeds_agree() -> None:
     items = [item(f"a{n}") for n in range(5)]
     components = {"c1": item("c1"), "c2": item("c2")}
     pipelined = make_client(feed_handler({"en-US": items}, components=components))
-    sequential = make_client(feed_handler({"en-US": items}, components=components))
-    sequential._pipeline_feed = False
+    sequential = make_client(feed_handler({"en-US": items}, components=components), sequential=True)
     assert pipelined.items_feed("en-US") == sequential.items_feed("en-US")
     assert pipelined.requests == sequential.requests == 5
 

@@ -27,7 +27,7 @@ import json
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,9 +181,6 @@ class DeliveryClient:
     webhook wants fresh content, not the CDN's copy). After :meth:`cancel` (a crawl failed) the
     client refuses further requests; make a new one.
     """
-
-    #: Request feed page N+1 while page N is parsed (off only to measure what it buys).
-    _pipeline_feed = True
 
     def __init__(
         self,
@@ -379,20 +376,17 @@ class DeliveryClient:
         only slows both down (measured, see bench/RESULTS.md).
         """
         result = LanguageItems()
+        for page, body, last in self._feed_bodies(language):
+            self._merge_feed_page(result, body, language, page)
+            if progress is not None:
+                progress(FeedProgress(language, len(result.items), page, last))
+        return result
+
+    def _feed_bodies(self, language: str) -> Iterator[tuple[int, bytes, bool]]:
+        """(page number, body, whether it is the last page) of every feed page, in order,
+        each next page requested while the current one is read (see :meth:`items_feed`)."""
         token: str | None = None
         page = 1
-        if not self._pipeline_feed:
-            while True:
-                response = self._feed_page(language, token, page)
-                next_token = response.headers.get(CONTINUATION_HEADER) or None
-                body = self._read_feed_body(response, language, token, page)
-                self._merge_feed_page(result, body, language, page)
-                if progress is not None:
-                    progress(FeedProgress(language, len(result.items), page, next_token is None))
-                if next_token is None:
-                    return result
-                token = next_token
-                page += 1
         fetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"feed-{language}")
         pending: Future[httpx.Response] | None = fetcher.submit(self._feed_page, language, None, 1)
         try:
@@ -402,17 +396,13 @@ class DeliveryClient:
                 next_token = response.headers.get(CONTINUATION_HEADER) or None
                 if next_token:
                     pending = fetcher.submit(self._feed_page, language, next_token, page + 1)
-                body = self._read_feed_body(response, language, token, page)
-                self._merge_feed_page(result, body, language, page)
-                if progress is not None:
-                    progress(FeedProgress(language, len(result.items), page, pending is None))
+                yield page, self._read_feed_body(response, language, token, page), pending is None
                 token = next_token
                 page += 1
         finally:
             fetcher.shutdown(wait=False, cancel_futures=True)
             if pending is not None:  # an error left a request in flight: free its connection
                 pending.add_done_callback(_close_response)
-        return result
 
     # -- the feed --------------------------------------------------------------------------
 
