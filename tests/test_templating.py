@@ -380,3 +380,17 @@ def test_sort_items_orders_like_the_reference(rows: list[tuple[str, object]], or
     assert [id(v) for v in sort_items(items, order)] == [
         id(v) for v in _reference_sort(items, order)
     ]
+
+
+def test_the_last_resort_taxonomy_template_lists_the_term_items() -> None:
+    # Term pages get `term_items` (README); the built-in fallback must loop over that.
+    import jinja2
+
+    from kontent_ssg.render.templating import _BUILTIN
+
+    env = jinja2.Environment(loader=jinja2.DictLoader(_BUILTIN), autoescape=True)
+    items = [{"url": "/a/", "system": {"name": "A"}}, {"url": "/b/", "system": {"name": "B"}}]
+    html = env.get_template("taxonomy.html").render(
+        language="en", term={"name": "Brewing"}, term_items=items
+    )
+    assert '<li><a href="/a/">A</a></li><li><a href="/b/">B</a></li>' in html

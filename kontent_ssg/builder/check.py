@@ -51,12 +51,8 @@ def check_site(config: Config, options: CheckOptions | None = None) -> CheckResu
     """
     import jinja2
 
-    from ..render.templating import (
-        TEMPLATE_SUFFIXES,
-        make_environment,
-        template_exists,
-        template_files,
-    )
+    from ..render.templates import TEMPLATE_SUFFIXES, template_files
+    from ..render.templating import make_environment, template_exists
 
     options = options or CheckOptions()
     result = CheckResult()

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +46,6 @@ from . import keys
 from .fingerprints import (
     ContentKey,
     Row,
-    diff_rows,
     global_fingerprint,
     item_row,
     opaque_row,
@@ -54,7 +53,7 @@ from .fingerprints import (
     static_stamp,
     template_hashes,
 )
-from .keys import StructuralChange
+from .keys import StructuralChange, keys_for_change
 from .state import BuildState
 
 __all__ = ["ContentTracker", "Delta"]
@@ -454,6 +453,21 @@ class ContentTracker:
         relevant = plan_fields(self.config, new.type)
         relevant |= set(old.taxonomy_fields) | set(new.taxonomy_fields)
         return not (changed & relevant)
+
+
+def diff_rows(
+    old: Mapping[ContentKey, Row], new: Mapping[ContentKey, Row], keys: Iterable[ContentKey]
+) -> tuple[set[str], dict[ContentKey, str | None]]:
+    """Dependency keys and the content-table updates for the rows named by ``keys``."""
+    dep_keys: set[str] = set()
+    updates: dict[ContentKey, str | None] = {}
+    for key in keys:
+        before, after = old.get(key), new.get(key)
+        if before is not None and after is not None and before.hash == after.hash:
+            continue
+        dep_keys |= keys_for_change(key, before, after)
+        updates[key] = after.to_json() if after is not None else None
+    return dep_keys, updates
 
 
 # ---------------------------------------------------------------------------------------------

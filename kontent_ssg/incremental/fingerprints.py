@@ -14,7 +14,7 @@ import hashlib
 import json
 import marshal
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from hashlib import blake2b
 from pathlib import Path
@@ -23,13 +23,12 @@ from typing import Any
 from .. import __version__
 from ..config import Config
 from ..content.snapshot import ContentStore, Snapshot
+from ..render.templates import template_files
 from ..site.routing import Page
-from .keys import keys_for_change
 
 __all__ = [
     "ContentKey",
     "Row",
-    "diff_rows",
     "global_fingerprint",
     "item_row",
     "opaque_row",
@@ -178,29 +177,12 @@ def page_item_row(page: Page, store: ContentStore) -> list[tuple[ContentKey, str
     return rows
 
 
-def diff_rows(
-    old: Mapping[ContentKey, Row], new: Mapping[ContentKey, Row], keys: Iterable[ContentKey]
-) -> tuple[set[str], dict[ContentKey, str | None]]:
-    """Dependency keys and the content-table updates for the rows named by ``keys``."""
-    dep_keys: set[str] = set()
-    updates: dict[ContentKey, str | None] = {}
-    for key in keys:
-        before, after = old.get(key), new.get(key)
-        if before is not None and after is not None and before.hash == after.hash:
-            continue
-        dep_keys |= keys_for_change(key, before, after)
-        updates[key] = after.to_json() if after is not None else None
-    return dep_keys, updates
-
-
 # ---------------------------------------------------------------------------------------------
 # Global fingerprints: what forces a full build, and which templates or static files changed
 
 
 def template_hashes(config: Config) -> dict[str, str]:
     """A hash of every effective template (the site's override the package's), by name."""
-    from ..render.templating import template_files
-
     return {
         name: hashlib.blake2b(path.read_bytes(), digest_size=8).hexdigest()
         for name, path in sorted(template_files(config.templates_dir).items())
@@ -223,8 +205,6 @@ _CODE_FINGERPRINT = _code_fingerprint()
 
 def global_fingerprint(config: Config, output_dir: Path, preview: bool) -> str:
     """Config, code, template names, output folder: any change means a full build."""
-    from ..render.templating import template_files
-
     h = hashlib.blake2b(digest_size=16)
     h.update(f"{__version__}|{preview}|{output_dir}".encode())
     h.update(config.path.read_bytes())

@@ -15,7 +15,6 @@ false negatives) even though the work is done once. The incremental build stores
 from __future__ import annotations
 
 import functools
-import os
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from ..content.snapshot import ContentStore
 from ..errors import KontentSSGError, TemplateError
 from ..incremental import keys
 from ..site.ordering import sort_items
+from .templates import PACKAGE_TEMPLATES
 
 __all__ = [
     "PACKAGE_TEMPLATES",
@@ -43,21 +43,10 @@ __all__ = [
     "Term",
     "image_url",
     "make_environment",
-    "template_files",
 ]
 
 JSON = dict[str, Any]
 
-
-def _package_templates() -> Path:
-    """The default templates: inside an installed wheel (pyproject maps the repository's
-    top-level ``templates/`` to ``kontent_ssg/default_templates``), else the checkout's."""
-    here = Path(__file__).resolve().parent.parent
-    installed = here / "default_templates"
-    return installed if installed.is_dir() else here.parent / "templates"
-
-
-PACKAGE_TEMPLATES = _package_templates()
 
 # Last-resort templates, used only when neither the site nor the package folder has one.
 _BUILTIN = {
@@ -71,7 +60,8 @@ _BUILTIN = {
     '<li><a href="{{ i.url }}">{{ i.system.name }}</a></li>{% endfor %}</ul></body></html>\n',
     "taxonomy.html": '<!doctype html>\n<html lang="{{ language }}"><head><meta charset="utf-8">'
     "<title>{{ term.name }}</title></head>\n<body><h1>{{ term.name }}</h1><ul>"
-    '{% for i in items %}<li><a href="{{ i.url }}">{{ i.system.name }}</a></li>{% endfor %}'
+    '{% for i in term_items %}<li><a href="{{ i.url }}">{{ i.system.name }}</a></li>'
+    "{% endfor %}"
     "</ul></body></html>\n",
     "404.html": '<!doctype html>\n<html><head><meta charset="utf-8"><title>Not found</title>'
     "</head><body><h1>Not found</h1></body></html>\n",
@@ -402,27 +392,6 @@ def _strftime(value: Any, format: str) -> str:
     """Memoised: ``strftime`` was 4% of a page's render, and a site's dates repeat (a
     listing shows the same days on many pages, many items share a publication day)."""
     return str(value.strftime(format))
-
-
-#: What a site's templates folder may hold besides assets: the names ``check`` parses.
-TEMPLATE_SUFFIXES = (".html", ".xml", ".txt", ".j2")
-
-
-def template_files(site_templates: Path | None, *, defaults: bool = True) -> dict[str, Path]:
-    """Templates by name (``components/callout.html``), sorted: the site's folder overrides
-    the package's defaults (left out with ``defaults=False``)."""
-    found: dict[str, Path] = {}
-    folders = [PACKAGE_TEMPLATES] if defaults else []
-    if site_templates is not None:
-        folders.append(site_templates)
-    for folder in folders:
-        if not folder.is_dir():
-            continue
-        for root, _, names in os.walk(folder):
-            for name in names:
-                path = Path(root) / name
-                found[path.relative_to(folder).as_posix()] = path
-    return dict(sorted(found.items()))
 
 
 def template_exists(env: jinja2.Environment, name: str) -> bool:
