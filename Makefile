@@ -30,7 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/build.py
 
 golden: $(STAMP)
-	$(BIN)/python tests/regenerate_golden.py
+	$(BIN)/python -m tests.support.golden
 
 clean:
 	rm -rf $(VENV) example-site/public example-site/.kontent-ssg/build

@@ -19,7 +19,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from regenerate_golden import EXAMPLE_SITE, build_example_site
+
+from tests.support.golden import EXAMPLE_SITE, build_example_site
 
 FLAGS = [
     "--headless",

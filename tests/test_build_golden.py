@@ -1,6 +1,6 @@
 """The example site's whole output against the checked-in golden tree (Pelican-style).
 
-Regenerate after an intended change with ``make golden`` (tests/regenerate_golden.py) and
+Regenerate after an intended change with ``make golden`` (tests/support/golden.py) and
 review the diff.
 """
 
@@ -10,8 +10,9 @@ import difflib
 from pathlib import Path
 
 import pytest
-from regenerate_golden import EXAMPLE_SITE, GOLDEN, build_example_site
-from test_build_support import tree
+
+from tests.support.golden import EXAMPLE_SITE, GOLDEN, build_example_site
+from tests.support.sites import tree
 
 
 def test_example_site_matches_golden_tree(tmp_path: Path) -> None:

@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import load_real
 
 from kontent_ssg.config import load_config
 from kontent_ssg.content.delivery import (
@@ -26,8 +25,9 @@ from kontent_ssg.content.delivery import (
     obtain_snapshot,
 )
 from kontent_ssg.content.snapshot import LanguageItems, Snapshot, load_snapshot, save_snapshot
-from kontent_ssg.emulator import Emulator, Faults
 from kontent_ssg.errors import AuthError
+from tests.support.emulator import Emulator, Faults
+from tests.support.fixtures import load_real
 
 ENV = "3c1f8d2e-7a4b-4c9d-8e0f-1a2b3c4d5e6f"
 

@@ -16,10 +16,9 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import load_real
 
 from kontent_ssg.content.snapshot import LanguageItems, Snapshot, save_snapshot
-from kontent_ssg.emulator import (
+from tests.support.emulator import (
     Emulator,
     Faults,
     WebhookChange,
@@ -27,6 +26,7 @@ from kontent_ssg.emulator import (
     sign_webhook,
     signature_header,
 )
+from tests.support.fixtures import REPO, load_real
 
 ENV = "3c2b1a00-0000-4000-8000-00000000abcd"
 
@@ -1224,7 +1224,7 @@ def test_emulator_webhooks_parse_with_the_receiver_parser(
 
 
 # --------------------------------------------------------------------------------------------
-# python -m kontent_ssg.emulator
+# python -m tests.support.emulator
 # --------------------------------------------------------------------------------------------
 
 
@@ -1234,7 +1234,7 @@ def test_command_line_serves_a_snapshot_folder(tmp_path: Path, snapshot: Snapsho
         [
             sys.executable,
             "-m",
-            "kontent_ssg.emulator",
+            "tests.support.emulator",
             str(tmp_path / "snap"),
             "--environment-id",
             ENV,
@@ -1243,6 +1243,7 @@ def test_command_line_serves_a_snapshot_folder(tmp_path: Path, snapshot: Snapsho
         ],
         stdout=subprocess.PIPE,
         text=True,
+        cwd=REPO,
     )
     try:
         assert proc.stdout is not None
@@ -1259,8 +1260,9 @@ def test_command_line_serves_a_snapshot_folder(tmp_path: Path, snapshot: Snapsho
 
 def test_command_line_reports_a_missing_snapshot(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "kontent_ssg.emulator", str(tmp_path / "none")],
+        [sys.executable, "-m", "tests.support.emulator", str(tmp_path / "none")],
         capture_output=True,
+        cwd=REPO,
         text=True,
         timeout=30,
     )

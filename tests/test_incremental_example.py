@@ -11,13 +11,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE_SITE
 
 from kontent_ssg.build.builder import BuildOptions
 from kontent_ssg.config import load_config
 from kontent_ssg.content.snapshot import load_snapshot
-from kontent_ssg.emulator import Emulator
 from kontent_ssg.incremental.engine import IncrementalBuilder
+from tests.support.emulator import Emulator
+from tests.support.fixtures import EXAMPLE_SITE
 
 EN, ES = "en-US", "es-ES"
 

@@ -8,7 +8,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from test_build_support import (
+
+from kontent_ssg.build.builder import BuildOptions, build, plan_site, render_pages
+from kontent_ssg.content.snapshot import ContentStore
+from kontent_ssg.errors import BuildError, TemplateError
+from tests.support.sites import (
     asset,
     choice,
     content_type,
@@ -25,10 +29,6 @@ from test_build_support import (
     text,
     uid,
 )
-
-from kontent_ssg.build.builder import BuildOptions, build, plan_site, render_pages
-from kontent_ssg.content.snapshot import ContentStore
-from kontent_ssg.errors import BuildError, TemplateError
 
 TOML = """
 [site]

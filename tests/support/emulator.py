@@ -2,8 +2,9 @@
 
 Why: the crawler, the incremental builder and the benchmarks must be tested over real HTTP
 (keep-alive, concurrency, headers, faults), not against mocks. The emulator is used by the
-integration tests, by ``bench/`` and by ``python -m kontent_ssg.emulator SNAPSHOT_DIR`` for
-offline template work. See docs/EMULATOR.md.
+integration tests, by ``bench/`` and by ``python -m tests.support.emulator SNAPSHOT_DIR`` (run
+from the repository root) for offline template work. It is test support: kontent-ssg does not
+ship it. See docs/EMULATOR.md.
 
 URL layout (``emu.url`` is what goes into ``delivery_url``)::
 
@@ -59,8 +60,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from .content.snapshot import Snapshot, load_snapshot
-from .content.webhooks import sign_webhook
+from kontent_ssg.content.snapshot import Snapshot, load_snapshot
+from kontent_ssg.content.webhooks import sign_webhook
 
 __all__ = [
     "DEFAULT_ENVIRONMENT_ID",
@@ -1599,17 +1600,25 @@ def _snapshot_from_args(folder: str) -> Snapshot:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m kontent_ssg.emulator SNAPSHOT_DIR``: serve a snapshot for offline work."""
+    """``python -m tests.support.emulator SNAPSHOT_DIR``: serve a snapshot for offline work."""
     parser = argparse.ArgumentParser(
-        prog="python -m kontent_ssg.emulator",
-        description="Serve a content snapshot as a Kontent.ai Delivery API on localhost.",
+        prog="python -m tests.support.emulator",
+        description="Serve a content snapshot as a Kontent.ai Delivery API on localhost "
+        "(run from the repository root).",
     )
     parser.add_argument("snapshot", help="snapshot folder (e.g. SITE/.kontent-ssg/snapshot)")
     parser.add_argument("--port", type=int, default=0, help="port (default: any free port)")
-    parser.add_argument("--page-size", type=int, default=100, help="items-feed page size")
-    parser.add_argument("--environment-id", default=DEFAULT_ENVIRONMENT_ID)
+    parser.add_argument(
+        "--page-size", type=int, default=100, help="items per items-feed page (default: 100)"
+    )
+    parser.add_argument(
+        "--environment-id",
+        default=DEFAULT_ENVIRONMENT_ID,
+        help="the environment ID requests must name, the `environment_id` of the site's "
+        f"kontent.toml (default: {DEFAULT_ENVIRONMENT_ID})",
+    )
     args = parser.parse_args(argv)
-    from .errors import KontentSSGError
+    from kontent_ssg.errors import KontentSSGError
 
     try:
         snapshot = _snapshot_from_args(args.snapshot)
