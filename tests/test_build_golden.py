@@ -7,6 +7,8 @@ review the diff.
 from __future__ import annotations
 
 import difflib
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,3 +51,21 @@ def test_example_site_builds_twice_identically(tmp_path: Path) -> None:
     first = tree(build_example_site(tmp_path / "a"))
     second = tree(build_example_site(tmp_path / "b"))
     assert first == second
+
+
+def test_example_snapshot_is_what_its_generator_writes(tmp_path: Path) -> None:
+    """The committed snapshot is exactly what example-site/content/build_snapshot.py writes, so
+    the generator keeps working and the content can be changed there."""
+    generator = EXAMPLE_SITE / "content" / "build_snapshot.py"
+    result = subprocess.run(
+        [sys.executable, str(generator), "--output", str(tmp_path / "snapshot")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    written = tree(tmp_path / "snapshot")
+    committed = tree(EXAMPLE_SITE / ".kontent-ssg" / "snapshot")
+    differ = sorted(p for p in set(written) | set(committed) if written.get(p) != committed.get(p))
+    assert differ == [], f"build_snapshot.py writes other files than the committed ones: {differ}"

@@ -146,7 +146,7 @@ def two_language_source(total: int = 23, *, crawled_form: bool = True) -> Snapsh
 
     ``crawled_form``: es-ES lists the en-US fallback variant of untranslated articles (what
     the API's feed returns). Otherwise es-ES lists only its own translations and the emulator
-    applies the fallback chain ``fallbacks`` gives.
+    falls back to the default language, en-US.
     """
     en = LanguageItems()
     es = LanguageItems()
@@ -167,7 +167,6 @@ def two_language_source(total: int = 23, *, crawled_form: bool = True) -> Snapsh
         types=list(TYPES),
         taxonomies=list(TAXONOMIES),
         items={"en-US": en, "es-ES": es},
-        fallbacks={"es-ES": "en-US"},
     )
 
 

@@ -29,6 +29,8 @@ from tests.support.emulator import (
 from tests.support.fixtures import REPO, load_real
 
 ENV = "3c2b1a00-0000-4000-8000-00000000abcd"
+# The environment's fallback setting for make_snapshot(): de-DE -> es-ES -> en-US.
+FALLBACKS = {"de-DE": "es-ES", "es-ES": "en-US"}
 
 # --------------------------------------------------------------------------------------------
 # A small hand-written snapshot: three languages, fallbacks, components, linked items, a cycle
@@ -240,7 +242,6 @@ def make_snapshot() -> Snapshot:
             "es-ES": LanguageItems(es_items, {}),
             "de-DE": LanguageItems(de_items, {}),
         },
-        fallbacks={"de-DE": "es-ES", "es-ES": en},
     )
 
 
@@ -251,7 +252,7 @@ def snapshot() -> Snapshot:
 
 @pytest.fixture
 def emu(snapshot: Snapshot) -> Iterator[Emulator]:
-    with Emulator(snapshot, environment_id=ENV, page_size=7) as emulator:
+    with Emulator(snapshot, environment_id=ENV, page_size=7, fallbacks=FALLBACKS) as emulator:
         yield emulator
 
 
@@ -549,7 +550,6 @@ def test_fallback_variant_served_by_items_endpoint(emu: Emulator, client: httpx.
 
 
 def test_without_explicit_fallbacks_the_chain_ends_at_the_default(snapshot: Snapshot) -> None:
-    snapshot.fallbacks = {}
     with Emulator(snapshot, environment_id=ENV) as emu, httpx.Client() as c:
         pages, _ = crawl(c, emu.url, "de-DE")
     langs = {i["system"]["codename"]: i["system"]["language"] for i in pages[0]["items"]}
@@ -1268,3 +1268,84 @@ def test_command_line_reports_a_missing_snapshot(tmp_path: Path) -> None:
     )
     assert proc.returncode == 1
     assert "no content snapshot" in proc.stderr
+
+
+def _with_manifest_fallbacks(folder: Path, fallbacks: dict[str, str]) -> None:
+    manifest = json.loads((folder / "manifest.json").read_text())
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "fallbacks": fallbacks}))
+
+
+def _de_article_a_language(base: str) -> str:
+    with httpx.Client(timeout=10) as c:
+        r = c.get(f"{base}/{ENV}/items/article_a", params={"language": "de-DE"})
+    assert r.status_code == 200, r.text
+    return str(r.json()["item"]["system"]["language"])
+
+
+def test_from_folder_takes_the_fallbacks_of_the_manifest(
+    tmp_path: Path, snapshot: Snapshot
+) -> None:
+    save_snapshot(snapshot, tmp_path / "plain")
+    with Emulator.from_folder(tmp_path / "plain", environment_id=ENV) as emu:
+        assert _de_article_a_language(emu.url) == "en-US"  # straight to the default
+    save_snapshot(snapshot, tmp_path / "snap")
+    _with_manifest_fallbacks(tmp_path / "snap", FALLBACKS)
+    with Emulator.from_folder(tmp_path / "snap", environment_id=ENV) as emu:
+        assert _de_article_a_language(emu.url) == "es-ES"  # de-DE -> es-ES
+    with Emulator.from_folder(tmp_path / "snap", environment_id=ENV, fallbacks={}) as emu:
+        assert _de_article_a_language(emu.url) == "en-US"  # the keyword wins
+
+
+def _serve_folder(folder: Path, *flags: str) -> tuple[subprocess.Popen[str], str]:
+    command = [sys.executable, "-m", "tests.support.emulator", str(folder)]
+    proc = subprocess.Popen(
+        [*command, "--environment-id", ENV, *flags],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    match = re.search(r"'(http://127\.0\.0\.1:\d+)'", line)
+    if not match:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert match, line
+    return proc, match.group(1)
+
+
+@pytest.mark.parametrize(
+    ("in_manifest", "flags", "expected"),
+    [
+        (FALLBACKS, [], "es-ES"),
+        ({}, ["--fallback", "de-DE=es-ES"], "es-ES"),
+        (FALLBACKS, ["--fallback", "de-DE=en-US"], "en-US"),
+    ],
+)
+def test_command_line_fallbacks_from_the_manifest_and_the_flag(
+    tmp_path: Path,
+    snapshot: Snapshot,
+    in_manifest: dict[str, str],
+    flags: list[str],
+    expected: str,
+) -> None:
+    save_snapshot(snapshot, tmp_path / "snap")
+    _with_manifest_fallbacks(tmp_path / "snap", in_manifest)
+    proc, base = _serve_folder(tmp_path / "snap", *flags)
+    try:
+        assert _de_article_a_language(base) == expected
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_command_line_rejects_a_malformed_fallback(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.support.emulator", str(tmp_path), "--fallback", "de-DE"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=REPO,
+    )
+    assert proc.returncode == 2
+    assert "LANGUAGE=FALLBACK" in proc.stderr

@@ -130,7 +130,7 @@ def example(tmp_path):
     snapshot_dir = EXAMPLE_SITE / ".kontent-ssg" / "snapshot"
     if not (snapshot_dir / "manifest.json").is_file():
         pytest.skip("the example site's snapshot is not there")
-    with Emulator(load_snapshot(snapshot_dir)) as emu:
+    with Emulator.from_folder(snapshot_dir) as emu:
         site = copy_site(tmp_path / "site", emu)
         first = build(site)
         assert first.pages_written

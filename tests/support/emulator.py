@@ -22,8 +22,12 @@ Language fallbacks. ``snapshot.items[L]`` is served as the items-feed of ``L``. 
 instead list only the variants translated into ``L`` (hand-written content); the emulator then
 adds fallback variants itself: for every item codename known in any language it serves the first
 variant found along the chain ``L -> fallbacks[L] -> fallbacks[fallbacks[L]] -> ... -> default
-language`` (``snapshot.fallbacks``; when a language has no entry, the chain is inferred from the
-fallback variants its item list already holds, else it goes straight to the default language).
+language`` (``fallbacks`` is the emulator's own setting, like the fallback configuration of a
+real environment, which the Delivery API applies without exposing it; when a language has no
+entry, the chain is inferred from the fallback variants its item list already holds, else it
+goes straight to the default language). Serving a snapshot folder (:meth:`Emulator.from_folder`,
+the command line) takes them from the ``fallbacks`` key of the folder's ``manifest.json``,
+which kontent-ssg itself ignores.
 Items already in ``items[L]`` keep their order; added fallback variants follow, in the order the
 items first appear across languages (default language first). A list that already holds fallback
 variants (``system.language != L``) and has no ``fallbacks`` entry is taken as a crawled feed
@@ -62,6 +66,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from kontent_ssg.content.snapshot import Snapshot, load_snapshot
 from kontent_ssg.content.webhooks import sign_webhook
+from kontent_ssg.errors import KontentSSGError
 
 __all__ = [
     "DEFAULT_ENVIRONMENT_ID",
@@ -72,6 +77,7 @@ __all__ = [
     "WebhookDelivery",
     "build_webhook_body",
     "error_body",
+    "folder_fallbacks",
     "sign_webhook",
     "signature_header",
 ]
@@ -389,12 +395,12 @@ class _Feed:
 class _Content:
     """What one delivery slot (published or preview) serves; mutable through the emulator."""
 
-    def __init__(self, snapshot: Snapshot) -> None:
+    def __init__(self, snapshot: Snapshot, fallbacks: Mapping[str, str]) -> None:
         self.default_language = snapshot.default_language
         self.language_objects: list[JSON] = [dict(x) for x in snapshot.languages]
         self.types: dict[str, JSON] = {_codename(t): t for t in snapshot.types}
         self.taxonomies: dict[str, JSON] = {_codename(t): t for t in snapshot.taxonomies}
-        self.fallbacks = dict(snapshot.fallbacks)
+        self.fallbacks = dict(fallbacks)
         languages = snapshot.language_codenames
         # own[M][codename]: the variant translated into M
         self.own: dict[str, dict[str, JSON]] = {lang: {} for lang in languages}
@@ -900,9 +906,11 @@ RecordedPages = Sequence[tuple[Any, str | None]]
 class Emulator:
     """A Delivery API on 127.0.0.1 (ephemeral port) serving ``snapshot``; a context manager.
 
-    ``recorded_feed`` ({language: [(body, response_token_or_None), ...]}) replays captured
-    items-feed pages with their real continuation tokens: the first request (no token) gets
-    page 1, a request carrying page n's token gets page n+1, any other token a 400.
+    ``fallbacks`` ({language: fallback language}) is the environment's fallback setting
+    (module docstring). ``recorded_feed`` ({language: [(body, response_token_or_None), ...]})
+    replays captured items-feed pages with their real continuation tokens: the first request
+    (no token) gets page 1, a request carrying page n's token gets page n+1, any other token
+    a 400.
     """
 
     def __init__(
@@ -911,6 +919,7 @@ class Emulator:
         *,
         environment_id: str = DEFAULT_ENVIRONMENT_ID,
         page_size: int = 100,
+        fallbacks: Mapping[str, str] | None = None,
         secure_key: str | None = None,
         preview_key: str | None = None,
         preview_snapshot: Snapshot | None = None,
@@ -937,9 +946,12 @@ class Emulator:
         self.sync_page_size = sync_page_size
         self.preserialise = preserialise
         self.snapshot = snapshot
+        self.fallbacks = dict(fallbacks or {})
         self._slots = {
-            "published": _Content(snapshot),
-            "preview": _Content(preview_snapshot if preview_snapshot is not None else snapshot),
+            "published": _Content(snapshot, self.fallbacks),
+            "preview": _Content(
+                preview_snapshot if preview_snapshot is not None else snapshot, self.fallbacks
+            ),
         }
         self._recorded = {k: list(v) for k, v in (recorded_feed or {}).items()}
         self._host = host
@@ -959,6 +971,13 @@ class Emulator:
         self.webhooks_sent: list[WebhookDelivery] = []
         # Exceptions raised while answering (emulator bugs, answered with a 500).
         self.internal_errors: list[BaseException] = []
+
+    @classmethod
+    def from_folder(cls, folder: Path, **options: Any) -> Emulator:
+        """An emulator serving the snapshot saved in ``folder``, with the ``fallbacks`` of its
+        manifest unless ``options`` gives them."""
+        options.setdefault("fallbacks", folder_fallbacks(folder))
+        return cls(load_snapshot(folder), **options)
 
     # ---- lifecycle
 
@@ -1595,8 +1614,28 @@ def _webhook_system(system: Mapping[str, Any]) -> JSON:
     return out
 
 
-def _snapshot_from_args(folder: str) -> Snapshot:
-    return load_snapshot(Path(folder))
+def folder_fallbacks(folder: Path) -> dict[str, str]:
+    """The ``fallbacks`` key of a snapshot folder's ``manifest.json`` ({} when there is none).
+
+    kontent-ssg never writes or reads that key (the Delivery API applies fallbacks itself);
+    a hand-made snapshot, such as the example site's, keeps it for the emulator."""
+    try:
+        manifest = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}  # load_snapshot reports a missing or broken manifest in its own words
+    fallbacks = manifest.get("fallbacks") if isinstance(manifest, dict) else None
+    if not isinstance(fallbacks, dict):
+        return {}
+    return {str(k): str(v) for k, v in fallbacks.items()}
+
+
+def _fallback_arg(value: str) -> tuple[str, str]:
+    language, sep, fallback = value.partition("=")
+    if not sep or not language or not fallback:
+        raise argparse.ArgumentTypeError(
+            f"expected LANGUAGE=FALLBACK (e.g. es-ES=en-US), got {value!r}"
+        )
+    return language, fallback
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -1617,17 +1656,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the environment ID requests must name, the `environment_id` of the site's "
         f"kontent.toml (default: {DEFAULT_ENVIRONMENT_ID})",
     )
+    parser.add_argument(
+        "--fallback",
+        type=_fallback_arg,
+        action="append",
+        default=[],
+        metavar="LANGUAGE=FALLBACK",
+        help="serve FALLBACK's variant where LANGUAGE has no translation; repeatable; adds to "
+        "(and overrides) the 'fallbacks' of the folder's manifest.json",
+    )
     args = parser.parse_args(argv)
-    from kontent_ssg.errors import KontentSSGError
-
+    folder = Path(args.snapshot)
     try:
-        snapshot = _snapshot_from_args(args.snapshot)
+        emulator = Emulator.from_folder(
+            folder,
+            fallbacks={**folder_fallbacks(folder), **dict(args.fallback)},
+            environment_id=args.environment_id,
+            page_size=args.page_size,
+            port=args.port,
+        )
     except KontentSSGError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
-    emulator = Emulator(
-        snapshot, environment_id=args.environment_id, page_size=args.page_size, port=args.port
-    )
     with emulator:
         print(f"delivery_url = {emulator.url!r}")
         print(f"preview_url  = {emulator.preview_url!r}")
