@@ -8,10 +8,13 @@ ship it. See docs/EMULATOR.md.
 
 URL layout (``emu.url`` is what goes into ``delivery_url``)::
 
-    {url}/{env}/items-feed            {url}/{env}/items[/{codename}]
-    {url}/{env}/types[/{codename}]    {url}/{env}/taxonomies[/{codename}]
+    {url}/{env}/items-feed            {url}/{env}/items/{codename}
+    {url}/{env}/types                 {url}/{env}/taxonomies[/{codename}]
     {url}/{env}/languages
     POST {url}/v2/{env}/sync/init     GET {url}/v2/{env}/sync       (Sync API v2)
+
+These are the requests kontent-ssg makes, and only those: no ``/items`` listing, no query
+filters, ordering or ``elements`` projection.
 
 ``emu.preview_url`` is ``{url}/preview`` (the same paths below it): it serves the preview
 content (``preview_snapshot``, else the published one) and, when ``preview_key`` is set,
@@ -34,8 +37,8 @@ variants (``system.language != L``) and has no ``fallbacks`` entry is taken as a
 and served exactly as it is; items upserted later are still added along the chain.
 
 Feed ``modular_content`` holds only components (those reachable from the page's items, nested
-ones included); ``/items`` and ``/items/{codename}`` add linked items up to ``depth`` (default
-1; components never count against depth, as the reference says).
+ones included); ``/items/{codename}`` adds linked items up to ``depth`` (default 1; components
+never count against depth, as the reference says).
 
 Fault injection (:class:`Faults`) is counted by request number (the n-th request the server
 reads, from 1), so a test that sends requests one at a time sees the same faults every run.
@@ -57,7 +60,7 @@ import traceback
 import uuid
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -107,30 +110,6 @@ _ERR_SERVER = 500
 _UNAUTHORIZED_MESSAGE = (
     "Missing or invalid access token. Please include the valid access token value in the "
     "Authorization header field as an HTTP bearer authorization scheme."
-)
-
-_FILTER_KEY = re.compile(r"^((?:system|elements)\.[A-Za-z0-9_]+)(?:\[([a-z]+)\])?$")
-_ORDER = re.compile(r"^((?:system|elements)\.[A-Za-z0-9_]+)(?:\[(asc|desc)\])?$")
-_OPERATORS = frozenset(
-    {
-        "eq",
-        "neq",
-        "in",
-        "nin",
-        "contains",
-        "any",
-        "all",
-        "lt",
-        "lte",
-        "gt",
-        "gte",
-        "range",
-        "empty",
-        "nempty",
-    }
-)
-_RESERVED_PARAMS = frozenset(
-    {"language", "depth", "limit", "skip", "order", "includeTotalCount", "elements"}
 )
 
 
@@ -351,7 +330,7 @@ def _codename(entity: JSON) -> str:
 
 
 class _Feed:
-    """One filtered items-feed (a language, a query) with its pages serialised on demand."""
+    """The items-feed of one language with its pages serialised on demand."""
 
     def __init__(self, items: list[JSON], page_size: int, content: _Content, language: str):
         self.items = items
@@ -451,7 +430,7 @@ class _Content:
         self.version = 0
         self.lock = threading.RLock()
         self._effective: dict[str, tuple[list[JSON], dict[str, JSON]]] = {}
-        self._feeds: dict[tuple[str, str, int], _Feed] = {}
+        self._feeds: dict[tuple[str, int], _Feed] = {}
         self._list_cache: dict[str, bytes] = {}
 
     # ---- languages and fallbacks
@@ -548,7 +527,8 @@ class _Content:
         return out
 
     def linked(self, roots: Sequence[JSON], language: str, depth: int) -> dict[str, JSON]:
-        """``modular_content`` for /items: components always, linked items up to ``depth``."""
+        """``modular_content`` for /items/{codename}: components always, linked items up to
+        ``depth``."""
         _, index = self.effective(language)
         out: dict[str, JSON] = {}
         queue: deque[tuple[JSON, int]] = deque((item, 0) for item in roots)
@@ -571,12 +551,12 @@ class _Content:
                     queue.append((target, level + 1))
         return out
 
-    def feed(self, language: str, query_key: str, items_fn: Any, page_size: int) -> _Feed:
-        key = (language, query_key, page_size)
+    def feed(self, language: str, page_size: int) -> _Feed:
+        key = (language, page_size)
         with self.lock:
             found = self._feeds.get(key)
             if found is None:
-                found = _Feed(items_fn(), page_size, self, language)
+                found = _Feed(self.effective(language)[0], page_size, self, language)
                 self._feeds[key] = found
             return found
 
@@ -622,162 +602,12 @@ class _Content:
 
 
 # --------------------------------------------------------------------------------------------
-# Query evaluation (/items and items-feed filters)
+# Query parameters
 # --------------------------------------------------------------------------------------------
 
 
-def _property(item: JSON, prop: str) -> Any:
-    section, _, name = prop.partition(".")
-    if section == "system":
-        return item.get("system", {}).get(name)
-    element = item.get("elements", {}).get(name)
-    if not isinstance(element, dict):
-        return None
-    value = element.get("value")
-    if isinstance(value, list):
-        return [v.get("codename") if isinstance(v, dict) else v for v in value]
-    return value
-
-
-def _is_empty(value: Any) -> bool:
-    return value is None or value == "" or value == [] or value == "<p><br></p>"
-
-
-def _coerce(value: Any, raw: str) -> Any:
-    """The filter operand in the type of the property value (numbers compare as numbers)."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        try:
-            return float(raw)
-        except ValueError:
-            return raw
-    return raw
-
-
-def _compare(value: Any, operand: Any) -> int | None:
-    try:
-        if isinstance(value, int | float) and isinstance(operand, float):
-            a: Any = float(value)
-        else:
-            a, operand = str(value), str(operand)
-        return (a > operand) - (a < operand)
-    except TypeError:
-        return None
-
-
-def _matches(item: JSON, prop: str, op: str, raw: str) -> bool:
-    value = _property(item, prop)
-    values = raw.split(",") if op in ("in", "nin", "any", "all", "range") else [raw]
-    if op == "empty":
-        return _is_empty(value)
-    if op == "nempty":
-        return not _is_empty(value)
-    if isinstance(value, list):
-        present = {str(v) for v in value}
-        if op in ("eq", "contains"):
-            return raw in present
-        if op == "neq":
-            return raw not in present
-        if op in ("any", "in"):
-            return any(v in present for v in values)
-        if op == "all":
-            return all(v in present for v in values)
-        if op == "nin":
-            return not any(v in present for v in values)
-        return False
-    if value is None:
-        return op in ("neq", "nin")
-    if op == "eq":
-        return _compare(value, _coerce(value, raw)) == 0
-    if op == "neq":
-        return _compare(value, _coerce(value, raw)) != 0
-    if op == "in":
-        return any(_compare(value, _coerce(value, v)) == 0 for v in values)
-    if op == "nin":
-        return all(_compare(value, _coerce(value, v)) != 0 for v in values)
-    if op == "contains":
-        return raw in str(value)
-    if op in ("lt", "lte", "gt", "gte"):
-        cmp = _compare(value, _coerce(value, raw))
-        if cmp is None:
-            return False
-        return {"lt": cmp < 0, "lte": cmp <= 0, "gt": cmp > 0, "gte": cmp >= 0}[op]
-    if op == "range":
-        if len(values) != 2:
-            return False
-        low = _compare(value, _coerce(value, values[0]))
-        high = _compare(value, _coerce(value, values[1]))
-        return low is not None and high is not None and low >= 0 and high <= 0
-    return False
-
-
 class _BadQuery(ValueError):
-    pass
-
-
-@dataclass
-class _Query:
-    filters: list[tuple[str, str, str]] = field(default_factory=list)
-    order: tuple[str, bool] | None = None  # (property, descending)
-    elements: list[str] | None = None
-
-    def key(self) -> str:
-        return json.dumps([self.filters, self.order, self.elements])
-
-    def apply(self, items: list[JSON]) -> list[JSON]:
-        out = items
-        for prop, op, raw in self.filters:
-            out = [i for i in out if _matches(i, prop, op, raw)]
-        if self.order is not None:
-            prop, descending = self.order
-            present = [i for i in out if _property(i, prop) is not None]
-            missing = [i for i in out if _property(i, prop) is None]
-            present.sort(key=lambda i: _sort_key(_property(i, prop)), reverse=descending)
-            out = present + missing
-        elif out is items:
-            out = list(items)
-        return out
-
-    def project(self, item: JSON) -> JSON:
-        if self.elements is None:
-            return item
-        keep = set(self.elements)
-        return {
-            **item,
-            "elements": {k: v for k, v in item.get("elements", {}).items() if k in keep},
-        }
-
-
-def _sort_key(value: Any) -> tuple[int, Any]:
-    if isinstance(value, bool):
-        return (1, str(value))
-    if isinstance(value, int | float):
-        return (0, float(value))
-    if isinstance(value, list):
-        return (2, ",".join(str(v) for v in value))
-    return (1, str(value))
-
-
-def _parse_query(params: list[tuple[str, str]]) -> _Query:
-    query = _Query()
-    for key, value in params:
-        if key == "order":
-            m = _ORDER.match(value)
-            if not m:
-                raise _BadQuery(f"invalid order parameter {value!r}")
-            query.order = (m.group(1), m.group(2) == "desc")
-        elif key == "elements":
-            query.elements = [v for v in value.split(",") if v]
-        elif key in _RESERVED_PARAMS:
-            continue
-        else:
-            m = _FILTER_KEY.match(key)
-            if not m:
-                continue  # unknown parameters are ignored
-            op = m.group(2) or "eq"
-            if op not in _OPERATORS:
-                raise _BadQuery(f"unknown filter operator [{op}] in {key!r}")
-            query.filters.append((m.group(1), op, value))
-    return query
+    """A request the API refuses with a 400 (an unknown language, a bad number)."""
 
 
 def _int_param(params: Mapping[str, str], name: str, default: int) -> int:
@@ -1005,7 +835,7 @@ class Emulator:
         for language in content.language_codenames:
             if language in self._recorded:
                 continue
-            feed = self._feed(content, language, _Query())
+            feed = content.feed(language, self.page_size)
             for index in range(feed.page_count):
                 feed.page(index)
 
@@ -1316,8 +1146,6 @@ class Emulator:
             )
         if rest == ["items-feed"]:
             return self._items_feed(content, params, headers, slot, number)
-        if rest == ["items"]:
-            return self._items(content, params, split.path, number)
         if len(rest) == 2 and rest[0] == "items":
             return self._item(content, rest[1], params, number)
         if rest and rest[0] in ("types", "taxonomies", "languages"):
@@ -1347,44 +1175,33 @@ class Emulator:
             if pages is not None:
                 return self._recorded_page(pages, token, number)
         language = self._language(content, params)
-        query = _parse_query(params)
-        qkey = query.key()
-        feed = self._feed(content, language, query)
+        feed = content.feed(language, self.page_size)
         index = 0
         if token:
             issued = self._tokens.get(token)
-            if issued is None or issued[:4] != ("feed", slot, language, qkey):
+            if issued is None or issued[:3] != ("feed", slot, language):
                 return self._error(
                     400, "The continuation token is invalid.", number, _ERR_BAD_REQUEST
                 )
-            index = int(issued[4]) // feed.page_size
+            index = int(issued[3]) // feed.page_size
         if index >= feed.page_count:
             return self._error(400, "The continuation token is invalid.", number, _ERR_BAD_REQUEST)
         answer_headers = {}
         if index + 1 < feed.page_count:
             answer_headers["X-Continuation"] = self._feed_token(
-                slot, language, qkey, index + 1, feed.page_size
+                slot, language, index + 1, feed.page_size
             )
         if self.faults is not None and self.faults.garbage_continuation:
             answer_headers["X-Continuation"] = f"+RID:~garbage{number}#RT:{index + 1}"
         return _Answer(200, feed.page(index), answer_headers)
 
-    def _feed(self, content: _Content, language: str, query: _Query) -> _Feed:
-        def items() -> list[JSON]:
-            served = content.effective(language)[0]
-            if not query.filters and query.order is None and query.elements is None:
-                return served
-            return [query.project(i) for i in query.apply(served)]
-
-        return content.feed(language, query.key(), items, self.page_size)
-
-    def _feed_token(self, slot: str, language: str, qkey: str, index: int, page_size: int) -> str:
+    def _feed_token(self, slot: str, language: str, index: int, page_size: int) -> str:
         """A continuation token naming where page ``index`` starts; looks like the real ones."""
         offset = index * page_size
-        digest = hashlib.sha1(f"{slot}|{language}|{qkey}".encode()).hexdigest()[:12]
+        digest = hashlib.sha1(f"{slot}|{language}".encode()).hexdigest()[:12]
         token = f"+RID:~{digest}#RT:{index}#TRC:{offset}"
         with self._lock:
-            self._tokens[token] = ("feed", slot, language, qkey, str(offset))
+            self._tokens[token] = ("feed", slot, language, str(offset))
         return token
 
     def _recorded_page(
@@ -1411,44 +1228,11 @@ class Emulator:
 
     # ---- items
 
-    def _items(
-        self, content: _Content, params: list[tuple[str, str]], path: str, number: int
-    ) -> _Answer:
-        language = self._language(content, params)
-        single = dict(params)
-        depth = _int_param(single, "depth", 1)
-        skip = _int_param(single, "skip", 0)
-        limit = _int_param(single, "limit", 0)
-        total = single.get("includeTotalCount", "").lower() in ("true", "1")
-        query = _parse_query(params)
-        matched = query.apply(content.effective(language)[0])
-        page = matched[skip : skip + limit] if limit else matched[skip:]
-        modular = content.linked(page, language, depth)
-        pagination: JSON = {
-            "skip": skip,
-            "limit": limit,
-            "count": len(page),
-            "next_page": "",
-        }
-        if limit and skip + limit < len(matched):
-            next_params = [(k, v) for k, v in params if k not in ("skip", "limit")]
-            next_params += [("skip", str(skip + limit)), ("limit", str(limit))]
-            pagination["next_page"] = f"{self.url}{path}?{urlencode(next_params)}"
-        if total:
-            pagination["total_count"] = len(matched)
-        body = {
-            "items": [query.project(i) for i in page],
-            "modular_content": modular,
-            "pagination": pagination,
-        }
-        return _Answer(200, _dumps(body))
-
     def _item(
         self, content: _Content, codename: str, params: list[tuple[str, str]], number: int
     ) -> _Answer:
         language = self._language(content, params)
         depth = _int_param(dict(params), "depth", 1)
-        query = _parse_query(params)
         item = content.effective(language)[1].get(codename)
         if item is None:
             return self._error(
@@ -1458,7 +1242,7 @@ class Emulator:
                 _ERR_NOT_FOUND,
             )
         body = {
-            "item": query.project(item),
+            "item": item,
             "modular_content": content.linked([item], language, depth),
         }
         return _Answer(200, _dumps(body))
@@ -1493,12 +1277,14 @@ class Emulator:
                         }
                     },
                 )
-        if len(rest) == 2 and kind != "languages":
+        if len(rest) == 2 and kind == "taxonomies":
             found = table.get(rest[1])
             if found is None:
-                noun = "content type" if kind == "types" else "taxonomy group"
                 return self._error(
-                    404, f"The requested {noun} '{rest[1]}' was not found.", number, _ERR_NOT_FOUND
+                    404,
+                    f"The requested taxonomy group '{rest[1]}' was not found.",
+                    number,
+                    _ERR_NOT_FOUND,
                 )
             return _Answer(200, _dumps(found))
         if len(rest) != 1:
