@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.golden import EXAMPLE_SITE, build_example_site
+from tests.support.golden import build_example_site
 
 FLAGS = [
     "--headless",
@@ -80,8 +80,6 @@ class _Server:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[_Server, Path]]:
-    if not (EXAMPLE_SITE / ".kontent-ssg" / "snapshot" / "manifest.json").is_file():
-        pytest.skip("the example site has no snapshot yet")
     output = build_example_site(tmp_path_factory.mktemp("site"))
     server = _Server(output)
     server.thread.start()
