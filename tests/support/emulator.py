@@ -28,13 +28,13 @@ variant found along the chain ``L -> fallbacks[L] -> fallbacks[fallbacks[L]] -> 
 language`` (``fallbacks`` is the emulator's own setting, like the fallback configuration of a
 real environment, which the Delivery API applies without exposing it; when a language has no
 entry, the chain is inferred from the fallback variants its item list already holds, else it
-goes straight to the default language). Serving a snapshot folder (:meth:`Emulator.from_folder`,
-the command line) takes them from the ``fallbacks`` key of the folder's ``manifest.json``,
-which kontent-ssg itself ignores.
-Items already in ``items[L]`` keep their order; added fallback variants follow, in the order the
-items first appear across languages (default language first). A list that already holds fallback
-variants (``system.language != L``) and has no ``fallbacks`` entry is taken as a crawled feed
-and served exactly as it is; items upserted later are still added along the chain.
+goes straight to the default language). Items already in ``items[L]`` keep their order; added
+fallback variants follow, in the order the items first appear across languages (default
+language first). A list that already holds fallback variants (``system.language != L``) and has
+no ``fallbacks`` entry is taken as a crawled feed and served exactly as it is; items upserted
+later are still added along the chain. Serving a snapshot folder (:meth:`Emulator.from_folder`,
+the command line) takes the fallbacks from the ``fallbacks`` key of the folder's
+``manifest.json``, which kontent-ssg itself ignores.
 
 Feed ``modular_content`` holds only components (those reachable from the page's items, nested
 ones included); ``/items/{codename}`` adds linked items up to ``depth`` (default 1; components
