@@ -315,7 +315,7 @@ def synthetic_snapshot(total: int, languages: int) -> Snapshot:
 def serve(total: int, languages: int, page_size: int) -> int:
     """Server process: build the content, serve it, print the URL; then obey stdin lines
     (``delay <seconds>`` sets the latency of every answer) until stdin closes."""
-    from kontent_ssg.emulator import Emulator, Faults
+    from tests.support.emulator import Emulator, Faults
 
     snapshot = synthetic_snapshot(total, languages)
     json_bytes = sum(

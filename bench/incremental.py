@@ -43,7 +43,7 @@ import httpx  # noqa: E402
 
 from kontent_ssg.content.snapshot import load_snapshot  # noqa: E402
 from kontent_ssg.content.webhooks import sign_webhook  # noqa: E402
-from kontent_ssg.emulator import Emulator, WebhookChange, build_webhook_body  # noqa: E402
+from tests.support.emulator import Emulator, WebhookChange, build_webhook_body  # noqa: E402
 
 WORK = REPO / "bench" / ".work" / "incremental"
 SECRET = "bench-secret"

@@ -8,7 +8,15 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_build_support import (
+
+from kontent_ssg.builder import parallel
+from kontent_ssg.builder.pipeline import BuildOptions, build
+from kontent_ssg.cli import main
+from kontent_ssg.config import load_config
+from kontent_ssg.content.snapshot import Snapshot, save_snapshot
+from kontent_ssg.errors import BuildError, RouteError, TemplateError
+from tests.support.emulator import Emulator
+from tests.support.sites import (
     ENV_ID,
     content_type,
     item,
@@ -22,13 +30,6 @@ from test_build_support import (
     tree,
     uid,
 )
-
-from kontent_ssg.builder import parallel
-from kontent_ssg.builder.pipeline import BuildOptions, build
-from kontent_ssg.cli import main
-from kontent_ssg.config import load_config
-from kontent_ssg.content.snapshot import Snapshot, save_snapshot
-from kontent_ssg.errors import BuildError, RouteError, TemplateError
 
 TOML = """
 [site]
@@ -336,9 +337,8 @@ def test_cli_output_option(site, tmp_path: Path) -> None:  # type: ignore[no-unt
 
 
 def test_build_from_the_emulator_over_http(tmp_path: Path) -> None:
-    emulator_module = pytest.importorskip("kontent_ssg.emulator")
     snap = three_articles()
-    with emulator_module.Emulator(snap, environment_id=ENV_ID, page_size=1) as emulator:
+    with Emulator(snap, environment_id=ENV_ID, page_size=1) as emulator:
         site_dir = tmp_path / "site"
         make_site(site_dir, TOML, TEMPLATES)
         toml = (

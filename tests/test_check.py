@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_build_support import content_type, item, make_site, rich, slug, snapshot, text, tree
 
 from kontent_ssg.builder.check import CheckOptions, check_site
 from kontent_ssg.cli import main
+from tests.support.sites import content_type, item, make_site, rich, slug, snapshot, text, tree
 
 TOML = """
 [routes.article]

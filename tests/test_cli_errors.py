@@ -20,7 +20,7 @@ import pytest
 
 from kontent_ssg.cli import main
 from kontent_ssg.content.snapshot import LanguageItems, Snapshot, load_snapshot
-from kontent_ssg.emulator import Emulator, Faults
+from tests.support.emulator import Emulator, Faults
 
 REPO = Path(__file__).resolve().parent.parent
 ENV = "8e1a4b2c-3d5f-4a6b-9c7d-0e1f2a3b4c5d"

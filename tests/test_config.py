@@ -6,10 +6,10 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from regenerate_config_docs import render as render_config_docs
 
 from kontent_ssg.config import ImageConfig, load_config, reference
 from kontent_ssg.errors import ConfigError
+from tests.support.docs import render_config as render_config_docs
 
 ENV_ID = "975bf280-fd91-488c-994c-2f04416e5ee3"
 
@@ -356,7 +356,7 @@ def test_readme_example_uses_only_declared_keys_with_valid_values(tmp_path: Path
 
 def test_docs_config_md_is_generated_from_the_declarations() -> None:
     assert (REPO / "docs" / "CONFIG.md").read_text(encoding="utf-8") == render_config_docs(), (
-        "docs/CONFIG.md is out of date: run .venv/bin/python tests/regenerate_config_docs.py"
+        "docs/CONFIG.md is out of date: run `make docs`"
     )
 
 

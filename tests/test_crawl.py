@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import load_real
 
 from kontent_ssg.config import load_config
 from kontent_ssg.content.delivery import (
@@ -26,8 +25,9 @@ from kontent_ssg.content.delivery import (
     obtain_snapshot,
 )
 from kontent_ssg.content.snapshot import LanguageItems, Snapshot, load_snapshot, save_snapshot
-from kontent_ssg.emulator import Emulator, Faults
 from kontent_ssg.errors import AuthError
+from tests.support.emulator import Emulator, Faults
+from tests.support.fixtures import load_real
 
 ENV = "3c1f8d2e-7a4b-4c9d-8e0f-1a2b3c4d5e6f"
 
@@ -146,7 +146,7 @@ def two_language_source(total: int = 23, *, crawled_form: bool = True) -> Snapsh
 
     ``crawled_form``: es-ES lists the en-US fallback variant of untranslated articles (what
     the API's feed returns). Otherwise es-ES lists only its own translations and the emulator
-    applies the fallback chain ``fallbacks`` gives.
+    falls back to the default language, en-US.
     """
     en = LanguageItems()
     es = LanguageItems()
@@ -167,7 +167,6 @@ def two_language_source(total: int = 23, *, crawled_form: bool = True) -> Snapsh
         types=list(TYPES),
         taxonomies=list(TAXONOMIES),
         items={"en-US": en, "es-ES": es},
-        fallbacks={"es-ES": "en-US"},
     )
 
 

@@ -1,4 +1,4 @@
-"""The Delivery API emulator, over real HTTP: paging, queries, languages, keys, faults, Sync API,
+"""The Delivery API emulator, over real HTTP: paging, languages, keys, faults, Sync API,
 webhooks, and the real captured responses served back exactly."""
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import load_real
 
 from kontent_ssg.content.snapshot import LanguageItems, Snapshot, save_snapshot
-from kontent_ssg.emulator import (
+from kontent_ssg.content.webhooks import parse_webhook, verify_signature
+from tests.support.emulator import (
     Emulator,
     Faults,
     WebhookChange,
@@ -27,8 +27,11 @@ from kontent_ssg.emulator import (
     sign_webhook,
     signature_header,
 )
+from tests.support.fixtures import REPO, load_real
 
 ENV = "3c2b1a00-0000-4000-8000-00000000abcd"
+# The environment's fallback setting for make_snapshot(): de-DE -> es-ES -> en-US.
+FALLBACKS = {"de-DE": "es-ES", "es-ES": "en-US"}
 
 # --------------------------------------------------------------------------------------------
 # A small hand-written snapshot: three languages, fallbacks, components, linked items, a cycle
@@ -240,7 +243,6 @@ def make_snapshot() -> Snapshot:
             "es-ES": LanguageItems(es_items, {}),
             "de-DE": LanguageItems(de_items, {}),
         },
-        fallbacks={"de-DE": "es-ES", "es-ES": en},
     )
 
 
@@ -251,7 +253,7 @@ def snapshot() -> Snapshot:
 
 @pytest.fixture
 def emu(snapshot: Snapshot) -> Iterator[Emulator]:
-    with Emulator(snapshot, environment_id=ENV, page_size=7) as emulator:
+    with Emulator(snapshot, environment_id=ENV, page_size=7, fallbacks=FALLBACKS) as emulator:
         yield emulator
 
 
@@ -334,7 +336,9 @@ def test_feed_without_language_is_the_default_language(emu: Emulator, client: ht
     ]
 
 
-def test_feed_token_is_reusable_and_tied_to_its_query(emu: Emulator, client: httpx.Client) -> None:
+def test_feed_token_is_reusable_and_tied_to_its_language(
+    emu: Emulator, client: httpx.Client
+) -> None:
     url = f"{emu.url}/{ENV}/items-feed"
     first = client.get(url, params={"language": "en-US"})
     token = first.headers["x-continuation"]
@@ -359,87 +363,9 @@ def test_feed_garbage_token_is_a_400_in_the_api_error_shape(
     assert "continuation" in body["message"].lower()
 
 
-def test_feed_filters_apply(emu: Emulator, client: httpx.Client) -> None:
-    r = client.get(f"{emu.url}/{ENV}/items-feed", params={"system.type": "article"})
-    assert r.status_code == 200
-    assert codenames(r.json()["items"]) == ["article_a", "article_b", "article_c"]
-    assert "x-continuation" not in r.headers
-
-
 # --------------------------------------------------------------------------------------------
-# /items and /items/{codename}
+# /items/{codename}
 # --------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("params", "expected"),
-    [
-        ({"system.type": "article"}, ["article_a", "article_b", "article_c"]),
-        ({"system.type[eq]": "author"}, ["author_x", "author_y"]),
-        (
-            {"system.type[neq]": "note", "system.type[nin]": "author"},
-            ["article_a", "article_b", "article_c"],
-        ),
-        ({"system.codename[in]": "author_y,article_b,missing"}, ["article_b", "author_y"]),
-        ({"elements.topics[contains]": "tea"}, ["article_a"]),
-        ({"elements.topics[any]": "tea,coffee"}, ["article_a", "article_b"]),
-        ({"elements.topics[all]": "tea,coffee"}, ["article_a"]),
-        ({"elements.topics[empty]": "", "system.type": "article"}, ["article_c"]),
-        ({"elements.topics[nempty]": ""}, ["article_a", "article_b"]),
-        ({"elements.related[contains]": "article_c"}, ["article_b"]),
-        ({"elements.rank[lt]": "2"}, ["article_b"]),
-        ({"elements.rank[lte]": "2"}, ["article_b", "article_c"]),
-        ({"elements.rank[gt]": "2"}, ["article_a"]),
-        ({"elements.rank[gte]": "2"}, ["article_a", "article_c"]),
-        ({"elements.rank[range]": "1.5,3"}, ["article_a", "article_c"]),
-        ({"elements.n[range]": "15,100"}, ["note_15", "note_16", "note_17"]),
-        ({"elements.post_date[lt]": "2024-02-01"}, ["article_a"]),
-        ({"elements.post_date[empty]": "", "system.type": "article"}, ["article_c"]),
-        ({"elements.body[empty]": "", "system.type": "article"}, ["article_c"]),
-        ({"elements.title[eq]": "Beta"}, ["article_b"]),
-        ({"elements.title[contains]": "amm"}, ["article_c"]),
-    ],
-)
-def test_items_filter_operators(
-    emu: Emulator, client: httpx.Client, params: dict[str, str], expected: list[str]
-) -> None:
-    r = client.get(f"{emu.url}/{ENV}/items", params=params)
-    assert r.status_code == 200, r.text
-    assert codenames(r.json()["items"]) == expected
-
-
-def test_items_unknown_operator_is_a_400(emu: Emulator, client: httpx.Client) -> None:
-    r = client.get(f"{emu.url}/{ENV}/items", params={"system.type[like]": "a"})
-    assert r.status_code == 400
-    assert "like" in r.json()["message"]
-
-
-def test_items_order_skip_limit_and_total_count(emu: Emulator, client: httpx.Client) -> None:
-    params = {"system.type": "article", "order": "elements.rank[desc]", "limit": "2"}
-    r = client.get(f"{emu.url}/{ENV}/items", params={**params, "includeTotalCount": "true"})
-    body = r.json()
-    assert codenames(body["items"]) == ["article_a", "article_c"]
-    pagination = body["pagination"]
-    assert pagination["skip"] == 0 and pagination["limit"] == 2 and pagination["count"] == 2
-    assert pagination["total_count"] == 3
-    assert pagination["next_page"].startswith(f"{emu.url}/{ENV}/items?")
-    nxt = client.get(pagination["next_page"]).json()
-    assert codenames(nxt["items"]) == ["article_b"]
-    assert nxt["pagination"]["next_page"] == ""
-    assert nxt["pagination"]["total_count"] == 3  # next_page keeps the query
-    asc = client.get(
-        f"{emu.url}/{ENV}/items",
-        params={"system.type": "article", "order": "elements.post_date[asc]"},
-    )
-    # items without a value sort last
-    assert codenames(asc.json()["items"]) == ["article_a", "article_b", "article_c"]
-
-
-def test_items_without_limit_has_the_documented_pagination(
-    emu: Emulator, client: httpx.Client
-) -> None:
-    body = client.get(f"{emu.url}/{ENV}/items", params={"system.type": "author"}).json()
-    assert body["pagination"] == {"skip": 0, "limit": 0, "count": 2, "next_page": ""}
 
 
 def test_items_depth_semantics(emu: Emulator, client: httpx.Client) -> None:
@@ -458,23 +384,8 @@ def test_items_depth_semantics(emu: Emulator, client: httpx.Client) -> None:
     assert modular(10) == modular(2) | {"article_a"}
 
 
-def test_items_listing_depth_and_modular_content(emu: Emulator, client: httpx.Client) -> None:
-    body = client.get(
-        f"{emu.url}/{ENV}/items", params={"system.codename": "article_b", "depth": "1"}
-    ).json()
-    assert set(body["modular_content"]) == {"author_y", "article_c"}
-    assert body["modular_content"]["article_c"]["system"]["language"] == "en-US"
-
-
-def test_item_elements_projection(emu: Emulator, client: httpx.Client) -> None:
-    r = client.get(f"{emu.url}/{ENV}/items/article_a", params={"elements": "title,rank"})
-    assert set(r.json()["item"]["elements"]) == {"title", "rank"}
-    r = client.get(f"{emu.url}/{ENV}/items", params={"elements": "name", "system.type": "author"})
-    assert all(set(i["elements"]) == {"name"} for i in r.json()["items"])
-
-
-def test_unknown_item_type_and_taxonomy_are_404(emu: Emulator, client: httpx.Client) -> None:
-    for path in ("items/nope", "types/nope", "taxonomies/nope", "nothing-here"):
+def test_unknown_item_taxonomy_and_path_are_404(emu: Emulator, client: httpx.Client) -> None:
+    for path in ("items/nope", "taxonomies/nope", "items", "types/article", "nothing-here"):
         r = client.get(f"{emu.url}/{ENV}/{path}")
         assert r.status_code == 404, path
         assert set(r.json()) == {"message", "request_id", "error_code", "specific_code"}
@@ -482,9 +393,10 @@ def test_unknown_item_type_and_taxonomy_are_404(emu: Emulator, client: httpx.Cli
 
 
 def test_unknown_language_is_a_400(emu: Emulator, client: httpx.Client) -> None:
-    r = client.get(f"{emu.url}/{ENV}/items", params={"language": "xx-XX"})
-    assert r.status_code == 400
-    assert "xx-XX" in r.json()["message"]
+    for path in ("items-feed", "items/article_a"):
+        r = client.get(f"{emu.url}/{ENV}/{path}", params={"language": "xx-XX"})
+        assert r.status_code == 400, path
+        assert "xx-XX" in r.json()["message"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -498,7 +410,6 @@ def test_types_taxonomies_languages(
     types = client.get(f"{emu.url}/{ENV}/types").json()
     assert types["types"] == snapshot.types
     assert types["pagination"] == {"skip": 0, "limit": 0, "count": 4, "next_page": ""}
-    assert client.get(f"{emu.url}/{ENV}/types/author").json() == snapshot.types[1]
     taxonomies = client.get(f"{emu.url}/{ENV}/taxonomies").json()
     assert taxonomies["taxonomies"] == snapshot.taxonomies
     assert client.get(f"{emu.url}/{ENV}/taxonomies/topics").json() == snapshot.taxonomies[0]
@@ -549,7 +460,6 @@ def test_fallback_variant_served_by_items_endpoint(emu: Emulator, client: httpx.
 
 
 def test_without_explicit_fallbacks_the_chain_ends_at_the_default(snapshot: Snapshot) -> None:
-    snapshot.fallbacks = {}
     with Emulator(snapshot, environment_id=ENV) as emu, httpx.Client() as c:
         pages, _ = crawl(c, emu.url, "de-DE")
     langs = {i["system"]["codename"]: i["system"]["language"] for i in pages[0]["items"]}
@@ -626,8 +536,6 @@ def test_real_net_feed_pages_and_types_served_back(real_fixtures: Path) -> None:
         assert types == load_real(ruby + "types.json")
         languages = c.get(f"{emu.url}/{ENV}/languages").json()
         assert languages == load_real(ruby + "languages.json")
-        brewer = c.get(f"{emu.url}/{ENV}/types/brewer").json()
-        assert brewer == load_real(ruby + "types__brewer.json")
         manufacturer = c.get(f"{emu.url}/{ENV}/taxonomies/manufacturer").json()
         assert manufacturer == load_real(ruby + "taxonomies__manufacturer.json")
 
@@ -689,10 +597,10 @@ def _secure_401(snapshot: Snapshot) -> list[dict[str, Any]]:
     bodies = []
     with Emulator(snapshot, environment_id=ENV, secure_key="s3cret") as emu, httpx.Client() as c:
         for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret"}):
-            r = c.get(f"{emu.url}/{ENV}/items", headers=headers)
+            r = c.get(f"{emu.url}/{ENV}/items-feed", headers=headers)
             assert r.status_code == 401
             bodies.append(r.json())
-        ok = c.get(f"{emu.url}/{ENV}/items", headers={"Authorization": "Bearer s3cret"})
+        ok = c.get(f"{emu.url}/{ENV}/items-feed", headers={"Authorization": "Bearer s3cret"})
         assert ok.status_code == 200
         assert emu.request_log[-1].headers["authorization"] == "Bearer s3cret"
     return bodies
@@ -878,7 +786,7 @@ def test_fault_malformed_json_for_a_path_pattern(snapshot: Snapshot) -> None:
         assert bad.status_code == 200
         with pytest.raises(json.JSONDecodeError):
             json.loads(bad.content)
-        assert c.get(f"{emu.url}/{ENV}/items").json()["items"]
+        assert c.get(f"{emu.url}/{ENV}/types").json()["types"]
 
 
 def test_fault_garbage_continuation_token(snapshot: Snapshot) -> None:
@@ -1204,9 +1112,6 @@ def test_sign_webhook_is_base64_hmac_sha256() -> None:
 def test_emulator_webhooks_parse_with_the_receiver_parser(
     snapshot: Snapshot, receiver: _Receiver
 ) -> None:
-    webhooks = pytest.importorskip("kontent_ssg.content.webhooks")
-    if not hasattr(webhooks, "parse_webhook") or not hasattr(webhooks, "verify_signature"):
-        pytest.skip("kontent_ssg.content.webhooks has no parse_webhook/verify_signature yet")
     with Emulator(
         snapshot,
         environment_id=ENV,
@@ -1218,13 +1123,13 @@ def test_emulator_webhooks_parse_with_the_receiver_parser(
     assert len(receiver.received) == 2
     for headers, body in receiver.received:
         signature = headers.get("x-kontent-ai-signature") or headers.get("x-kc-signature")
-        assert webhooks.verify_signature(body, signature, "k")
-        changes = webhooks.parse_webhook(body)
+        assert verify_signature(body, signature, "k")
+        changes = parse_webhook(body)
         assert changes and "article_a" in repr(changes)
 
 
 # --------------------------------------------------------------------------------------------
-# python -m kontent_ssg.emulator
+# python -m tests.support.emulator
 # --------------------------------------------------------------------------------------------
 
 
@@ -1234,7 +1139,7 @@ def test_command_line_serves_a_snapshot_folder(tmp_path: Path, snapshot: Snapsho
         [
             sys.executable,
             "-m",
-            "kontent_ssg.emulator",
+            "tests.support.emulator",
             str(tmp_path / "snap"),
             "--environment-id",
             ENV,
@@ -1243,6 +1148,7 @@ def test_command_line_serves_a_snapshot_folder(tmp_path: Path, snapshot: Snapsho
         ],
         stdout=subprocess.PIPE,
         text=True,
+        cwd=REPO,
     )
     try:
         assert proc.stdout is not None
@@ -1259,10 +1165,92 @@ def test_command_line_serves_a_snapshot_folder(tmp_path: Path, snapshot: Snapsho
 
 def test_command_line_reports_a_missing_snapshot(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "kontent_ssg.emulator", str(tmp_path / "none")],
+        [sys.executable, "-m", "tests.support.emulator", str(tmp_path / "none")],
         capture_output=True,
+        cwd=REPO,
         text=True,
         timeout=30,
     )
     assert proc.returncode == 1
     assert "no content snapshot" in proc.stderr
+
+
+def _with_manifest_fallbacks(folder: Path, fallbacks: dict[str, str]) -> None:
+    manifest = json.loads((folder / "manifest.json").read_text())
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "fallbacks": fallbacks}))
+
+
+def _de_article_a_language(base: str) -> str:
+    with httpx.Client(timeout=10) as c:
+        r = c.get(f"{base}/{ENV}/items/article_a", params={"language": "de-DE"})
+    assert r.status_code == 200, r.text
+    return str(r.json()["item"]["system"]["language"])
+
+
+def test_from_folder_takes_the_fallbacks_of_the_manifest(
+    tmp_path: Path, snapshot: Snapshot
+) -> None:
+    save_snapshot(snapshot, tmp_path / "plain")
+    with Emulator.from_folder(tmp_path / "plain", environment_id=ENV) as emu:
+        assert _de_article_a_language(emu.url) == "en-US"  # straight to the default
+    save_snapshot(snapshot, tmp_path / "snap")
+    _with_manifest_fallbacks(tmp_path / "snap", FALLBACKS)
+    with Emulator.from_folder(tmp_path / "snap", environment_id=ENV) as emu:
+        assert _de_article_a_language(emu.url) == "es-ES"  # de-DE -> es-ES
+    with Emulator.from_folder(tmp_path / "snap", environment_id=ENV, fallbacks={}) as emu:
+        assert _de_article_a_language(emu.url) == "en-US"  # the keyword wins
+
+
+def _serve_folder(folder: Path, *flags: str) -> tuple[subprocess.Popen[str], str]:
+    command = [sys.executable, "-m", "tests.support.emulator", str(folder)]
+    proc = subprocess.Popen(
+        [*command, "--environment-id", ENV, *flags],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    match = re.search(r"'(http://127\.0\.0\.1:\d+)'", line)
+    if not match:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert match, line
+    return proc, match.group(1)
+
+
+@pytest.mark.parametrize(
+    ("in_manifest", "flags", "expected"),
+    [
+        (FALLBACKS, [], "es-ES"),
+        ({}, ["--fallback", "de-DE=es-ES"], "es-ES"),
+        (FALLBACKS, ["--fallback", "de-DE=en-US"], "en-US"),
+    ],
+)
+def test_command_line_fallbacks_from_the_manifest_and_the_flag(
+    tmp_path: Path,
+    snapshot: Snapshot,
+    in_manifest: dict[str, str],
+    flags: list[str],
+    expected: str,
+) -> None:
+    save_snapshot(snapshot, tmp_path / "snap")
+    _with_manifest_fallbacks(tmp_path / "snap", in_manifest)
+    proc, base = _serve_folder(tmp_path / "snap", *flags)
+    try:
+        assert _de_article_a_language(base) == expected
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_command_line_rejects_a_malformed_fallback(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.support.emulator", str(tmp_path), "--fallback", "de-DE"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=REPO,
+    )
+    assert proc.returncode == 2
+    assert "LANGUAGE=FALLBACK" in proc.stderr

@@ -21,8 +21,8 @@ from kontent_ssg.builder.pipeline import build as build_site
 from kontent_ssg.config import load_config
 from kontent_ssg.content.snapshot import LanguageItems, Snapshot, load_snapshot, save_snapshot
 from kontent_ssg.content.webhooks import parse_webhook
-from kontent_ssg.emulator import Emulator, build_webhook_body
 from kontent_ssg.incremental.fingerprints import snapshot_rows
+from tests.support.emulator import Emulator, build_webhook_body
 
 EN = "en-US"
 
@@ -437,7 +437,7 @@ def test_webhook_changes_apply_only_what_they_name(site, tmp_path):
     site.emu.upsert_item(gamma)
     body = site.emu.webhooks_sent[-1].body if site.emu.webhooks_sent else None
     if body is None:
-        from kontent_ssg.emulator import WebhookChange
+        from tests.support.emulator import WebhookChange
 
         body = build_webhook_body(
             [WebhookChange("content_item", "published", gamma["system"])],
@@ -451,7 +451,7 @@ def test_webhook_changes_apply_only_what_they_name(site, tmp_path):
 
 
 def test_changes_file_from_a_legacy_webhook(site, tmp_path):
-    from kontent_ssg.emulator import WebhookChange
+    from tests.support.emulator import WebhookChange
 
     delta = site.item("delta")
     delta["elements"]["title"]["value"] = "Delta (legacy)"

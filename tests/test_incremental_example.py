@@ -11,13 +11,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE_SITE
 
 from kontent_ssg.builder.pipeline import Builder as IncrementalBuilder
 from kontent_ssg.builder.pipeline import BuildOptions
 from kontent_ssg.config import load_config
 from kontent_ssg.content.snapshot import load_snapshot
-from kontent_ssg.emulator import Emulator
+from tests.support.emulator import Emulator
+from tests.support.fixtures import EXAMPLE_SITE
 
 EN, ES = "en-US", "es-ES"
 
@@ -128,9 +128,7 @@ STEPS = [
 @pytest.fixture
 def example(tmp_path):
     snapshot_dir = EXAMPLE_SITE / ".kontent-ssg" / "snapshot"
-    if not (snapshot_dir / "manifest.json").is_file():
-        pytest.skip("the example site's snapshot is not there")
-    with Emulator(load_snapshot(snapshot_dir)) as emu:
+    with Emulator.from_folder(snapshot_dir) as emu:
         site = copy_site(tmp_path / "site", emu)
         first = build(site)
         assert first.pages_written

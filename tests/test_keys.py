@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from kontent_ssg.config import load_config
 from kontent_ssg.incremental import keys
 from kontent_ssg.incremental.fingerprints import Row
 from kontent_ssg.incremental.keys import StructuralChange, keys_for_change
+from tests.support.docs import keys_block
 
 REPO = Path(__file__).resolve().parent.parent
 EN = "en-US"
@@ -107,6 +107,6 @@ def test_a_content_model_change_is_structural() -> None:
 
 def test_the_docs_table_is_the_one_the_code_declares() -> None:
     docs = (REPO / "docs" / "INCREMENTAL.md").read_text(encoding="utf-8")
-    found = re.search(r"<!-- keys:begin -->\n(.*?)\n<!-- keys:end -->", docs, re.S)
-    assert found, "docs/INCREMENTAL.md needs the generated keys table between its markers"
-    assert found.group(1).strip() == keys.markdown_table()
+    block = keys_block(docs)
+    assert block is not None, "docs/INCREMENTAL.md needs the keys table between its markers"
+    assert block == keys.markdown_table(), "docs/INCREMENTAL.md is out of date: run `make docs`"

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REAL_FIXTURES, load_real
 from selectolax.lexbor import LexborHTMLParser
 
 from kontent_ssg.render.richtext import BrokenLink, ResolveResult, RichTextEnv, resolve_rich_text
+from tests.support.fixtures import REAL_FIXTURES, load_real
 
 JSON = dict[str, Any]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_build_support import content_type, item, make_site, number, slug, snapshot, text
 
 from kontent_ssg.config import RouteConfig
 from kontent_ssg.content.snapshot import ContentStore
@@ -18,6 +17,7 @@ from kontent_ssg.site.routing import (
     slugify,
     with_language,
 )
+from tests.support.sites import content_type, item, make_site, number, slug, snapshot, text
 
 ARTICLE = item(
     "my_post",

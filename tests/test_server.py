@@ -18,7 +18,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import REPO, load_real
 
 from kontent_ssg.content.webhooks import Change, sign_webhook
 from kontent_ssg.incremental.state import BuildState, state_path
@@ -30,6 +29,7 @@ from kontent_ssg.server import (
     serve_in_thread,
     webhook_app,
 )
+from tests.support.fixtures import REPO, load_real
 
 SECRET = "test-secret-ÿ"
 

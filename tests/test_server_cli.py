@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,30 +13,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import REPO
-from test_incremental import EN, article, make_snapshot, write_site
 
 from kontent_ssg.content.webhooks import sign_webhook
-from kontent_ssg.emulator import Emulator, Faults
 from kontent_ssg.incremental.state import BuildState, state_path
+from tests.support.emulator import Emulator, Faults
+from tests.support.fixtures import REPO
+from tests.support.net import free_port, wait_for
+from tests.test_incremental import EN, article, make_snapshot, write_site
 
 SECRET = "cli-secret"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(predicate, timeout: float = 60.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Receiver:

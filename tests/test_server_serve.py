@@ -10,11 +10,11 @@ import subprocess
 import sys
 
 import httpx
-from conftest import REPO
-from test_incremental import article, make_snapshot, write_site
-from test_server_cli import free_port, wait_for
 
-from kontent_ssg.emulator import Emulator, WebhookChange, build_webhook_body
+from tests.support.emulator import Emulator, WebhookChange, build_webhook_body
+from tests.support.fixtures import REPO
+from tests.support.net import free_port, wait_for
+from tests.test_incremental import article, make_snapshot, write_site
 
 
 def test_serve_reloads_rebuilds_and_survives_errors(tmp_path):

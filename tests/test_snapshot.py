@@ -45,7 +45,6 @@ def sample() -> Snapshot:
             ),
             "es-ES": LanguageItems(items=[item("a", "es-ES"), item("b", "en-US")]),
         },
-        fallbacks={"es-ES": "en-US"},
     )
 
 
@@ -53,10 +52,19 @@ def test_round_trip(tmp_path: Path) -> None:
     save_snapshot(sample(), tmp_path / "snap")
     loaded = load_snapshot(tmp_path / "snap")
     assert loaded == sample()
-    assert loaded.fallbacks == {"es-ES": "en-US"}
     assert loaded.language_codenames == ["en-US", "es-ES"]
     manifest = json.loads((tmp_path / "snap" / "manifest.json").read_text())
-    assert manifest["format"] == 1
+    assert manifest == {"format": 1, "default_language": "en-US", "languages": ["en-US", "es-ES"]}
+
+
+def test_unknown_manifest_keys_are_ignored(tmp_path: Path) -> None:
+    """A hand-made snapshot (the example site's) may carry the emulator's ``fallbacks``."""
+    folder = tmp_path / "snap"
+    save_snapshot(sample(), folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["fallbacks"] = {"es-ES": "en-US"}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    assert load_snapshot(folder) == sample()
 
 
 def test_save_is_deterministic_and_removes_stale_languages(tmp_path: Path) -> None:

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from test_build_support import (
+
+from kontent_ssg.builder.parallel import render_pages
+from kontent_ssg.builder.pipeline import BuildOptions, build
+from kontent_ssg.content.snapshot import ContentStore
+from kontent_ssg.errors import BuildError, TemplateError
+from kontent_ssg.site.plan import plan_site
+from tests.support.sites import (
     asset,
     choice,
     content_type,
@@ -25,12 +31,6 @@ from test_build_support import (
     text,
     uid,
 )
-
-from kontent_ssg.builder.parallel import render_pages
-from kontent_ssg.builder.pipeline import BuildOptions, build
-from kontent_ssg.content.snapshot import ContentStore
-from kontent_ssg.errors import BuildError, TemplateError
-from kontent_ssg.site.plan import plan_site
 
 TOML = """
 [site]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import load_real
 
 from kontent_ssg.content.webhooks import (
     Change,
@@ -16,6 +15,7 @@ from kontent_ssg.content.webhooks import (
     verify_signature,
 )
 from kontent_ssg.errors import WebhookError
+from tests.support.fixtures import load_real
 
 VECTORS = "kontent-ai__webhook-helper-js/DERIVED__signature-vectors.json"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from kontent_ssg.cli import main
 from kontent_ssg.content.snapshot import LanguageItems, Snapshot
-from kontent_ssg.emulator import Emulator
+from tests.support.emulator import Emulator
 
 EN = "en-US"
 TARGET_ID = "7d3e1a52-9b0c-4f7e-8a61-2c5d4e3f1a90"

@@ -2,9 +2,10 @@
 
     .venv/bin/python example-site/content/build_snapshot.py
 
-writes ``example-site/.kontent-ssg/snapshot/`` (the format of ``kontent_ssg.snapshot``: exactly
-what ``kontent-ssg pull`` would save from a Kontent.ai environment holding this content) and
-the illustrations under ``example-site/static/images/``. The output is deterministic: GUIDs are
+writes ``example-site/.kontent-ssg/snapshot/`` (the format of ``kontent_ssg.content.snapshot``:
+what ``kontent-ssg pull`` would save from a Kontent.ai environment holding this content, plus
+the language ``fallbacks`` in the manifest for the test emulator that serves it) and the
+illustrations under ``example-site/static/images/``. The output is deterministic: GUIDs are
 uuid5 values derived from codenames, ``last_modified`` dates are fixed, and running the script
 twice gives byte-identical files.
 
@@ -43,7 +44,13 @@ sys.path.insert(0, str(REPO))
 
 import artwork  # noqa: E402
 import content  # noqa: E402
-from kontent_ssg.snapshot import LanguageItems, Snapshot, save_snapshot  # noqa: E402
+
+from kontent_ssg.content.snapshot import (  # noqa: E402
+    LanguageItems,
+    Snapshot,
+    atomic_write_json,
+    save_snapshot,
+)
 
 SNAPSHOT_DIR = SITE / ".kontent-ssg" / "snapshot"
 IMAGES_DIR = SITE / "static" / "images"
@@ -491,7 +498,6 @@ def build_snapshot(*, broken_link: bool = False) -> tuple[Snapshot, AssetStore]:
         types=build_types(),
         taxonomies=build_taxonomies(),
         items={language: builder.feed(language) for language in content.LANGUAGES},
-        fallbacks=dict(content.FALLBACKS),
     )
     return snapshot, builder.assets
 
@@ -517,6 +523,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.output is None:
         assets.write(IMAGES_DIR)
     save_snapshot(snapshot, target)
+    # The language fallbacks, for the emulator that serves this snapshot in tests (the Delivery
+    # API applies them without exposing them, so kontent-ssg neither writes nor reads the key).
+    manifest = {**snapshot.manifest(), "fallbacks": dict(content.FALLBACKS)}
+    atomic_write_json(target / "manifest.json", manifest)
     for language, feed in snapshot.items.items():
         translated = sum(1 for i in feed.items if i["system"]["language"] == language)
         print(

@@ -1,11 +1,10 @@
 """The crawled content: the snapshot on disk and the in-memory store with lookups.
 
-A snapshot is a folder (documented in docs/SNAPSHOT.md); it is what ``pull`` writes, what
-``build --offline`` reads and what the emulator serves::
+A snapshot is a folder (documented in docs/SNAPSHOT.md); it is what ``pull`` writes and what
+``build --offline`` reads::
 
     manifest.json        {"format": 1, "default_language": "en-US",
-                          "languages": ["en-US", "es-ES"],
-                          "fallbacks": {"es-ES": "en-US"}}      # fallbacks: emulator only
+                          "languages": ["en-US", "es-ES"]}      # other keys are ignored
     languages.json       [language objects, as /languages returns them]
     types.json           [content type objects, as /types returns them]
     taxonomies.json      [taxonomy groups, as /taxonomies returns them]
@@ -113,8 +112,6 @@ class Snapshot:
     types: list[JSON] = field(default_factory=list)
     taxonomies: list[JSON] = field(default_factory=list)
     items: dict[str, LanguageItems] = field(default_factory=dict)
-    # Emulator-only: the Delivery API applies fallbacks itself and does not expose them.
-    fallbacks: dict[str, str] = field(default_factory=dict)
 
     @property
     def language_codenames(self) -> list[str]:
@@ -126,14 +123,11 @@ class Snapshot:
         return names
 
     def manifest(self) -> JSON:
-        out: JSON = {
+        return {
             "format": FORMAT_VERSION,
             "default_language": self.default_language,
             "languages": self.language_codenames,
         }
-        if self.fallbacks:
-            out["fallbacks"] = dict(self.fallbacks)
-        return out
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Snapshot):
@@ -216,7 +210,6 @@ def _load_snapshot(folder: Path) -> Snapshot:
         languages=_read_list(folder / "languages.json"),
         types=_read_list(folder / "types.json"),
         taxonomies=_read_list(folder / "taxonomies.json"),
-        fallbacks=dict(manifest.get("fallbacks") or {}),
     )
     for language in languages:
         path = folder / "items" / _language_file(language)

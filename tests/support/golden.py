@@ -1,6 +1,7 @@
-"""Regenerate the golden output tree of the example site: ``make golden``.
+"""The golden output tree of the example site; ``make golden`` regenerates it.
 
-Builds ``example-site/`` offline from its checked-in snapshot into a scratch folder (the
+``python -m tests.support.golden`` (what ``make golden`` runs, from the repository root)
+builds ``example-site/`` offline from its checked-in snapshot into a scratch folder (the
 site's own ``public/`` and build state are left alone) and replaces
 ``tests/golden/example-site/`` with the result. Review the diff (``git diff --stat
 tests/golden``) before committing: every changed file is a change users will see.
@@ -9,21 +10,18 @@ tests/golden``) before committing: every changed file is a change users will see
 from __future__ import annotations
 
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-EXAMPLE_SITE = REPO / "example-site"
+from kontent_ssg.builder.pipeline import BuildOptions, build
+from kontent_ssg.config import load_config
+from tests.support.fixtures import EXAMPLE_SITE, REPO
+
 GOLDEN = REPO / "tests" / "golden" / "example-site"
 
 
 def build_example_site(scratch: Path) -> Path:
     """Copy the example site (without output or build state) to ``scratch`` and build it."""
-    sys.path.insert(0, str(REPO))
-    from kontent_ssg.builder.pipeline import BuildOptions, build
-    from kontent_ssg.config import load_config
-
     site = scratch / "example-site"
     shutil.copytree(
         EXAMPLE_SITE,

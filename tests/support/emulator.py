@@ -2,15 +2,19 @@
 
 Why: the crawler, the incremental builder and the benchmarks must be tested over real HTTP
 (keep-alive, concurrency, headers, faults), not against mocks. The emulator is used by the
-integration tests, by ``bench/`` and by ``python -m kontent_ssg.emulator SNAPSHOT_DIR`` for
-offline template work. See docs/EMULATOR.md.
+integration tests, by ``bench/`` and by ``python -m tests.support.emulator SNAPSHOT_DIR`` (run
+from the repository root) for offline template work. It is test support: kontent-ssg does not
+ship it. See docs/EMULATOR.md.
 
 URL layout (``emu.url`` is what goes into ``delivery_url``)::
 
-    {url}/{env}/items-feed            {url}/{env}/items[/{codename}]
-    {url}/{env}/types[/{codename}]    {url}/{env}/taxonomies[/{codename}]
+    {url}/{env}/items-feed            {url}/{env}/items/{codename}
+    {url}/{env}/types                 {url}/{env}/taxonomies[/{codename}]
     {url}/{env}/languages
     POST {url}/v2/{env}/sync/init     GET {url}/v2/{env}/sync       (Sync API v2)
+
+These are the requests kontent-ssg makes, and only those: no ``/items`` listing, no query
+filters, ordering or ``elements`` projection.
 
 ``emu.preview_url`` is ``{url}/preview`` (the same paths below it): it serves the preview
 content (``preview_snapshot``, else the published one) and, when ``preview_key`` is set,
@@ -21,16 +25,20 @@ Language fallbacks. ``snapshot.items[L]`` is served as the items-feed of ``L``. 
 instead list only the variants translated into ``L`` (hand-written content); the emulator then
 adds fallback variants itself: for every item codename known in any language it serves the first
 variant found along the chain ``L -> fallbacks[L] -> fallbacks[fallbacks[L]] -> ... -> default
-language`` (``snapshot.fallbacks``; when a language has no entry, the chain is inferred from the
-fallback variants its item list already holds, else it goes straight to the default language).
-Items already in ``items[L]`` keep their order; added fallback variants follow, in the order the
-items first appear across languages (default language first). A list that already holds fallback
-variants (``system.language != L``) and has no ``fallbacks`` entry is taken as a crawled feed
-and served exactly as it is; items upserted later are still added along the chain.
+language`` (``fallbacks`` is the emulator's own setting, like the fallback configuration of a
+real environment, which the Delivery API applies without exposing it; when a language has no
+entry, the chain is inferred from the fallback variants its item list already holds, else it
+goes straight to the default language). Items already in ``items[L]`` keep their order; added
+fallback variants follow, in the order the items first appear across languages (default
+language first). A list that already holds fallback variants (``system.language != L``) and has
+no ``fallbacks`` entry is taken as a crawled feed and served exactly as it is; items upserted
+later are still added along the chain. Serving a snapshot folder (:meth:`Emulator.from_folder`,
+the command line) takes the fallbacks from the ``fallbacks`` key of the folder's
+``manifest.json``, which kontent-ssg itself ignores.
 
 Feed ``modular_content`` holds only components (those reachable from the page's items, nested
-ones included); ``/items`` and ``/items/{codename}`` add linked items up to ``depth`` (default
-1; components never count against depth, as the reference says).
+ones included); ``/items/{codename}`` adds linked items up to ``depth`` (default 1; components
+never count against depth, as the reference says).
 
 Fault injection (:class:`Faults`) is counted by request number (the n-th request the server
 reads, from 1), so a test that sends requests one at a time sees the same faults every run.
@@ -52,15 +60,16 @@ import traceback
 import uuid
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from .content.snapshot import Snapshot, load_snapshot
-from .content.webhooks import sign_webhook
+from kontent_ssg.content.snapshot import Snapshot, load_snapshot
+from kontent_ssg.content.webhooks import sign_webhook
+from kontent_ssg.errors import KontentSSGError
 
 __all__ = [
     "DEFAULT_ENVIRONMENT_ID",
@@ -71,6 +80,7 @@ __all__ = [
     "WebhookDelivery",
     "build_webhook_body",
     "error_body",
+    "folder_fallbacks",
     "sign_webhook",
     "signature_header",
 ]
@@ -100,30 +110,6 @@ _ERR_SERVER = 500
 _UNAUTHORIZED_MESSAGE = (
     "Missing or invalid access token. Please include the valid access token value in the "
     "Authorization header field as an HTTP bearer authorization scheme."
-)
-
-_FILTER_KEY = re.compile(r"^((?:system|elements)\.[A-Za-z0-9_]+)(?:\[([a-z]+)\])?$")
-_ORDER = re.compile(r"^((?:system|elements)\.[A-Za-z0-9_]+)(?:\[(asc|desc)\])?$")
-_OPERATORS = frozenset(
-    {
-        "eq",
-        "neq",
-        "in",
-        "nin",
-        "contains",
-        "any",
-        "all",
-        "lt",
-        "lte",
-        "gt",
-        "gte",
-        "range",
-        "empty",
-        "nempty",
-    }
-)
-_RESERVED_PARAMS = frozenset(
-    {"language", "depth", "limit", "skip", "order", "includeTotalCount", "elements"}
 )
 
 
@@ -344,7 +330,7 @@ def _codename(entity: JSON) -> str:
 
 
 class _Feed:
-    """One filtered items-feed (a language, a query) with its pages serialised on demand."""
+    """The items-feed of one language with its pages serialised on demand."""
 
     def __init__(self, items: list[JSON], page_size: int, content: _Content, language: str):
         self.items = items
@@ -388,12 +374,12 @@ class _Feed:
 class _Content:
     """What one delivery slot (published or preview) serves; mutable through the emulator."""
 
-    def __init__(self, snapshot: Snapshot) -> None:
+    def __init__(self, snapshot: Snapshot, fallbacks: Mapping[str, str]) -> None:
         self.default_language = snapshot.default_language
         self.language_objects: list[JSON] = [dict(x) for x in snapshot.languages]
         self.types: dict[str, JSON] = {_codename(t): t for t in snapshot.types}
         self.taxonomies: dict[str, JSON] = {_codename(t): t for t in snapshot.taxonomies}
-        self.fallbacks = dict(snapshot.fallbacks)
+        self.fallbacks = dict(fallbacks)
         languages = snapshot.language_codenames
         # own[M][codename]: the variant translated into M
         self.own: dict[str, dict[str, JSON]] = {lang: {} for lang in languages}
@@ -444,7 +430,7 @@ class _Content:
         self.version = 0
         self.lock = threading.RLock()
         self._effective: dict[str, tuple[list[JSON], dict[str, JSON]]] = {}
-        self._feeds: dict[tuple[str, str, int], _Feed] = {}
+        self._feeds: dict[tuple[str, int], _Feed] = {}
         self._list_cache: dict[str, bytes] = {}
 
     # ---- languages and fallbacks
@@ -541,7 +527,8 @@ class _Content:
         return out
 
     def linked(self, roots: Sequence[JSON], language: str, depth: int) -> dict[str, JSON]:
-        """``modular_content`` for /items: components always, linked items up to ``depth``."""
+        """``modular_content`` for /items/{codename}: components always, linked items up to
+        ``depth``."""
         _, index = self.effective(language)
         out: dict[str, JSON] = {}
         queue: deque[tuple[JSON, int]] = deque((item, 0) for item in roots)
@@ -564,12 +551,12 @@ class _Content:
                     queue.append((target, level + 1))
         return out
 
-    def feed(self, language: str, query_key: str, items_fn: Any, page_size: int) -> _Feed:
-        key = (language, query_key, page_size)
+    def feed(self, language: str, page_size: int) -> _Feed:
+        key = (language, page_size)
         with self.lock:
             found = self._feeds.get(key)
             if found is None:
-                found = _Feed(items_fn(), page_size, self, language)
+                found = _Feed(self.effective(language)[0], page_size, self, language)
                 self._feeds[key] = found
             return found
 
@@ -615,162 +602,12 @@ class _Content:
 
 
 # --------------------------------------------------------------------------------------------
-# Query evaluation (/items and items-feed filters)
+# Query parameters
 # --------------------------------------------------------------------------------------------
 
 
-def _property(item: JSON, prop: str) -> Any:
-    section, _, name = prop.partition(".")
-    if section == "system":
-        return item.get("system", {}).get(name)
-    element = item.get("elements", {}).get(name)
-    if not isinstance(element, dict):
-        return None
-    value = element.get("value")
-    if isinstance(value, list):
-        return [v.get("codename") if isinstance(v, dict) else v for v in value]
-    return value
-
-
-def _is_empty(value: Any) -> bool:
-    return value is None or value == "" or value == [] or value == "<p><br></p>"
-
-
-def _coerce(value: Any, raw: str) -> Any:
-    """The filter operand in the type of the property value (numbers compare as numbers)."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        try:
-            return float(raw)
-        except ValueError:
-            return raw
-    return raw
-
-
-def _compare(value: Any, operand: Any) -> int | None:
-    try:
-        if isinstance(value, int | float) and isinstance(operand, float):
-            a: Any = float(value)
-        else:
-            a, operand = str(value), str(operand)
-        return (a > operand) - (a < operand)
-    except TypeError:
-        return None
-
-
-def _matches(item: JSON, prop: str, op: str, raw: str) -> bool:
-    value = _property(item, prop)
-    values = raw.split(",") if op in ("in", "nin", "any", "all", "range") else [raw]
-    if op == "empty":
-        return _is_empty(value)
-    if op == "nempty":
-        return not _is_empty(value)
-    if isinstance(value, list):
-        present = {str(v) for v in value}
-        if op in ("eq", "contains"):
-            return raw in present
-        if op == "neq":
-            return raw not in present
-        if op in ("any", "in"):
-            return any(v in present for v in values)
-        if op == "all":
-            return all(v in present for v in values)
-        if op == "nin":
-            return not any(v in present for v in values)
-        return False
-    if value is None:
-        return op in ("neq", "nin")
-    if op == "eq":
-        return _compare(value, _coerce(value, raw)) == 0
-    if op == "neq":
-        return _compare(value, _coerce(value, raw)) != 0
-    if op == "in":
-        return any(_compare(value, _coerce(value, v)) == 0 for v in values)
-    if op == "nin":
-        return all(_compare(value, _coerce(value, v)) != 0 for v in values)
-    if op == "contains":
-        return raw in str(value)
-    if op in ("lt", "lte", "gt", "gte"):
-        cmp = _compare(value, _coerce(value, raw))
-        if cmp is None:
-            return False
-        return {"lt": cmp < 0, "lte": cmp <= 0, "gt": cmp > 0, "gte": cmp >= 0}[op]
-    if op == "range":
-        if len(values) != 2:
-            return False
-        low = _compare(value, _coerce(value, values[0]))
-        high = _compare(value, _coerce(value, values[1]))
-        return low is not None and high is not None and low >= 0 and high <= 0
-    return False
-
-
 class _BadQuery(ValueError):
-    pass
-
-
-@dataclass
-class _Query:
-    filters: list[tuple[str, str, str]] = field(default_factory=list)
-    order: tuple[str, bool] | None = None  # (property, descending)
-    elements: list[str] | None = None
-
-    def key(self) -> str:
-        return json.dumps([self.filters, self.order, self.elements])
-
-    def apply(self, items: list[JSON]) -> list[JSON]:
-        out = items
-        for prop, op, raw in self.filters:
-            out = [i for i in out if _matches(i, prop, op, raw)]
-        if self.order is not None:
-            prop, descending = self.order
-            present = [i for i in out if _property(i, prop) is not None]
-            missing = [i for i in out if _property(i, prop) is None]
-            present.sort(key=lambda i: _sort_key(_property(i, prop)), reverse=descending)
-            out = present + missing
-        elif out is items:
-            out = list(items)
-        return out
-
-    def project(self, item: JSON) -> JSON:
-        if self.elements is None:
-            return item
-        keep = set(self.elements)
-        return {
-            **item,
-            "elements": {k: v for k, v in item.get("elements", {}).items() if k in keep},
-        }
-
-
-def _sort_key(value: Any) -> tuple[int, Any]:
-    if isinstance(value, bool):
-        return (1, str(value))
-    if isinstance(value, int | float):
-        return (0, float(value))
-    if isinstance(value, list):
-        return (2, ",".join(str(v) for v in value))
-    return (1, str(value))
-
-
-def _parse_query(params: list[tuple[str, str]]) -> _Query:
-    query = _Query()
-    for key, value in params:
-        if key == "order":
-            m = _ORDER.match(value)
-            if not m:
-                raise _BadQuery(f"invalid order parameter {value!r}")
-            query.order = (m.group(1), m.group(2) == "desc")
-        elif key == "elements":
-            query.elements = [v for v in value.split(",") if v]
-        elif key in _RESERVED_PARAMS:
-            continue
-        else:
-            m = _FILTER_KEY.match(key)
-            if not m:
-                continue  # unknown parameters are ignored
-            op = m.group(2) or "eq"
-            if op not in _OPERATORS:
-                raise _BadQuery(f"unknown filter operator [{op}] in {key!r}")
-            query.filters.append((m.group(1), op, value))
-    return query
+    """A request the API refuses with a 400 (an unknown language, a bad number)."""
 
 
 def _int_param(params: Mapping[str, str], name: str, default: int) -> int:
@@ -899,9 +736,11 @@ RecordedPages = Sequence[tuple[Any, str | None]]
 class Emulator:
     """A Delivery API on 127.0.0.1 (ephemeral port) serving ``snapshot``; a context manager.
 
-    ``recorded_feed`` ({language: [(body, response_token_or_None), ...]}) replays captured
-    items-feed pages with their real continuation tokens: the first request (no token) gets
-    page 1, a request carrying page n's token gets page n+1, any other token a 400.
+    ``fallbacks`` ({language: fallback language}) is the environment's fallback setting
+    (module docstring). ``recorded_feed`` ({language: [(body, response_token_or_None), ...]})
+    replays captured items-feed pages with their real continuation tokens: the first request
+    (no token) gets page 1, a request carrying page n's token gets page n+1, any other token
+    a 400.
     """
 
     def __init__(
@@ -910,6 +749,7 @@ class Emulator:
         *,
         environment_id: str = DEFAULT_ENVIRONMENT_ID,
         page_size: int = 100,
+        fallbacks: Mapping[str, str] | None = None,
         secure_key: str | None = None,
         preview_key: str | None = None,
         preview_snapshot: Snapshot | None = None,
@@ -936,9 +776,12 @@ class Emulator:
         self.sync_page_size = sync_page_size
         self.preserialise = preserialise
         self.snapshot = snapshot
+        self.fallbacks = dict(fallbacks or {})
         self._slots = {
-            "published": _Content(snapshot),
-            "preview": _Content(preview_snapshot if preview_snapshot is not None else snapshot),
+            "published": _Content(snapshot, self.fallbacks),
+            "preview": _Content(
+                preview_snapshot if preview_snapshot is not None else snapshot, self.fallbacks
+            ),
         }
         self._recorded = {k: list(v) for k, v in (recorded_feed or {}).items()}
         self._host = host
@@ -958,6 +801,13 @@ class Emulator:
         self.webhooks_sent: list[WebhookDelivery] = []
         # Exceptions raised while answering (emulator bugs, answered with a 500).
         self.internal_errors: list[BaseException] = []
+
+    @classmethod
+    def from_folder(cls, folder: Path, **options: Any) -> Emulator:
+        """An emulator serving the snapshot saved in ``folder``, with the ``fallbacks`` of its
+        manifest unless ``options`` gives them."""
+        options.setdefault("fallbacks", folder_fallbacks(folder))
+        return cls(load_snapshot(folder), **options)
 
     # ---- lifecycle
 
@@ -985,7 +835,7 @@ class Emulator:
         for language in content.language_codenames:
             if language in self._recorded:
                 continue
-            feed = self._feed(content, language, _Query())
+            feed = content.feed(language, self.page_size)
             for index in range(feed.page_count):
                 feed.page(index)
 
@@ -1296,8 +1146,6 @@ class Emulator:
             )
         if rest == ["items-feed"]:
             return self._items_feed(content, params, headers, slot, number)
-        if rest == ["items"]:
-            return self._items(content, params, split.path, number)
         if len(rest) == 2 and rest[0] == "items":
             return self._item(content, rest[1], params, number)
         if rest and rest[0] in ("types", "taxonomies", "languages"):
@@ -1327,44 +1175,33 @@ class Emulator:
             if pages is not None:
                 return self._recorded_page(pages, token, number)
         language = self._language(content, params)
-        query = _parse_query(params)
-        qkey = query.key()
-        feed = self._feed(content, language, query)
+        feed = content.feed(language, self.page_size)
         index = 0
         if token:
             issued = self._tokens.get(token)
-            if issued is None or issued[:4] != ("feed", slot, language, qkey):
+            if issued is None or issued[:3] != ("feed", slot, language):
                 return self._error(
                     400, "The continuation token is invalid.", number, _ERR_BAD_REQUEST
                 )
-            index = int(issued[4]) // feed.page_size
+            index = int(issued[3]) // feed.page_size
         if index >= feed.page_count:
             return self._error(400, "The continuation token is invalid.", number, _ERR_BAD_REQUEST)
         answer_headers = {}
         if index + 1 < feed.page_count:
             answer_headers["X-Continuation"] = self._feed_token(
-                slot, language, qkey, index + 1, feed.page_size
+                slot, language, index + 1, feed.page_size
             )
         if self.faults is not None and self.faults.garbage_continuation:
             answer_headers["X-Continuation"] = f"+RID:~garbage{number}#RT:{index + 1}"
         return _Answer(200, feed.page(index), answer_headers)
 
-    def _feed(self, content: _Content, language: str, query: _Query) -> _Feed:
-        def items() -> list[JSON]:
-            served = content.effective(language)[0]
-            if not query.filters and query.order is None and query.elements is None:
-                return served
-            return [query.project(i) for i in query.apply(served)]
-
-        return content.feed(language, query.key(), items, self.page_size)
-
-    def _feed_token(self, slot: str, language: str, qkey: str, index: int, page_size: int) -> str:
+    def _feed_token(self, slot: str, language: str, index: int, page_size: int) -> str:
         """A continuation token naming where page ``index`` starts; looks like the real ones."""
         offset = index * page_size
-        digest = hashlib.sha1(f"{slot}|{language}|{qkey}".encode()).hexdigest()[:12]
+        digest = hashlib.sha1(f"{slot}|{language}".encode()).hexdigest()[:12]
         token = f"+RID:~{digest}#RT:{index}#TRC:{offset}"
         with self._lock:
-            self._tokens[token] = ("feed", slot, language, qkey, str(offset))
+            self._tokens[token] = ("feed", slot, language, str(offset))
         return token
 
     def _recorded_page(
@@ -1391,44 +1228,11 @@ class Emulator:
 
     # ---- items
 
-    def _items(
-        self, content: _Content, params: list[tuple[str, str]], path: str, number: int
-    ) -> _Answer:
-        language = self._language(content, params)
-        single = dict(params)
-        depth = _int_param(single, "depth", 1)
-        skip = _int_param(single, "skip", 0)
-        limit = _int_param(single, "limit", 0)
-        total = single.get("includeTotalCount", "").lower() in ("true", "1")
-        query = _parse_query(params)
-        matched = query.apply(content.effective(language)[0])
-        page = matched[skip : skip + limit] if limit else matched[skip:]
-        modular = content.linked(page, language, depth)
-        pagination: JSON = {
-            "skip": skip,
-            "limit": limit,
-            "count": len(page),
-            "next_page": "",
-        }
-        if limit and skip + limit < len(matched):
-            next_params = [(k, v) for k, v in params if k not in ("skip", "limit")]
-            next_params += [("skip", str(skip + limit)), ("limit", str(limit))]
-            pagination["next_page"] = f"{self.url}{path}?{urlencode(next_params)}"
-        if total:
-            pagination["total_count"] = len(matched)
-        body = {
-            "items": [query.project(i) for i in page],
-            "modular_content": modular,
-            "pagination": pagination,
-        }
-        return _Answer(200, _dumps(body))
-
     def _item(
         self, content: _Content, codename: str, params: list[tuple[str, str]], number: int
     ) -> _Answer:
         language = self._language(content, params)
         depth = _int_param(dict(params), "depth", 1)
-        query = _parse_query(params)
         item = content.effective(language)[1].get(codename)
         if item is None:
             return self._error(
@@ -1438,7 +1242,7 @@ class Emulator:
                 _ERR_NOT_FOUND,
             )
         body = {
-            "item": query.project(item),
+            "item": item,
             "modular_content": content.linked([item], language, depth),
         }
         return _Answer(200, _dumps(body))
@@ -1473,12 +1277,14 @@ class Emulator:
                         }
                     },
                 )
-        if len(rest) == 2 and kind != "languages":
+        if len(rest) == 2 and kind == "taxonomies":
             found = table.get(rest[1])
             if found is None:
-                noun = "content type" if kind == "types" else "taxonomy group"
                 return self._error(
-                    404, f"The requested {noun} '{rest[1]}' was not found.", number, _ERR_NOT_FOUND
+                    404,
+                    f"The requested taxonomy group '{rest[1]}' was not found.",
+                    number,
+                    _ERR_NOT_FOUND,
                 )
             return _Answer(200, _dumps(found))
         if len(rest) != 1:
@@ -1594,31 +1400,70 @@ def _webhook_system(system: Mapping[str, Any]) -> JSON:
     return out
 
 
-def _snapshot_from_args(folder: str) -> Snapshot:
-    return load_snapshot(Path(folder))
+def folder_fallbacks(folder: Path) -> dict[str, str]:
+    """The ``fallbacks`` key of a snapshot folder's ``manifest.json`` ({} when there is none).
+
+    kontent-ssg never writes or reads that key (the Delivery API applies fallbacks itself);
+    a hand-made snapshot, such as the example site's, keeps it for the emulator."""
+    try:
+        manifest = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}  # load_snapshot reports a missing or broken manifest in its own words
+    fallbacks = manifest.get("fallbacks") if isinstance(manifest, dict) else None
+    if not isinstance(fallbacks, dict):
+        return {}
+    return {str(k): str(v) for k, v in fallbacks.items()}
+
+
+def _fallback_arg(value: str) -> tuple[str, str]:
+    language, sep, fallback = value.partition("=")
+    if not sep or not language or not fallback:
+        raise argparse.ArgumentTypeError(
+            f"expected LANGUAGE=FALLBACK (e.g. es-ES=en-US), got {value!r}"
+        )
+    return language, fallback
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m kontent_ssg.emulator SNAPSHOT_DIR``: serve a snapshot for offline work."""
+    """``python -m tests.support.emulator SNAPSHOT_DIR``: serve a snapshot for offline work."""
     parser = argparse.ArgumentParser(
-        prog="python -m kontent_ssg.emulator",
-        description="Serve a content snapshot as a Kontent.ai Delivery API on localhost.",
+        prog="python -m tests.support.emulator",
+        description="Serve a content snapshot as a Kontent.ai Delivery API on localhost "
+        "(run from the repository root).",
     )
     parser.add_argument("snapshot", help="snapshot folder (e.g. SITE/.kontent-ssg/snapshot)")
     parser.add_argument("--port", type=int, default=0, help="port (default: any free port)")
-    parser.add_argument("--page-size", type=int, default=100, help="items-feed page size")
-    parser.add_argument("--environment-id", default=DEFAULT_ENVIRONMENT_ID)
+    parser.add_argument(
+        "--page-size", type=int, default=100, help="items per items-feed page (default: 100)"
+    )
+    parser.add_argument(
+        "--environment-id",
+        default=DEFAULT_ENVIRONMENT_ID,
+        help="the environment ID requests must name, the `environment_id` of the site's "
+        f"kontent.toml (default: {DEFAULT_ENVIRONMENT_ID})",
+    )
+    parser.add_argument(
+        "--fallback",
+        type=_fallback_arg,
+        action="append",
+        default=[],
+        metavar="LANGUAGE=FALLBACK",
+        help="serve FALLBACK's variant where LANGUAGE has no translation; repeatable; adds to "
+        "(and overrides) the 'fallbacks' of the folder's manifest.json",
+    )
     args = parser.parse_args(argv)
-    from .errors import KontentSSGError
-
+    folder = Path(args.snapshot)
     try:
-        snapshot = _snapshot_from_args(args.snapshot)
+        emulator = Emulator.from_folder(
+            folder,
+            fallbacks={**folder_fallbacks(folder), **dict(args.fallback)},
+            environment_id=args.environment_id,
+            page_size=args.page_size,
+            port=args.port,
+        )
     except KontentSSGError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
-    emulator = Emulator(
-        snapshot, environment_id=args.environment_id, page_size=args.page_size, port=args.port
-    )
     with emulator:
         print(f"delivery_url = {emulator.url!r}")
         print(f"preview_url  = {emulator.preview_url!r}")

@@ -1,21 +1,29 @@
-"""Regenerate ``docs/CONFIG.md`` from the option declarations in ``kontent_ssg/config.py``.
+"""Docs generated from the code's own declarations: ``make docs`` rewrites them.
 
-Run ``.venv/bin/python tests/regenerate_config_docs.py`` after declaring, removing or
-rewording an option; ``tests/test_config.py`` fails while the file and the declarations differ.
+- ``docs/CONFIG.md``: every ``kontent.toml`` option, from ``kontent_ssg/config.py``;
+- the dependency-key table of ``docs/INCREMENTAL.md`` (between its ``keys`` markers), from
+  ``kontent_ssg/incremental/keys.py``.
+
+Tests fail while a generated file and its source differ (``tests/test_config.py``,
+``tests/test_keys.py``). Run ``python -m tests.support.docs`` from the repository root.
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import re
 
-REPO = Path(__file__).resolve().parent.parent
+from kontent_ssg.config import reference
+from kontent_ssg.incremental import keys
+from tests.support.fixtures import REPO
+
 CONFIG_MD = REPO / "docs" / "CONFIG.md"
+INCREMENTAL_MD = REPO / "docs" / "INCREMENTAL.md"
+_KEYS_BLOCK = re.compile(r"(<!-- keys:begin -->\n)(.*?)(\n<!-- keys:end -->)", re.S)
 
 HEADER = """\
 # `kontent.toml` options
 
-<!-- Generated from kontent_ssg/config.py by tests/regenerate_config_docs.py; do not edit. -->
+<!-- Generated from kontent_ssg/config.py by `make docs`; do not edit. -->
 
 Every option `kontent.toml` accepts, as declared in `kontent_ssg/config.py`. A key nobody
 declared is warned about (with the closest declared name), never silently used; a wrong value
@@ -29,11 +37,8 @@ def _cell(text: str) -> str:
     return "`".join(p if i % 2 else p.replace("<", "&lt;") for i, p in enumerate(parts))
 
 
-def render() -> str:
+def render_config() -> str:
     """The whole of ``docs/CONFIG.md``."""
-    sys.path.insert(0, str(REPO))
-    from kontent_ssg.config import reference
-
     lines = [HEADER]
     for table in reference():
         lines += ["", f"## `[{table.name}]`", "", table.doc[0].upper() + table.doc[1:] + ".", ""]
@@ -58,6 +63,24 @@ def render() -> str:
     return "\n".join(lines) + "\n"
 
 
+def keys_block(text: str) -> str | None:
+    """The generated key table inside ``docs/INCREMENTAL.md``'s markers (None: no markers)."""
+    found = _KEYS_BLOCK.search(text)
+    return found.group(2).strip() if found else None
+
+
+def render_incremental(text: str) -> str:
+    """``docs/INCREMENTAL.md`` with its key table regenerated from ``keys.KINDS``."""
+    return _KEYS_BLOCK.sub(lambda m: m.group(1) + keys.markdown_table() + m.group(3), text)
+
+
+def main() -> int:
+    CONFIG_MD.write_text(render_config(), encoding="utf-8")
+    text = INCREMENTAL_MD.read_text(encoding="utf-8")
+    INCREMENTAL_MD.write_text(render_incremental(text), encoding="utf-8")
+    print("wrote docs/CONFIG.md and the key table of docs/INCREMENTAL.md")
+    return 0
+
+
 if __name__ == "__main__":
-    CONFIG_MD.write_text(render(), encoding="utf-8")
-    print(f"wrote {CONFIG_MD.relative_to(REPO)}")
+    raise SystemExit(main())
