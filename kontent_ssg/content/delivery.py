@@ -47,10 +47,10 @@ from ..errors import (
     NotFoundError,
     SnapshotError,
 )
+from ..speed import gc_paused
 from .snapshot import (
     LanguageItems,
     Snapshot,
-    gc_paused,
     load_snapshot,
     loads_json,
     save_snapshot,

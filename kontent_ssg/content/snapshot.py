@@ -24,7 +24,6 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ from typing import Any
 import msgspec
 
 from ..errors import SnapshotError
+from ..speed import gc_paused
 
 _decode_json = msgspec.json.Decoder().decode
 
@@ -158,26 +158,6 @@ def save_snapshot(snapshot: Snapshot, folder: Path) -> None:
         if stale.name not in wanted:
             stale.unlink()
     atomic_write_json(folder / "manifest.json", snapshot.manifest())
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building (acyclic) JSON trees.
-
-    Decoding tens of megabytes allocates millions of containers; every few thousand the
-    collector walks the ever-growing heap of already-decoded items, none of which can be
-    garbage. Reference counting still frees everything that is dropped. Measured at 10k
-    items: loading a saved snapshot 0.26 s -> 0.16 s; a crawl's decoding 2.5-3x faster.
-    """
-    import gc
-
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def load_snapshot(folder: Path) -> Snapshot:

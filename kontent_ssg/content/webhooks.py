@@ -140,6 +140,21 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _change(
+    kind: str, action: str, codename: str | None, system: dict[str, Any], slot: str
+) -> Change:
+    """A change from the ``id``/``language``/``type`` an object's system fields name."""
+    return Change(
+        kind=kind,
+        action=action,
+        codename=codename,
+        item_id=_str(system.get("id")),
+        language=_str(system.get("language")),
+        type=_str(system.get("type")),
+        slot=slot,
+    )
+
+
 def _parse_v2(notifications: Any) -> list[Change]:
     if not isinstance(notifications, list) or not notifications:
         raise WebhookError("webhook 'notifications' must be a non-empty list")
@@ -166,17 +181,7 @@ def _parse_v2(notifications: Any) -> list[Change]:
         codename = _str(system.get("codename"))
         if kind in ("item", "taxonomy") and not codename:
             raise WebhookError(f"webhook {where}.data.system.codename is missing")
-        changes.append(
-            Change(
-                kind=kind,
-                action=action,
-                codename=codename,
-                item_id=_str(system.get("id")),
-                language=_str(system.get("language")),
-                type=_str(system.get("type")),
-                slot=slot,
-            )
-        )
+        changes.append(_change(kind, action, codename, system, slot))
     return changes
 
 
@@ -206,17 +211,7 @@ def _parse_legacy(message: dict[str, Any], data: dict[str, Any]) -> list[Change]
         codename = _str(item.get("codename"))
         if not codename:
             raise WebhookError(f"legacy webhook data.items[{n}].codename is missing")
-        changes.append(
-            Change(
-                kind="item",
-                action=operation,
-                codename=codename,
-                item_id=_str(item.get("id")),
-                language=_str(item.get("language")),
-                type=_str(item.get("type")),
-                slot=slot,
-            )
-        )
+        changes.append(_change("item", operation, codename, item, slot))
     for n, taxonomy in enumerate(taxonomies):
         if not isinstance(taxonomy, dict) or not _str(taxonomy.get("codename")):
             raise WebhookError(f"legacy webhook data.taxonomies[{n}] needs a 'codename'")

@@ -566,22 +566,6 @@ def resolve_rich_text(
     return ResolveResult(html, collector.warnings, collector.broken, collector.deps)
 
 
-def _resolve_into(
-    collector: _Collector,
-    backend: _LexborBackend,
-    element: Mapping[str, Any],
-    item: Mapping[str, Any],
-    element_codename: str,
-    language: str,
-    env: RichTextEnv,
-    stack: tuple[str, ...],
-) -> str:
-    """A nested resolution reporting into the caller's collector (no result objects)."""
-    return _Resolution(
-        element, item, element_codename, language, env, stack, backend, collector
-    ).run()
-
-
 class _Resolution:
     """One element being resolved (state shared by the node handlers)."""
 
@@ -889,7 +873,7 @@ def _render_default_into(
         kind = el.get("type")
         if kind == "rich_text":
             inner_stack = (*stack, codename)
-            body = _resolve_into(collector, backend, el, item, name, language, env, inner_stack)
+            body = _Resolution(el, item, name, language, env, inner_stack, backend, collector).run()
         else:
             body = _element_html(kind, el.get("value"))
         if body:

@@ -166,16 +166,9 @@ def parse_datetime(value: Any) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
-def image_url(
-    value: Any,
-    w: float | None = None,
-    h: float | None = None,
-    fit: str | None = None,
-    fm: str | None = None,
-    q: int | None = None,
-    auto: str | None = None,
-) -> str:
-    """The ``image_url`` filter: an asset (or URL) with Image Transformation API parameters."""
+def image_url(value: Any, **params: Any) -> str:
+    """The ``image_url`` filter: an asset (or URL) with Image Transformation API parameters
+    (``w``, ``h``, ``fit``, ``fm``, ``q``, ``auto``: see :func:`.richtext.image_url`)."""
     from .richtext import image_url as transform
 
     url = value.url if isinstance(value, Asset) else value
@@ -183,7 +176,7 @@ def image_url(
         url = url.get("url")
     if not url:
         return ""
-    return str(transform(str(url), w=w, h=h, fit=fit, fm=fm, q=q, auto=auto))
+    return str(transform(str(url), **params))
 
 
 class ItemView:
