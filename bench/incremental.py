@@ -16,6 +16,11 @@ an item link and an image per article, a paginated listing, a taxonomy) it:
    whole command, start-up included), and a no-change build.
 
     .venv/bin/python bench/incremental.py [--sizes 1000,10000] [--changes 30] [--append]
+                                          [--compare CHECKOUT [--rounds 2]]
+
+With ``--compare CHECKOUT`` the kontent-ssg checkout at CHECKOUT (run with its own ``.venv``)
+is measured too, the two taking turns ``--rounds`` times (before/after comparisons in one
+session); the table gives every round.
 """
 
 from __future__ import annotations
@@ -63,14 +68,23 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "kontent_ssg", *args]
+class Tool:
+    """A kontent-ssg checkout to run: its own interpreter, started in its own folder (so
+    ``-m kontent_ssg`` imports that checkout's code)."""
 
+    def __init__(self, checkout: Path) -> None:
+        self.checkout = checkout
+        self.python = sys.executable if checkout == REPO else str(checkout / ".venv/bin/python")
 
-def timed(cmd: list[str], env: dict[str, str]) -> float:
-    started = time.perf_counter()
-    subprocess.run(cmd, check=True, env=env, cwd=REPO, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - started
+    def cli(self, *args: str) -> list[str]:
+        return [self.python, "-m", "kontent_ssg", *args]
+
+    def timed(self, env: dict[str, str], *args: str) -> float:
+        started = time.perf_counter()
+        subprocess.run(
+            self.cli(*args), check=True, env=env, cwd=self.checkout, stdout=subprocess.DEVNULL
+        )
+        return time.perf_counter() - started
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -87,7 +101,7 @@ def wait_until(predicate: Any, timeout: float = 120.0) -> None:
         time.sleep(0.001)
 
 
-def measure(n: int, changes: int) -> dict[str, float]:
+def measure(n: int, changes: int, tool: Tool) -> dict[str, float]:
     bench_build = _bench_build()
     folder = WORK / f"site-{n}"
     shutil.rmtree(folder, ignore_errors=True)
@@ -104,7 +118,7 @@ def measure(n: int, changes: int) -> dict[str, float]:
             toml,
         )
         (folder / "kontent.toml").write_text(toml)
-        out["cold"] = timed(cli("build", str(folder), "-q"), env)
+        out["cold"] = tool.timed(env, "build", str(folder), "-q")
 
         items = {i["system"]["codename"]: i for i in snapshot.items["en-US"].items}
 
@@ -136,9 +150,9 @@ def measure(n: int, changes: int) -> dict[str, float]:
         port = free_port()
         log = (folder / "receiver.log").open("wb")
         receiver = subprocess.Popen(
-            cli("webhook", str(folder), "--port", str(port)),
+            tool.cli("webhook", str(folder), "--port", str(port)),
             env=env,
-            cwd=REPO,
+            cwd=tool.checkout,
             stdout=subprocess.DEVNULL,
             stderr=log,
         )
@@ -184,9 +198,9 @@ def measure(n: int, changes: int) -> dict[str, float]:
         sync_times, none_times = [], []
         for k in range(5):
             page = publish(5000 + k, f"sync-{n}-{k}")
-            sync_times.append(timed(cli("build", str(folder), "-q"), env))
+            sync_times.append(tool.timed(env, "build", str(folder), "-q"))
             assert f"sync-{n}-{k}" in _read(page)
-            none_times.append(timed(cli("build", str(folder), "-q"), env))
+            none_times.append(tool.timed(env, "build", str(folder), "-q"))
         out["sync_build"] = statistics.median(sync_times)
         out["nochange_build"] = statistics.median(none_times)
     return out
@@ -199,16 +213,16 @@ def _read(path: Path) -> str:
         return ""
 
 
-def table(rows: dict[int, dict[str, float]], changes: int) -> str:
+def table(rows: list[tuple[int, str, dict[str, float]]]) -> str:
     lines = [
-        "| articles | cold full build | webhook→page p50 | p95 | burst of 100: rebuilds, "
+        "| articles | code | cold full build | webhook→page p50 | p95 | burst of 100: rebuilds, "
         "time | Sync API incremental build | no-change build |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for n, r in rows.items():
+    for n, label, r in rows:
         lines.append(
-            f"| {n:,} | {r['cold']:.2f} s | {r['p50'] * 1000:.0f} ms | {r['p95'] * 1000:.0f} ms "
-            f"| {int(r['burst_rebuilds'])}, {r['burst_seconds']:.2f} s "
+            f"| {n:,} | {label} | {r['cold']:.2f} s | {r['p50'] * 1000:.0f} ms "
+            f"| {r['p95'] * 1000:.0f} ms | {int(r['burst_rebuilds'])}, {r['burst_seconds']:.2f} s "
             f"| {r['sync_build']:.2f} s | {r['nochange_build']:.2f} s |"
         )
     return "\n".join(lines)
@@ -219,23 +233,36 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--changes", type=int, default=30, help="isolated changes per size")
     parser.add_argument("--append", action="store_true", help="append to bench/RESULTS.md")
+    parser.add_argument(
+        "--compare", type=Path, metavar="CHECKOUT", help="also measure this checkout, alternating"
+    )
+    parser.add_argument("--rounds", type=int, default=2, help="turns each with --compare")
     args = parser.parse_args()
-    rows = {}
+    tools = [("this checkout", Tool(REPO))]
+    if args.compare:
+        tools.append((f"at {args.compare.resolve().name}", Tool(args.compare.resolve())))
+    rounds = args.rounds if args.compare else 1
+    rows: list[tuple[int, str, dict[str, float]]] = []
     for n in (int(s) for s in args.sizes.split(",")):
-        rows[n] = measure(n, args.changes)
-        print(f"{n}: {rows[n]}", file=sys.stderr, flush=True)
+        for number in range(rounds):
+            order = tools if number % 2 == 0 else tools[::-1]
+            for label, tool in order:
+                result = measure(n, args.changes, tool)
+                rows.append((n, f"{label} (round {number + 1})", result))
+                print(f"{n} {label}: {result}", file=sys.stderr, flush=True)
     machine = (
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
     )
+    compare = f" --compare {args.compare} --rounds {args.rounds}" if args.compare else ""
     text = (
         "\n## Incremental rebuilds (bench/incremental.py)\n\n"
         f"Machine: {machine}. Command: `.venv/bin/python bench/incremental.py "
-        f"--sizes {args.sizes} --changes {args.changes}`. Emulator in the benchmark process, "
-        "builder and receiver in their own processes; latency = the signed webhook is POSTed "
-        "(after the emulator's content changed) → the article's page on disk holds the change; "
-        f"{args.changes} isolated one-item changes per size; build times are whole commands "
-        "(start-up included), medians of 5.\n\n" + table(rows, args.changes) + "\n"
+        f"--sizes {args.sizes} --changes {args.changes}{compare}`. Emulator in the benchmark "
+        "process, builder and receiver in their own processes; latency = the signed webhook is "
+        "POSTed (after the emulator's content changed) → the article's page on disk holds the "
+        f"change; {args.changes} isolated one-item changes per size; build times are whole "
+        "commands (start-up included), medians of 5.\n\n" + table(rows) + "\n"
     )
     print(text)
     if args.append:
