@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import KontentSSGError, UsageError
+from .progress import printable
 
 __all__ = ["main"]
 
@@ -109,7 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _run(args)
     except KontentSSGError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        # The message may quote a codename or a title: escaped, but its hint stays a line.
+        print(f"error: {printable(exc, newlines=True)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -122,7 +124,7 @@ def _run(args: argparse.Namespace) -> int:
     config = load_config(args.site)
     for warning in config.warnings:
         if not args.quiet:
-            print(f"warning: {warning}", file=sys.stderr)
+            print(f"warning: {printable(warning)}", file=sys.stderr)
     if args.command == "pull":
         from .commands import pull
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Config
+from .progress import printable
 
 __all__ = ["build", "check", "pull", "serve", "webhook"]
 
@@ -27,7 +28,7 @@ def pull(config: Config, args: argparse.Namespace) -> int:
     def report(event: FeedProgress) -> None:
         if event.done:
             print(
-                f"  {event.language}: {event.items} items ({event.pages} "
+                f"  {printable(event.language)}: {event.items} items ({event.pages} "
                 f"{'page' if event.pages == 1 else 'pages'})",
                 file=sys.stderr,
                 flush=True,
@@ -40,7 +41,7 @@ def pull(config: Config, args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
     if not quiet:
         per_language = ", ".join(
-            f"{language} {len(snapshot.items[language].items)}"
+            f"{printable(language)} {len(snapshot.items[language].items)}"
             for language in snapshot.language_codenames
         )
         folder = _relative(snapshot_dir_for(config, preview=preview))
@@ -105,12 +106,12 @@ def check(config: Config, args: argparse.Namespace) -> int:
     )
     quiet = bool(getattr(args, "quiet", False))
     for error in result.errors:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {printable(error, newlines=True)}", file=sys.stderr)
     if not quiet:
         for warning in result.warnings:
-            print(f"warning: {warning}", file=sys.stderr)
+            print(f"warning: {printable(warning)}", file=sys.stderr)
         for link in result.broken_links:
-            print(f"broken link: {describe_link(link)}", file=sys.stderr)
+            print(f"broken link: {printable(describe_link(link))}", file=sys.stderr)
         print(
             f"checked {result.pages} pages, {result.templates} templates: "
             f"{len(result.errors)} errors, {len(result.warnings)} warnings, "
@@ -146,7 +147,7 @@ def serve(config: Config, args: argparse.Namespace) -> int:
 
     def say(message: str) -> None:
         if not quiet:
-            print(message, file=sys.stderr, flush=True)
+            print(printable(message, newlines=True), file=sys.stderr, flush=True)
 
     options = BuildOptions(
         preview=bool(getattr(args, "preview", False)),
@@ -238,7 +239,7 @@ def webhook(config: Config, args: argparse.Namespace) -> int:
 
     def say(message: str) -> None:
         if not quiet:
-            print(message, file=sys.stderr, flush=True)
+            print(printable(message, newlines=True), file=sys.stderr, flush=True)
 
     insecure = bool(getattr(args, "insecure", False))
     secret = config.webhook.secret

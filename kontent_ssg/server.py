@@ -37,6 +37,7 @@ from .config import Config
 from .content.webhooks import SIGNATURE_HEADERS, Change, parse_webhook, verify_signature
 from .errors import KontentSSGError, WebhookError
 from .incremental.state import BuildState
+from .progress import printable
 
 __all__ = [
     "LiveReload",
@@ -55,7 +56,7 @@ Log = Callable[[str], None]
 
 
 def _stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    print(printable(message, newlines=True), file=sys.stderr, flush=True)
 
 
 @dataclass
