@@ -9,6 +9,9 @@ before the answer is sent. A single :class:`NotificationWorker` thread drains th
 waits for a burst to go quiet (debounce), applies every pending notification in one
 incremental rebuild, marks them done, then runs the deploy step. A rebuild that fails leaves
 its notifications pending and is retried with backoff; a restart applies whatever is pending.
+A notification that can never be applied (see :func:`failure_kind`) is found by applying the
+failed batch one notification at a time and is moved to the dead letters, so it cannot block
+the ones after it.
 """
 
 from __future__ import annotations
@@ -35,14 +38,25 @@ from starlette.routing import Route
 
 from .config import Config
 from .content.webhooks import SIGNATURE_HEADERS, Change, parse_webhook, verify_signature
-from .errors import KontentSSGError, WebhookError
-from .incremental.state import BuildState
+from .errors import (
+    AuthError,
+    ConfigError,
+    DeliveryError,
+    KontentSSGError,
+    MalformedResponseError,
+    NetworkError,
+    NotFoundError,
+    UsageError,
+    WebhookError,
+)
+from .incremental.state import BuildState, QueuedNotification
 from .progress import printable
 
 __all__ = [
     "LiveReload",
     "NotificationWorker",
     "ServerHandle",
+    "failure_kind",
     "preview_app",
     "run_deploy",
     "serve_in_thread",
@@ -65,9 +79,46 @@ class WorkerStats:
     notifications_applied: int = 0
     changes_applied: int = 0
     failures: int = 0
+    dead_letters: int = 0
     last_error: str | None = None
     last_rebuild: float | None = None
     busy: bool = False
+
+
+def failure_kind(exc: BaseException) -> str:
+    """What a failed rebuild says about the notifications it applied.
+
+    * ``"environment"``: the network, the API, the key or the configuration failed; any
+      notification would have failed now and may succeed later (the whole queue waits);
+    * ``"permanent"``: the request a notification made is wrong (a 4xx other than
+      401/403/404/408/429, a body that is no webhook); retrying cannot fix it;
+    * ``"unknown"``: anything else (a template or route error, a bug); retried a few times
+      before the notification is given up.
+
+    A 404 for an item or a taxonomy group is no failure at all (it was deleted: the engine
+    removes its pages); a 404 that escapes is the environment's.
+    """
+    if isinstance(exc, (NetworkError, AuthError, NotFoundError, ConfigError, UsageError)):
+        return "environment"
+    if isinstance(exc, WebhookError):
+        return "permanent"
+    if isinstance(exc, DeliveryError) and not isinstance(exc, MalformedResponseError):
+        if exc.status is None:
+            return "unknown"
+        if 400 <= exc.status < 500 and exc.status not in (401, 403, 404, 408, 429):
+            return "permanent"
+        return "environment"
+    return "unknown"
+
+
+def _describe(notification: QueuedNotification) -> str:
+    """A short, printable summary of what a notification names (for logs and /health)."""
+    names = [
+        f"{c.kind} {c.codename or c.item_id or '?'}" + (f" ({c.language})" if c.language else "")
+        for c in notification.changes[:3]
+    ]
+    more = f" and {len(notification.changes) - 3} more" if len(notification.changes) > 3 else ""
+    return printable(", ".join(names) + more)
 
 
 class NotificationWorker:
@@ -76,6 +127,13 @@ class NotificationWorker:
     ``apply(changes)`` does the incremental rebuild and raises on failure; ``after()`` is the
     deploy step, run only after a successful rebuild. Only notifications of ``slot`` are taken:
     a published-site receiver never rebuilds for preview changes.
+
+    When a rebuild fails, :func:`failure_kind` decides. An ``environment`` failure backs the
+    whole queue off (``retry_base`` doubling up to ``retry_max`` seconds). Otherwise a batch of
+    several notifications is split and each applied alone; a notification failing alone is
+    moved to the dead letters at once when the failure is ``permanent``, after
+    ``max_attempts`` failed attempts when it is ``unknown``, and meanwhile waits its own
+    backoff while later notifications go ahead.
     """
 
     def __init__(
@@ -89,6 +147,9 @@ class NotificationWorker:
         max_wait: float = 3.0,
         after: Callable[[], Any] | None = None,
         log: Log = _stderr,
+        max_attempts: int = 5,
+        retry_base: float = 0.5,
+        retry_max: float = 60.0,
     ) -> None:
         self.state = state
         self.apply = apply
@@ -98,11 +159,18 @@ class NotificationWorker:
         self.max_wait = max_wait
         self.after = after
         self.log = log
+        self.max_attempts = max(1, max_attempts)
+        self.retry_base = retry_base
+        self.retry_max = retry_max
         self.stats = WorkerStats()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_batch = float("-inf")
+        # Notifications under suspicion (id -> failed attempts alone) are applied one at a
+        # time; one that failed waits until its retry time (id -> monotonic time).
+        self._suspects: dict[int, int] = {}
+        self._retry_at: dict[int, float] = {}
 
     def start(self) -> None:
         self._wake.set()  # apply whatever a previous process left pending
@@ -119,47 +187,116 @@ class NotificationWorker:
         if self._thread is not None:
             self._thread.join(timeout)
 
+    def _backoff(self, failures: int) -> float:
+        return float(min(self.retry_max, self.retry_base * 2**failures))
+
+    def _ready(self, pending: list[QueuedNotification]) -> list[QueuedNotification]:
+        """The pending notifications not waiting for their retry time."""
+        now = time.monotonic()
+        ids = {n.id for n in pending}
+        for table in (self._suspects, self._retry_at):
+            for gone in [i for i in table if i not in ids]:  # applied, or dead-lettered
+                del table[gone]
+        return [n for n in pending if self._retry_at.get(n.id, 0.0) <= now]
+
+    def _idle_wait(self) -> float:
+        if not self._retry_at:
+            return 1.0
+        return max(0.01, min(1.0, min(self._retry_at.values()) - time.monotonic()))
+
     def _run(self) -> None:
-        failures = 0
+        outage = 0  # consecutive environment failures
         while not self._stop.is_set():
-            if not self._wake.wait(timeout=1.0) and not self.state.pending(self.slot):
+            woken = self._wake.wait(timeout=self._idle_wait())
+            if not woken and not self._ready(self.state.pending(self.slot)):
                 continue
             self._wake.clear()
             self._settle()
             if self._stop.is_set():
                 return
-            batch = self.state.pending(self.slot)
-            if not batch:
+            ready = self._ready(self.state.pending(self.slot))
+            if not ready:
                 continue
-            changes = [c for n in batch for c in n.changes]
-            self.stats.busy = True
-            try:
-                self.apply(changes)
-            except Exception as exc:  # keep serving; the notifications stay queued
-                self._last_batch = time.monotonic()
-                failures += 1
-                self.stats.failures += 1
-                self.stats.last_error = str(exc)
-                self.log(f"rebuild failed (will retry): {exc}")
-                self.stats.busy = False
-                self._stop.wait(min(60.0, 0.5 * 2**failures))
+            # Notifications never suspected go first, together: a failing one does not hold
+            # them back. Suspects follow, one rebuild each.
+            fresh = [n for n in ready if n.id not in self._suspects]
+            batch = fresh or ready[:1]
+            error = self._apply(batch)
+            if error is None:
+                outage = 0
+                continue
+            if failure_kind(error) == "environment":
+                outage += 1
+                self.log(f"rebuild failed (will retry): {error}")
+                self._stop.wait(self._backoff(outage))
                 self._wake.set()
                 continue
-            failures = 0
+            outage = 0
+            if len(batch) > 1:
+                for n in batch:
+                    self._suspects.setdefault(n.id, 0)
+                self.log(
+                    f"rebuild of {len(batch)} notifications failed ({error}); "
+                    "applying them one at a time"
+                )
+            else:
+                self._failed_alone(batch[0], error)
+            self._wake.set()
+
+    def _apply(self, batch: list[QueuedNotification]) -> BaseException | None:
+        """One rebuild for ``batch``; the exception when it failed (the batch stays queued)."""
+        changes = [c for n in batch for c in n.changes]
+        self.stats.busy = True
+        try:
+            self.apply(changes)
+        except Exception as exc:  # keep serving; the notifications stay queued
             self._last_batch = time.monotonic()
-            self.state.mark_done(n.id for n in batch)
-            self.stats.rebuilds += 1
-            self.stats.notifications_applied += len(batch)
-            self.stats.changes_applied += len(changes)
-            self.stats.last_rebuild = time.time()
-            self.stats.last_error = None
+            self.stats.failures += 1
+            self.stats.last_error = str(exc)
             self.stats.busy = False
-            if self.after is not None:
-                try:
-                    self.after()
-                except Exception as exc:
-                    self.stats.last_error = f"deploy failed: {exc}"
-                    self.log(f"deploy failed: {exc}")
+            return exc
+        self._last_batch = time.monotonic()
+        self.state.mark_done(n.id for n in batch)
+        for n in batch:
+            self._suspects.pop(n.id, None)
+            self._retry_at.pop(n.id, None)
+        self.stats.rebuilds += 1
+        self.stats.notifications_applied += len(batch)
+        self.stats.changes_applied += len(changes)
+        self.stats.last_rebuild = time.time()
+        self.stats.last_error = None
+        self.stats.busy = False
+        if self.after is not None:
+            try:
+                self.after()
+            except Exception as exc:
+                self.stats.last_error = f"deploy failed: {exc}"
+                self.log(f"deploy failed: {exc}")
+        return None
+
+    def _failed_alone(self, notification: QueuedNotification, error: BaseException) -> None:
+        """Count a failure of ``notification`` applied on its own; dead-letter it if final."""
+        attempts = self._suspects.get(notification.id, 0) + 1
+        permanent = failure_kind(error) == "permanent"
+        if permanent or attempts >= self.max_attempts:
+            why = "cannot succeed" if permanent else f"failed {attempts} times"
+            reason = f"{why}: {error}"[:1000]
+            if self.state.dead_letter(notification.id, reason, attempts):
+                self.stats.dead_letters += 1
+            self._suspects.pop(notification.id, None)
+            self._retry_at.pop(notification.id, None)
+            self.log(
+                f"notification {notification.id} ({_describe(notification)}) moved to the "
+                f"dead letters: {reason}"
+            )
+            return
+        self._suspects[notification.id] = attempts
+        delay = self._backoff(attempts)
+        self._retry_at[notification.id] = time.monotonic() + delay
+        self.log(
+            f"rebuild failed for notification {notification.id} ({_describe(notification)}; "
+            f"attempt {attempts} of {self.max_attempts}, next in {delay:.1f} s): {error}"
+        )
 
     def _settle(self) -> None:
         """Coalesce a burst: a lone notification after a quiet spell waits only ``quick``
@@ -236,8 +373,11 @@ def _webhook_endpoint(
 
 
 def _health_endpoint(state: BuildState, worker: NotificationWorker) -> Callable[[Request], Any]:
+    def read() -> tuple[dict[str, int], int, list[Any]]:
+        return state.queue_counts(), state.dead_letter_count(), state.dead_letters(limit=5)
+
     async def health(request: Request) -> Response:
-        counts = await run_in_threadpool(state.queue_counts)
+        counts, dead, recent = await run_in_threadpool(read)
         s = worker.stats
         return JSONResponse(
             {
@@ -250,6 +390,20 @@ def _health_endpoint(state: BuildState, worker: NotificationWorker) -> Callable[
                 "busy": s.busy,
                 "last_rebuild": s.last_rebuild,
                 "last_error": s.last_error,
+                "dead_letters": dead,
+                "last_dead_letters": [
+                    {
+                        "id": d.id,
+                        "failed": d.failed,
+                        "attempts": d.attempts,
+                        "reason": d.reason,
+                        "changes": [
+                            {"kind": c.kind, "codename": c.codename, "language": c.language}
+                            for c in d.changes[:5]
+                        ],
+                    }
+                    for d in recent
+                ],
             }
         )
 

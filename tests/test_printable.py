@@ -6,10 +6,14 @@ import io
 from types import SimpleNamespace
 
 import pytest
+from test_server import wait_for
 
 from kontent_ssg.cli import main
+from kontent_ssg.content.webhooks import Change
 from kontent_ssg.errors import KontentSSGError
+from kontent_ssg.incremental.state import BuildState, state_path
 from kontent_ssg.progress import PlainProgress, RichProgress, printable
+from kontent_ssg.server import NotificationWorker
 
 HOSTILE = "evil\x1b[2J\x1b]0;pwned\x07\rok\u202egnp.exe"
 
@@ -83,3 +87,23 @@ def test_cli_error_for_a_hostile_path_is_escaped(capsys, tmp_path):
     assert main(["build", str(tmp_path / "site\x1b[2J")]) == 2
     err = capsys.readouterr().err
     assert "site\\x1b[2J" in err and "\x1b" not in err
+
+
+def test_receiver_log_lines_are_escaped(capsys, tmp_path):
+    """The worker's default log (stderr), with a codename queued by an older version."""
+    state = BuildState(state_path(tmp_path))
+    state.enqueue([Change("item", "published", codename=HOSTILE, language="en-US")])
+
+    def fail(changes):
+        raise RuntimeError(f"cannot render {changes[0].codename}")
+
+    worker = NotificationWorker(state, fail, debounce=0.01, max_attempts=1)
+    worker.start()
+    try:
+        wait_for(lambda: state.dead_letter_count() == 1, what="dead-lettered")
+    finally:
+        worker.stop()
+        state.close()
+    err = capsys.readouterr().err
+    assert "moved to the dead letters" in err
+    assert "evil\\x1b[2J" in err and "\x1b" not in err and "\r" not in err

@@ -18,6 +18,9 @@ crash and a restart:
 * ``queue``: webhook notifications accepted (202) but not yet applied. A row is inserted and
   committed (``synchronous=FULL``) before the receiver answers, and marked done only after the
   rebuild it triggered succeeded, so a crash in between loses nothing.
+* ``dead_letters``: queued notifications that failed for good (the receiver's worker decides,
+  see ``server.NotificationWorker``), moved out of the queue so that they stop blocking it,
+  with why; kept for ``/health`` and for a person to look at.
 
 Dependency keys (docs/INCREMENTAL.md)::
 
@@ -51,6 +54,7 @@ __all__ = [
     "ALL",
     "BuildState",
     "ContentKey",
+    "DeadLetter",
     "PageRecord",
     "QueuedNotification",
     "state_path",
@@ -86,6 +90,20 @@ CREATE TABLE IF NOT EXISTS content (
 ) WITHOUT ROWID;
 """
 
+# Kept apart from _SCHEMA and outside SCHEMA_VERSION: like the queue, dead letters survive a
+# change of the cache's layout, and an older state file simply gains the table.
+_DEAD_LETTER_SCHEMA = """
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id INTEGER PRIMARY KEY,
+    received REAL NOT NULL,
+    failed REAL NOT NULL,
+    slot TEXT NOT NULL,
+    changes TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    reason TEXT NOT NULL
+);
+"""
+
 ContentKey = tuple[str, str, str]
 """``(kind, language, codename)`` of one piece of content the pages were built from."""
 
@@ -113,6 +131,19 @@ class QueuedNotification:
     changes: list[Change]
 
 
+@dataclass(frozen=True)
+class DeadLetter:
+    """A notification taken out of the queue because applying it failed for good."""
+
+    id: int
+    received: float
+    failed: float
+    slot: str
+    changes: list[Change]
+    attempts: int
+    reason: str
+
+
 class BuildState:
     """One site's build state. Safe to share between threads (one connection, one lock)."""
 
@@ -133,6 +164,7 @@ class BuildState:
         )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
+        self._db.executescript(_DEAD_LETTER_SCHEMA)
         schema = self.get_meta("schema")
         if schema is not None and schema != SCHEMA_VERSION:
             # The state is a cache of the last build: an old layout is dropped, and the next
@@ -402,6 +434,45 @@ class BuildState:
             pending = self._db.execute("SELECT COUNT(*) FROM queue WHERE done IS NULL")
             done = self._db.execute("SELECT COUNT(*) FROM queue WHERE done IS NOT NULL")
             return {"pending": pending.fetchone()[0], "done": done.fetchone()[0]}
+
+    # -- dead letters ---------------------------------------------------------------------
+
+    def dead_letter(self, notification_id: int, reason: str, attempts: int) -> bool:
+        """Move a pending notification to the dead letters, durably; False if not pending."""
+        with self._tx(durable=True) as db:
+            row = db.execute(
+                "SELECT received, slot, changes FROM queue WHERE id = ? AND done IS NULL",
+                (notification_id,),
+            ).fetchone()
+            if row is None:
+                return False
+            db.execute(
+                "INSERT OR REPLACE INTO dead_letters "
+                "(id, received, failed, slot, changes, attempts, reason) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (notification_id, row[0], time.time(), row[1], row[2], attempts, reason),
+            )
+            db.execute("DELETE FROM queue WHERE id = ?", (notification_id,))
+            return True
+
+    def dead_letters(self, limit: int | None = None) -> list[DeadLetter]:
+        """Dead letters, the most recent first (at most ``limit``)."""
+        sql = (
+            "SELECT id, received, failed, slot, changes, attempts, reason FROM dead_letters "
+            "ORDER BY failed DESC, id DESC"
+        )
+        with self._lock:
+            if limit is None:
+                rows = self._db.execute(sql).fetchall()
+            else:
+                rows = self._db.execute(sql + " LIMIT ?", (limit,)).fetchall()
+        return [
+            DeadLetter(r[0], r[1], r[2], r[3], changes_from_json(r[4]), r[5], r[6]) for r in rows
+        ]
+
+    def dead_letter_count(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM dead_letters").fetchone()[0])
 
 
 def _write_meta(db: sqlite3.Connection, key: str, value: str | None) -> None:
