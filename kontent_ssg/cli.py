@@ -66,6 +66,12 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--port", type=int, default=8080)
     w.add_argument("--preview", action="store_true", help="keep a preview build (Preview API)")
     w.add_argument(
+        "--max-body",
+        type=_byte_count,
+        metavar="BYTES",
+        help="refuse webhook bodies larger than this (default: 1048576, 1 MiB)",
+    )
+    w.add_argument(
         "--insecure",
         action="store_true",
         help="accept unsigned webhooks (no KONTENT_WEBHOOK_SECRET); never in production",
@@ -79,6 +85,17 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--preview", action="store_true", help="use the Preview API")
     c.add_argument("--strict", action="store_true", help="treat warnings as errors")
     return parser
+
+
+def _byte_count(text: str) -> int:
+    """A positive number of bytes, for argparse (its error names the option)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of bytes") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive number of bytes")
+    return value
 
 
 def run() -> None:

@@ -233,7 +233,13 @@ def webhook(config: Config, args: argparse.Namespace) -> int:
     from .build.builder import BuildOptions
     from .errors import ConfigError, KontentSSGError
     from .incremental.engine import IncrementalBuilder
-    from .server import NotificationWorker, run_deploy, serve_forever, webhook_app
+    from .server import (
+        DEFAULT_MAX_BODY,
+        NotificationWorker,
+        run_deploy,
+        serve_forever,
+        webhook_app,
+    )
 
     quiet = bool(getattr(args, "quiet", False))
 
@@ -272,6 +278,7 @@ def webhook(config: Config, args: argparse.Namespace) -> int:
         path=config.webhook.path,
         secret=secret or None,
         preview=builder.preview,
+        max_body=int(getattr(args, "max_body", None) or DEFAULT_MAX_BODY),
     )
     host = str(getattr(args, "host", "127.0.0.1"))
     port = int(getattr(args, "port", 8080))

@@ -12,10 +12,15 @@ its notifications pending and is retried with backoff; a restart applies whateve
 A notification that can never be applied (see :func:`failure_kind`) is found by applying the
 failed batch one notification at a time and is moved to the dead letters, so it cannot block
 the ones after it.
+
+Both servers expect hostile clients (docs/SECURITY.md): bodies are limited while they are
+read, and :class:`ServerLimits` adds what uvicorn lacks, a deadline for a request's headers
+and for its body and a cap on open connections that sheds the slowest ones first.
 """
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 import mimetypes
@@ -32,7 +37,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
@@ -53,9 +58,11 @@ from .incremental.state import BuildState, QueuedNotification
 from .progress import printable
 
 __all__ = [
+    "DEFAULT_MAX_BODY",
     "LiveReload",
     "NotificationWorker",
     "ServerHandle",
+    "ServerLimits",
     "failure_kind",
     "preview_app",
     "run_deploy",
@@ -63,7 +70,8 @@ __all__ = [
     "webhook_app",
 ]
 
-MAX_BODY = 5 * 1024 * 1024
+DEFAULT_MAX_BODY = 1024 * 1024
+"""Largest webhook body accepted (bytes). Kontent.ai's bodies are a few kilobytes each."""
 RELOAD_PATH = "/__kontent-ssg/reload"
 
 Log = Callable[[str], None]
@@ -71,6 +79,44 @@ Log = Callable[[str], None]
 
 def _stderr(message: str) -> None:
     print(printable(message, newlines=True), file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class ServerLimits:
+    """What one client may hold of a server, and for how long.
+
+    uvicorn enforces none of the first three: it waits for a request's headers forever, so
+    1,100 connections each sending a byte now and then (slowloris) used up a 1,024 file
+    limit and real webhooks could no longer connect. Its own ``limit_concurrency`` counts
+    idle connections too, so under such a flood it would refuse (503) exactly the
+    legitimate request; it is not used, the connection cap below replaces it.
+
+    * ``max_connections``: open connections at most. One more arriving closes first an idle
+      keep-alive connection, else the oldest one still sending its request; only requests
+      being answered are never cut. A request arriving with every slot answering is closed.
+      Buffered bodies are bounded by ``max_connections`` times the body limit.
+    * ``header_timeout``: seconds from a connection's first byte (or its opening) to the end
+      of the request's headers, however slowly the bytes come.
+    * ``body_timeout``: seconds from the end of the headers to the end of the body.
+    * ``keep_alive``: seconds an idle keep-alive connection stays open (uvicorn enforces it).
+    * ``accept_batch``: connections asyncio accepts in one go, before the cap above sees
+      any of them. uvicorn makes it its backlog, 2,048, which took a process over a 1,024
+      file limit in one burst (asyncio then stops accepting for a second). Open files stay
+      under about ``max_connections + 2 * accept_batch``. Keep it well below
+      ``max_connections``: a new client is safe from being shed only until about
+      ``max_connections`` newer ones arrived, and two batches arrive before its request is
+      read.
+    * ``backlog``: connections the kernel queues until they are accepted (no file is open
+      for them yet). A full queue drops new connections' SYNs, and a client tries again
+      only a second later: under a flood a legitimate webhook waited that second.
+    """
+
+    max_connections: int = 100
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    keep_alive: int = 5
+    accept_batch: int = 16
+    backlog: int = 1024
 
 
 @dataclass
@@ -347,17 +393,56 @@ def _signature(request: Request) -> str | None:
     return None
 
 
+def _too_large(limit: int) -> Response:
+    # "Connection: close": uvicorn then drops the connection instead of reading (and
+    # discarding) the rest of a body that may be a gigabyte long.
+    return JSONResponse(
+        {"error": f"body larger than {limit} bytes"},
+        status_code=413,
+        headers={"Connection": "close"},
+    )
+
+
+async def _read_body(request: Request, limit: int) -> bytes | Response:
+    """The request body, read while it arrives and never past ``limit`` bytes.
+
+    A ``Content-Length`` over the limit is refused before anything is read; a body that
+    grows past it (chunked, or a lying length) is refused as soon as it does.
+    """
+    length = request.headers.get("content-length")
+    if length is not None and length.strip().isdigit() and int(length) > limit:
+        return _too_large(limit)
+    body = bytearray()
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                return _too_large(limit)
+    except ClientDisconnect:
+        return Response(status_code=400)  # nobody is left to read it
+    return bytes(body)
+
+
 def _webhook_endpoint(
-    state: BuildState, worker: NotificationWorker, secret: str | None, *, preview: bool
+    state: BuildState,
+    worker: NotificationWorker,
+    secret: str | None,
+    *,
+    preview: bool,
+    max_body: int = DEFAULT_MAX_BODY,
 ) -> Callable[[Request], Any]:
+    def dropped(reason: str) -> None:
+        worker.log(f"webhook: ignored a notification: {reason}")
+
     async def receive(request: Request) -> Response:
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return JSONResponse({"error": "body too large"}, status_code=413)
+        body = await _read_body(request, max_body)
+        if isinstance(body, Response):
+            return body
+        # The signature first: nothing of an unsigned body is parsed.
         if secret is not None and not verify_signature(body, _signature(request), secret):
             return JSONResponse({"error": "missing or invalid signature"}, status_code=401)
         try:
-            changes = parse_webhook(body)
+            changes = parse_webhook(body, on_invalid=dropped)
         except WebhookError as exc:
             return JSONResponse({"error": exc.message}, status_code=400)
         wanted = "preview" if preview else "published"
@@ -417,11 +502,14 @@ def webhook_app(
     path: str = "/webhook",
     secret: str | None,
     preview: bool = False,
+    max_body: int = DEFAULT_MAX_BODY,
 ) -> Starlette:
     """The always-on receiver: ``POST path`` and ``GET /health``.
 
-    ``secret=None`` accepts unsigned bodies (``--insecure`` only). The worker is started and
-    stopped with the app, so uvicorn's graceful shutdown waits for the rebuild in progress.
+    ``secret=None`` accepts unsigned bodies (``--insecure`` only). Bodies over ``max_body``
+    bytes are refused (413) while they are read. The worker is started and stopped with the
+    app, so uvicorn's graceful shutdown waits for the rebuild in progress. No ``Host`` check:
+    the receiver usually sits behind a proxy that names it differently.
     """
 
     @asynccontextmanager
@@ -432,11 +520,10 @@ def webhook_app(
         finally:
             await run_in_threadpool(worker.stop)
 
+    endpoint = _webhook_endpoint(state, worker, secret, preview=preview, max_body=max_body)
     return Starlette(
         routes=[
-            Route(
-                path, _webhook_endpoint(state, worker, secret, preview=preview), methods=["POST"]
-            ),
+            Route(path, endpoint, methods=["POST"]),
             Route("/health", _health_endpoint(state, worker), methods=["GET"]),
         ],
         lifespan=lifespan,
@@ -588,18 +675,141 @@ class ServerHandle:
         self.thread.join(timeout)
 
 
-def _uvicorn_config(app: Starlette, host: str, port: int, graceful: float | None) -> Any:
+def _guarded_protocol(limits: ServerLimits) -> type[asyncio.Protocol]:
+    """uvicorn's h11 protocol plus :class:`ServerLimits`' deadlines and connection cap.
+
+    The request's progress is read from h11's own state machine (``their_state``): IDLE
+    while the headers are awaited, SEND_BODY while the body is, DONE once the request is
+    in. A deadline runs per phase from its start, so sending a byte now and then does not
+    extend it.
+    """
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class GuardedH11Protocol(H11Protocol):
+        _phase: str | None = None  # "headers", "body", "idle" (keep-alive), None (answering)
+        _since = 0.0
+        _deadline: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            room = _make_room(self.connections, limits.max_connections)
+            super().connection_made(transport)  # type: ignore[arg-type]
+            if not room:
+                self.transport.close()  # every slot is answering a request
+                return
+            self._enter("headers", limits.header_timeout)
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            self._track()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            self._track()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._enter(None, None)
+            super().connection_lost(exc)
+
+        def _track(self) -> None:
+            state = self.conn.their_state
+            if state is h11.SEND_BODY:
+                self._enter("body", limits.body_timeout)
+            elif state is h11.IDLE:
+                # After a response, uvicorn's keep-alive timer watches the silence; a byte
+                # of a next request (buffered, not yet a request) starts its header phase.
+                waiting = bool(self.conn.trailing_data[0]) or self._phase == "headers"
+                if waiting:
+                    self._enter("headers", limits.header_timeout)
+                else:
+                    self._enter("idle", None)
+            else:
+                self._enter(None, None)
+
+        def _enter(self, phase: str | None, timeout: float | None) -> None:
+            if phase == self._phase and phase is not None:
+                return  # the deadline runs from the start of the phase
+            if self._deadline is not None:
+                self._deadline.cancel()
+                self._deadline = None
+            self._phase = phase
+            self._since = self.loop.time()
+            if timeout is not None:
+                self._deadline = self.loop.call_later(timeout, self._expired)
+
+        def _expired(self) -> None:
+            self._deadline = None
+            if self.transport is not None and not self.transport.is_closing():
+                self.transport.close()
+
+    return GuardedH11Protocol
+
+
+def _make_room(connections: Iterable[Any], limit: int) -> bool:
+    """Below ``limit`` open connections, or close one that is not being answered.
+
+    An idle keep-alive connection goes first, then the one that has been sending its
+    request the longest: a slow sender loses its slot to a new client, which gets in. False
+    when every open connection is being answered.
+    """
+    open_ = [c for c in connections if c.transport is not None and not c.transport.is_closing()]
+    if len(open_) < limit:
+        return True
+    victims = [c for c in open_ if getattr(c, "_phase", None) is not None]
+    if not victims:
+        return False
+    victim = min(victims, key=lambda c: (c._phase != "idle", c._since))
+    victim.transport.close()
+    return True
+
+
+def _uvicorn_config(
+    app: Starlette,
+    host: str,
+    port: int,
+    graceful: float | None,
+    limits: ServerLimits | None = None,
+) -> Any:
     import uvicorn
 
+    limits = limits or ServerLimits()
     return uvicorn.Config(
         app,
         host=host,
         port=port,
+        http=_guarded_protocol(limits),
         log_level="warning",
         access_log=False,
         lifespan="on",
+        timeout_keep_alive=limits.keep_alive,
+        backlog=limits.accept_batch,
         timeout_graceful_shutdown=None if graceful is None else max(1, round(graceful)),
     )
+
+
+def _uvicorn_server(
+    app: Starlette,
+    host: str,
+    port: int,
+    graceful: float | None,
+    limits: ServerLimits | None = None,
+) -> Any:
+    """A ``uvicorn.Server`` whose listening sockets queue ``limits.backlog`` connections.
+
+    uvicorn passes one number as both the kernel's queue (``listen``) and asyncio's accept
+    batch; after its startup the queue is set again, on its own.
+    """
+    import uvicorn
+
+    backlog = (limits or ServerLimits()).backlog
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            for sock in sockets or ():
+                sock.listen(backlog)
+
+    return Server(_uvicorn_config(app, host, port, graceful, limits))
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -625,21 +835,30 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve_forever(app: Starlette, host: str, port: int, *, graceful: float | None = None) -> None:
+def serve_forever(
+    app: Starlette,
+    host: str,
+    port: int,
+    *,
+    graceful: float | None = None,
+    limits: ServerLimits | None = None,
+) -> None:
     """Run ``app`` in the foreground; SIGINT/SIGTERM shut it down gracefully."""
-    import uvicorn
-
     sock = listening_socket(host, port)
-    uvicorn.Server(_uvicorn_config(app, host, port, graceful)).run(sockets=[sock])
+    _uvicorn_server(app, host, port, graceful, limits).run(sockets=[sock])
 
 
-def serve_in_thread(app: Starlette, host: str = "127.0.0.1", port: int = 0) -> ServerHandle:
+def serve_in_thread(
+    app: Starlette,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    limits: ServerLimits | None = None,
+) -> ServerHandle:
     """Start ``app`` on an (ephemeral) port in a thread; returns once it accepts requests."""
-    import uvicorn
-
     sock = listening_socket(host, port)
     bound = sock.getsockname()[1]
-    server = uvicorn.Server(_uvicorn_config(app, host, bound, 5.0))
+    server = _uvicorn_server(app, host, bound, 5.0, limits)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

@@ -16,6 +16,18 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 REAL_FIXTURES = REPO.parent / "shared" / "fixtures" / "real"
 EXAMPLE_SITE = REPO / "example-site"
+SOAK = Path(__file__).resolve().parent / "soak"
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """tests/soak (minutes of load) runs only when named: ``python -m pytest tests/soak``."""
+    if collection_path != SOAK:
+        return None
+    for arg in config.args:
+        named = Path(arg.split("::")[0]).resolve()
+        if named == SOAK or SOAK in named.parents:
+            return None
+    return True
 
 
 @pytest.fixture
