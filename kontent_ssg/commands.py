@@ -138,6 +138,7 @@ def serve(config: Config, args: argparse.Namespace) -> int:
     from .server import (
         LiveReload,
         NotificationWorker,
+        allowed_hosts_for,
         preview_app,
         serve_forever,
         watch_and_rebuild,
@@ -204,15 +205,16 @@ def serve(config: Config, args: argparse.Namespace) -> int:
         stop.set()
         worker.stop()
 
+    port = int(getattr(args, "port", 8000))
+    host = str(getattr(args, "host", "127.0.0.1"))
     app = preview_app(
         builder.output_dir,
         reload,
         webhook=(config.webhook.path, builder.state, worker, config.webhook.secret),
         on_startup=worker.start,
         on_shutdown=shutdown,
+        allowed_hosts=allowed_hosts_for(host),
     )
-    port = int(getattr(args, "port", 8000))
-    host = str(getattr(args, "host", "127.0.0.1"))
     say(f"serving {builder.output_dir} at http://{host}:{port}/ (Ctrl+C to stop)")
     try:
         serve_forever(app, host, port, graceful=2.0)

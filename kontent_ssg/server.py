@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import ipaddress
 import json
 import mimetypes
 import socket
@@ -37,9 +38,11 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .config import Config
 from .content.webhooks import SIGNATURE_HEADERS, Change, parse_webhook, verify_signature
@@ -63,6 +66,7 @@ __all__ = [
     "NotificationWorker",
     "ServerHandle",
     "ServerLimits",
+    "allowed_hosts_for",
     "failure_kind",
     "preview_app",
     "run_deploy",
@@ -584,19 +588,119 @@ def inject_reload(page: bytes, reload: LiveReload) -> bytes:
 
 def _file_for(output_dir: Path, url_path: str) -> tuple[Path | None, bool]:
     """The file a URL path maps to inside ``output_dir`` (never outside it), and whether
-    the URL names a folder without its trailing slash (redirect)."""
-    root = output_dir.resolve()
-    relative = url_path.lstrip("/")
-    candidate = (root / relative).resolve()
-    if candidate != root and root not in candidate.parents:
+    the URL names a folder without its trailing slash (redirect).
+
+    A path no file can have (a NUL, ``%00``; a name too long for the file system) maps to
+    nothing, a 404, not an exception.
+    """
+    if "\x00" in url_path:
         return None, False
-    if candidate.is_dir():
-        if url_path and not url_path.endswith("/"):
-            return candidate, True
-        candidate = candidate / "index.html"
-    if candidate.is_file():
-        return candidate, False
+    try:
+        root = output_dir.resolve()
+        relative = url_path.lstrip("/")
+        candidate = (root / relative).resolve()
+        if candidate != root and root not in candidate.parents:
+            return None, False
+        if candidate.is_dir():
+            if url_path and not url_path.endswith("/"):
+                return candidate, True
+            candidate = candidate / "index.html"
+        if candidate.is_file():
+            return candidate, False
+    except (OSError, ValueError):
+        pass
     return None, False
+
+
+_LOCAL_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]"})
+_ANY_ADDRESS = frozenset({"", "0.0.0.0", "::", "[::]"})
+
+
+def allowed_hosts_for(bind_host: str) -> frozenset[str] | None:
+    """The ``Host`` header names ``serve`` answers when it listens on ``bind_host``.
+
+    A web page elsewhere can make the browser send requests to 127.0.0.1 under a name of its
+    own that resolves there (DNS rebinding) and read the answers; only the loopback names
+    and the ``--host`` given are accepted. None (any name) when ``--host`` is a wildcard
+    address: the server was meant to be reached under names it cannot know.
+    """
+    host = bind_host.strip().lower()
+    if host in _ANY_ADDRESS:
+        return None
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address, as a Host header writes it
+    return _LOCAL_NAMES | {host}
+
+
+def _host_name(header: str) -> str:
+    """``Host`` header value without its port, lower-cased (``[::1]:8000`` -> ``[::1]``)."""
+    value = header.strip().lower()
+    if value.startswith("["):
+        end = value.find("]")
+        return value[: end + 1] if end >= 0 else value
+    name, colon, port = value.rpartition(":")
+    return name if colon and port.isdigit() else value
+
+
+class _HostGuard:
+    """ASGI middleware: refuse (400) HTTP requests whose ``Host`` is not an allowed name."""
+
+    def __init__(self, app: ASGIApp, allowed: frozenset[str]) -> None:
+        self.app = app
+        self.allowed = allowed
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            host = ""
+            for name, value in scope["headers"]:
+                if name == b"host":
+                    host = value.decode("latin-1")
+                    break
+            if _host_name(host) not in self.allowed:
+                shown = ", ".join(sorted(self.allowed))
+                response = PlainTextResponse(
+                    f"kontent-ssg serve answers only to {shown} (see --host)\n",
+                    status_code=400,
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _is_loopback(request: Request) -> bool:
+    if request.client is None:
+        return False
+    try:
+        return ipaddress.ip_address(request.client.host).is_loopback
+    except ValueError:
+        return False
+
+
+def _local_json_only(endpoint: Callable[[Request], Any]) -> Callable[[Request], Any]:
+    """An unsigned webhook endpoint that takes only JSON from this machine.
+
+    Without a secret anyone who can reach the port could queue rebuilds, including any web
+    page the developer opens: a cross-origin ``text/plain`` POST needs no CORS preflight.
+    Requiring ``Content-Type: application/json`` forces the preflight (which this server
+    never grants), and a client on another machine is refused outright.
+    """
+
+    async def guarded(request: Request) -> Response:
+        if not _is_loopback(request):
+            return JSONResponse(
+                {"error": "unsigned webhooks are accepted only from this machine"},
+                status_code=403,
+            )
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media != "application/json":
+            return JSONResponse(
+                {"error": "unsigned webhooks must be sent as Content-Type: application/json"},
+                status_code=415,
+            )
+        response: Response = await endpoint(request)
+        return response
+
+    return guarded
 
 
 def preview_app(
@@ -606,8 +710,13 @@ def preview_app(
     webhook: tuple[str, BuildState, NotificationWorker, str | None] | None = None,
     on_startup: Callable[[], Any] | None = None,
     on_shutdown: Callable[[], Any] | None = None,
+    allowed_hosts: frozenset[str] | None = None,
 ) -> Starlette:
-    """Serve the built site with live reload; optionally also receive content webhooks."""
+    """Serve the built site with live reload; optionally also receive content webhooks.
+
+    ``allowed_hosts`` (see :func:`allowed_hosts_for`) are the ``Host`` names answered; None
+    answers any. Without a webhook secret, webhooks are taken only as JSON from loopback.
+    """
 
     async def reload_state(request: Request) -> Response:
         return JSONResponse(
@@ -636,9 +745,10 @@ def preview_app(
     routes = [Route(RELOAD_PATH, reload_state, methods=["GET"])]
     if webhook is not None:
         path, state, worker, secret = webhook
-        routes.append(
-            Route(path, _webhook_endpoint(state, worker, secret, preview=False), methods=["POST"])
-        )
+        endpoint = _webhook_endpoint(state, worker, secret, preview=False)
+        if secret is None:
+            endpoint = _local_json_only(endpoint)
+        routes.append(Route(path, endpoint, methods=["POST"]))
         routes.append(Route("/health", _health_endpoint(state, worker), methods=["GET"]))
     routes.append(Route("/{path:path}", static, methods=["GET", "HEAD"]))
 
@@ -652,7 +762,8 @@ def preview_app(
             if on_shutdown is not None:
                 await run_in_threadpool(on_shutdown)
 
-    return Starlette(routes=routes, lifespan=lifespan)
+    middleware = [] if allowed_hosts is None else [Middleware(_HostGuard, allowed=allowed_hosts)]
+    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
 
 
 # -- running ---------------------------------------------------------------------------------
