@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import KontentSSGError, UsageError
+from .progress import printable
 
 __all__ = ["main"]
 
@@ -64,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--port", type=int, default=8080)
     w.add_argument("--preview", action="store_true", help="keep a preview build (Preview API)")
     w.add_argument(
+        "--max-body",
+        type=_byte_count,
+        metavar="BYTES",
+        help="refuse webhook bodies larger than this (default: 1048576, 1 MiB)",
+    )
+    w.add_argument(
         "--insecure",
         action="store_true",
         help="accept unsigned webhooks (no KONTENT_WEBHOOK_SECRET); never in production",
@@ -77,6 +84,17 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--preview", action="store_true", help="use the Preview API")
     c.add_argument("--strict", action="store_true", help="treat warnings as errors")
     return parser
+
+
+def _byte_count(text: str) -> int:
+    """A positive number of bytes, for argparse (its error names the option)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of bytes") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive number of bytes")
+    return value
 
 
 def run() -> None:
@@ -99,7 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _run(args)
     except KontentSSGError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        # The message may quote a codename or a title: escaped, but its hint stays a line.
+        print(f"error: {printable(exc, newlines=True)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -112,7 +131,7 @@ def _run(args: argparse.Namespace) -> int:
     config = load_config(args.site)
     for warning in config.warnings:
         if not args.quiet:
-            print(f"warning: {warning}", file=sys.stderr)
+            print(f"warning: {printable(warning)}", file=sys.stderr)
     if args.command == "pull":
         from .commands import pull
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Config
+from .progress import printable
 
 __all__ = ["build", "check", "pull", "serve", "webhook"]
 
@@ -27,7 +28,7 @@ def pull(config: Config, args: argparse.Namespace) -> int:
     def report(event: FeedProgress) -> None:
         if event.done:
             print(
-                f"  {event.language}: {event.items} items ({event.pages} "
+                f"  {printable(event.language)}: {event.items} items ({event.pages} "
                 f"{'page' if event.pages == 1 else 'pages'})",
                 file=sys.stderr,
                 flush=True,
@@ -40,7 +41,7 @@ def pull(config: Config, args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
     if not quiet:
         per_language = ", ".join(
-            f"{language} {len(snapshot.items[language].items)}"
+            f"{printable(language)} {len(snapshot.items[language].items)}"
             for language in snapshot.language_codenames
         )
         folder = _relative(snapshot_dir_for(config, preview=preview))
@@ -107,12 +108,12 @@ def check(config: Config, args: argparse.Namespace) -> int:
     )
     quiet = bool(getattr(args, "quiet", False))
     for error in result.errors:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {printable(error, newlines=True)}", file=sys.stderr)
     if not quiet:
         for warning in result.warnings:
-            print(f"warning: {warning}", file=sys.stderr)
+            print(f"warning: {printable(warning)}", file=sys.stderr)
         for link in result.broken_links:
-            print(f"broken link: {describe_link(link)}", file=sys.stderr)
+            print(f"broken link: {printable(describe_link(link))}", file=sys.stderr)
         print(
             f"checked {result.pages} pages, {result.templates} templates: "
             f"{len(result.errors)} errors, {len(result.warnings)} warnings, "
@@ -138,6 +139,7 @@ def serve(config: Config, args: argparse.Namespace) -> int:
     from .server import (
         LiveReload,
         NotificationWorker,
+        allowed_hosts_for,
         preview_app,
         serve_forever,
         watch_and_rebuild,
@@ -147,7 +149,7 @@ def serve(config: Config, args: argparse.Namespace) -> int:
 
     def say(message: str) -> None:
         if not quiet:
-            print(message, file=sys.stderr, flush=True)
+            print(printable(message, newlines=True), file=sys.stderr, flush=True)
 
     options = BuildOptions(
         preview=bool(getattr(args, "preview", False)),
@@ -204,15 +206,16 @@ def serve(config: Config, args: argparse.Namespace) -> int:
         stop.set()
         worker.stop()
 
+    port = int(getattr(args, "port", 8000))
+    host = str(getattr(args, "host", "127.0.0.1"))
     app = preview_app(
         builder.output_dir,
         reload,
         webhook=(config.webhook.path, builder.state, worker, config.webhook.secret),
         on_startup=worker.start,
         on_shutdown=shutdown,
+        allowed_hosts=allowed_hosts_for(host),
     )
-    port = int(getattr(args, "port", 8000))
-    host = str(getattr(args, "host", "127.0.0.1"))
     say(f"serving {builder.output_dir} at http://{host}:{port}/ (Ctrl+C to stop)")
     try:
         serve_forever(app, host, port, graceful=2.0)
@@ -232,13 +235,19 @@ def webhook(config: Config, args: argparse.Namespace) -> int:
     """
     from .builder.pipeline import Builder, BuildOptions
     from .errors import ConfigError, KontentSSGError
-    from .server import NotificationWorker, run_deploy, serve_forever, webhook_app
+    from .server import (
+        DEFAULT_MAX_BODY,
+        NotificationWorker,
+        run_deploy,
+        serve_forever,
+        webhook_app,
+    )
 
     quiet = bool(getattr(args, "quiet", False))
 
     def say(message: str) -> None:
         if not quiet:
-            print(message, file=sys.stderr, flush=True)
+            print(printable(message, newlines=True), file=sys.stderr, flush=True)
 
     insecure = bool(getattr(args, "insecure", False))
     secret = config.webhook.secret
@@ -271,6 +280,7 @@ def webhook(config: Config, args: argparse.Namespace) -> int:
         path=config.webhook.path,
         secret=secret or None,
         preview=builder.preview,
+        max_body=int(getattr(args, "max_body", None) or DEFAULT_MAX_BODY),
     )
     host = str(getattr(args, "host", "127.0.0.1"))
     port = int(getattr(args, "port", 8080))

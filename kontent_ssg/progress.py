@@ -11,7 +11,28 @@ import sys
 import time
 from typing import Any, TextIO
 
-__all__ = ["PlainProgress", "Progress", "RichProgress", "make_progress"]
+__all__ = ["PlainProgress", "Progress", "RichProgress", "make_progress", "printable"]
+
+
+def printable(text: object, *, newlines: bool = False) -> str:
+    """``text`` safe to print on a terminal: every non-printable character escaped.
+
+    Codenames, titles and slugs come from the CMS and webhook senders; printed raw, an ANSI
+    escape sequence in one of them can recolour, hide or rewrite what the terminal shows
+    (``\\x1b`` comes out as the four characters ``\\x1b``). ``newlines`` keeps line feeds
+    for messages whose structure uses them (an error with its hint); a carriage return,
+    which can overwrite a line, is always escaped.
+    """
+    value = str(text)
+    if value.isprintable():
+        return value
+    out: list[str] = []
+    for char in value:
+        if char.isprintable() or (newlines and char == "\n"):
+            out.append(char)
+        else:
+            out.append(repr(char)[1:-1])  # "\\x1b", "\\u202e": the escape Python would write
+    return "".join(out)
 
 
 class Progress:
@@ -45,7 +66,7 @@ def _summary_lines(report: Any) -> list[str]:
         f"{len(report.broken_links)} broken links; {report.seconds:.2f}s"
         + (f"; {report.requests} API requests" if report.requests else "")
     ]
-    lines.append(f"output: {report.output}")
+    lines.append(f"output: {printable(report.output)}")
     return lines
 
 
@@ -74,10 +95,10 @@ class PlainProgress(Progress):
 
     def page(self, path: str, status: str) -> None:
         if self.verbose:
-            self._print(f"  {status}: {path}")
+            self._print(f"  {status}: {printable(path)}")
 
     def warning(self, message: str) -> None:
-        self._print(f"warning: {message}")
+        self._print(f"warning: {printable(message)}")
 
     def done(self) -> None:
         self._end_stage()
@@ -129,10 +150,17 @@ class RichProgress(Progress):
 
     def page(self, path: str, status: str) -> None:
         if self.verbose:
-            self._bars.console.print(f"  {status}: {path}", markup=False, highlight=False)
+            self._bars.console.print(
+                f"  {status}: {printable(path)}", markup=False, highlight=False
+            )
 
     def warning(self, message: str) -> None:
-        self._bars.console.print(f"[yellow]warning:[/] {message}", highlight=False)
+        from rich.markup import escape
+
+        # escape(): a "[bold]" in a codename is text, not rich markup.
+        self._bars.console.print(
+            f"[yellow]warning:[/] {escape(printable(message))}", highlight=False
+        )
 
     def done(self) -> None:
         if self._started:

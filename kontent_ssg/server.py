@@ -9,11 +9,20 @@ before the answer is sent. A single :class:`NotificationWorker` thread drains th
 waits for a burst to go quiet (debounce), applies every pending notification in one
 incremental rebuild, marks them done, then runs the deploy step. A rebuild that fails leaves
 its notifications pending and is retried with backoff; a restart applies whatever is pending.
+A notification that can never be applied (see :func:`failure_kind`) is found by applying the
+failed batch one notification at a time and is moved to the dead letters, so it cannot block
+the ones after it.
+
+Both servers expect hostile clients (docs/SECURITY.md): bodies are limited while they are
+read, and :class:`ServerLimits` adds what uvicorn lacks, a deadline for a request's headers
+and for its body and a cap on open connections that sheds the slowest ones first.
 """
 
 from __future__ import annotations
 
+import asyncio
 import html
+import ipaddress
 import json
 import mimetypes
 import socket
@@ -29,33 +38,89 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .config import Config
 from .content.webhooks import SIGNATURE_HEADERS, Change, parse_webhook, verify_signature
-from .errors import KontentSSGError, WebhookError
-from .incremental.state import BuildState
+from .errors import (
+    AuthError,
+    ConfigError,
+    DeliveryError,
+    KontentSSGError,
+    MalformedResponseError,
+    NetworkError,
+    NotFoundError,
+    UsageError,
+    WebhookError,
+)
+from .incremental.state import BuildState, QueuedNotification
+from .progress import printable
 
 __all__ = [
+    "DEFAULT_MAX_BODY",
     "LiveReload",
     "NotificationWorker",
     "ServerHandle",
+    "ServerLimits",
+    "allowed_hosts_for",
+    "failure_kind",
     "preview_app",
     "run_deploy",
     "serve_in_thread",
     "webhook_app",
 ]
 
-MAX_BODY = 5 * 1024 * 1024
+DEFAULT_MAX_BODY = 1024 * 1024
+"""Largest webhook body accepted (bytes). Kontent.ai's bodies are a few kilobytes each."""
 RELOAD_PATH = "/__kontent-ssg/reload"
 
 Log = Callable[[str], None]
 
 
 def _stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    print(printable(message, newlines=True), file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class ServerLimits:
+    """What one client may hold of a server, and for how long.
+
+    uvicorn enforces none of the first three: it waits for a request's headers forever, so
+    1,100 connections each sending a byte now and then (slowloris) used up a 1,024 file
+    limit and real webhooks could no longer connect. Its own ``limit_concurrency`` counts
+    idle connections too, so under such a flood it would refuse (503) exactly the
+    legitimate request; it is not used, the connection cap below replaces it.
+
+    * ``max_connections``: open connections at most. One more arriving closes first an idle
+      keep-alive connection, else the oldest one still sending its request; only requests
+      being answered are never cut. A request arriving with every slot answering is closed.
+      Buffered bodies are bounded by ``max_connections`` times the body limit.
+    * ``header_timeout``: seconds from a connection's first byte (or its opening) to the end
+      of the request's headers, however slowly the bytes come.
+    * ``body_timeout``: seconds from the end of the headers to the end of the body.
+    * ``keep_alive``: seconds an idle keep-alive connection stays open (uvicorn enforces it).
+    * ``accept_batch``: connections asyncio accepts in one go, before the cap above sees
+      any of them. uvicorn makes it its backlog, 2,048, which took a process over a 1,024
+      file limit in one burst (asyncio then stops accepting for a second). Open files stay
+      under about ``max_connections + 2 * accept_batch``. Keep it well below
+      ``max_connections``: a new client is safe from being shed only until about
+      ``max_connections`` newer ones arrived, and two batches arrive before its request is
+      read.
+    * ``backlog``: connections the kernel queues until they are accepted (no file is open
+      for them yet). A full queue drops new connections' SYNs, and a client tries again
+      only a second later: under a flood a legitimate webhook waited that second.
+    """
+
+    max_connections: int = 100
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    keep_alive: int = 5
+    accept_batch: int = 16
+    backlog: int = 1024
 
 
 @dataclass
@@ -64,9 +129,46 @@ class WorkerStats:
     notifications_applied: int = 0
     changes_applied: int = 0
     failures: int = 0
+    dead_letters: int = 0
     last_error: str | None = None
     last_rebuild: float | None = None
     busy: bool = False
+
+
+def failure_kind(exc: BaseException) -> str:
+    """What a failed rebuild says about the notifications it applied.
+
+    * ``"environment"``: the network, the API, the key or the configuration failed; any
+      notification would have failed now and may succeed later (the whole queue waits);
+    * ``"permanent"``: the request a notification made is wrong (a 4xx other than
+      401/403/404/408/429, a body that is no webhook); retrying cannot fix it;
+    * ``"unknown"``: anything else (a template or route error, a bug); retried a few times
+      before the notification is given up.
+
+    A 404 for an item or a taxonomy group is no failure at all (it was deleted: the engine
+    removes its pages); a 404 that escapes is the environment's.
+    """
+    if isinstance(exc, (NetworkError, AuthError, NotFoundError, ConfigError, UsageError)):
+        return "environment"
+    if isinstance(exc, WebhookError):
+        return "permanent"
+    if isinstance(exc, DeliveryError) and not isinstance(exc, MalformedResponseError):
+        if exc.status is None:
+            return "unknown"
+        if 400 <= exc.status < 500 and exc.status not in (401, 403, 404, 408, 429):
+            return "permanent"
+        return "environment"
+    return "unknown"
+
+
+def _describe(notification: QueuedNotification) -> str:
+    """A short, printable summary of what a notification names (for logs and /health)."""
+    names = [
+        f"{c.kind} {c.codename or c.item_id or '?'}" + (f" ({c.language})" if c.language else "")
+        for c in notification.changes[:3]
+    ]
+    more = f" and {len(notification.changes) - 3} more" if len(notification.changes) > 3 else ""
+    return printable(", ".join(names) + more)
 
 
 class NotificationWorker:
@@ -75,6 +177,13 @@ class NotificationWorker:
     ``apply(changes)`` does the incremental rebuild and raises on failure; ``after()`` is the
     deploy step, run only after a successful rebuild. Only notifications of ``slot`` are taken:
     a published-site receiver never rebuilds for preview changes.
+
+    When a rebuild fails, :func:`failure_kind` decides. An ``environment`` failure backs the
+    whole queue off (``retry_base`` doubling up to ``retry_max`` seconds). Otherwise a batch of
+    several notifications is split and each applied alone; a notification failing alone is
+    moved to the dead letters at once when the failure is ``permanent``, after
+    ``max_attempts`` failed attempts when it is ``unknown``, and meanwhile waits its own
+    backoff while later notifications go ahead.
     """
 
     def __init__(
@@ -88,6 +197,9 @@ class NotificationWorker:
         max_wait: float = 3.0,
         after: Callable[[], Any] | None = None,
         log: Log = _stderr,
+        max_attempts: int = 5,
+        retry_base: float = 0.5,
+        retry_max: float = 60.0,
     ) -> None:
         self.state = state
         self.apply = apply
@@ -97,11 +209,18 @@ class NotificationWorker:
         self.max_wait = max_wait
         self.after = after
         self.log = log
+        self.max_attempts = max(1, max_attempts)
+        self.retry_base = retry_base
+        self.retry_max = retry_max
         self.stats = WorkerStats()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_batch = float("-inf")
+        # Notifications under suspicion (id -> failed attempts alone) are applied one at a
+        # time; one that failed waits until its retry time (id -> monotonic time).
+        self._suspects: dict[int, int] = {}
+        self._retry_at: dict[int, float] = {}
 
     def start(self) -> None:
         self._wake.set()  # apply whatever a previous process left pending
@@ -118,47 +237,116 @@ class NotificationWorker:
         if self._thread is not None:
             self._thread.join(timeout)
 
+    def _backoff(self, failures: int) -> float:
+        return float(min(self.retry_max, self.retry_base * 2**failures))
+
+    def _ready(self, pending: list[QueuedNotification]) -> list[QueuedNotification]:
+        """The pending notifications not waiting for their retry time."""
+        now = time.monotonic()
+        ids = {n.id for n in pending}
+        for table in (self._suspects, self._retry_at):
+            for gone in [i for i in table if i not in ids]:  # applied, or dead-lettered
+                del table[gone]
+        return [n for n in pending if self._retry_at.get(n.id, 0.0) <= now]
+
+    def _idle_wait(self) -> float:
+        if not self._retry_at:
+            return 1.0
+        return max(0.01, min(1.0, min(self._retry_at.values()) - time.monotonic()))
+
     def _run(self) -> None:
-        failures = 0
+        outage = 0  # consecutive environment failures
         while not self._stop.is_set():
-            if not self._wake.wait(timeout=1.0) and not self.state.pending(self.slot):
+            woken = self._wake.wait(timeout=self._idle_wait())
+            if not woken and not self._ready(self.state.pending(self.slot)):
                 continue
             self._wake.clear()
             self._settle()
             if self._stop.is_set():
                 return
-            batch = self.state.pending(self.slot)
-            if not batch:
+            ready = self._ready(self.state.pending(self.slot))
+            if not ready:
                 continue
-            changes = [c for n in batch for c in n.changes]
-            self.stats.busy = True
-            try:
-                self.apply(changes)
-            except Exception as exc:  # keep serving; the notifications stay queued
-                self._last_batch = time.monotonic()
-                failures += 1
-                self.stats.failures += 1
-                self.stats.last_error = str(exc)
-                self.log(f"rebuild failed (will retry): {exc}")
-                self.stats.busy = False
-                self._stop.wait(min(60.0, 0.5 * 2**failures))
+            # Notifications never suspected go first, together: a failing one does not hold
+            # them back. Suspects follow, one rebuild each.
+            fresh = [n for n in ready if n.id not in self._suspects]
+            batch = fresh or ready[:1]
+            error = self._apply(batch)
+            if error is None:
+                outage = 0
+                continue
+            if failure_kind(error) == "environment":
+                outage += 1
+                self.log(f"rebuild failed (will retry): {error}")
+                self._stop.wait(self._backoff(outage))
                 self._wake.set()
                 continue
-            failures = 0
+            outage = 0
+            if len(batch) > 1:
+                for n in batch:
+                    self._suspects.setdefault(n.id, 0)
+                self.log(
+                    f"rebuild of {len(batch)} notifications failed ({error}); "
+                    "applying them one at a time"
+                )
+            else:
+                self._failed_alone(batch[0], error)
+            self._wake.set()
+
+    def _apply(self, batch: list[QueuedNotification]) -> BaseException | None:
+        """One rebuild for ``batch``; the exception when it failed (the batch stays queued)."""
+        changes = [c for n in batch for c in n.changes]
+        self.stats.busy = True
+        try:
+            self.apply(changes)
+        except Exception as exc:  # keep serving; the notifications stay queued
             self._last_batch = time.monotonic()
-            self.state.mark_done(n.id for n in batch)
-            self.stats.rebuilds += 1
-            self.stats.notifications_applied += len(batch)
-            self.stats.changes_applied += len(changes)
-            self.stats.last_rebuild = time.time()
-            self.stats.last_error = None
+            self.stats.failures += 1
+            self.stats.last_error = str(exc)
             self.stats.busy = False
-            if self.after is not None:
-                try:
-                    self.after()
-                except Exception as exc:
-                    self.stats.last_error = f"deploy failed: {exc}"
-                    self.log(f"deploy failed: {exc}")
+            return exc
+        self._last_batch = time.monotonic()
+        self.state.mark_done(n.id for n in batch)
+        for n in batch:
+            self._suspects.pop(n.id, None)
+            self._retry_at.pop(n.id, None)
+        self.stats.rebuilds += 1
+        self.stats.notifications_applied += len(batch)
+        self.stats.changes_applied += len(changes)
+        self.stats.last_rebuild = time.time()
+        self.stats.last_error = None
+        self.stats.busy = False
+        if self.after is not None:
+            try:
+                self.after()
+            except Exception as exc:
+                self.stats.last_error = f"deploy failed: {exc}"
+                self.log(f"deploy failed: {exc}")
+        return None
+
+    def _failed_alone(self, notification: QueuedNotification, error: BaseException) -> None:
+        """Count a failure of ``notification`` applied on its own; dead-letter it if final."""
+        attempts = self._suspects.get(notification.id, 0) + 1
+        permanent = failure_kind(error) == "permanent"
+        if permanent or attempts >= self.max_attempts:
+            why = "cannot succeed" if permanent else f"failed {attempts} times"
+            reason = f"{why}: {error}"[:1000]
+            if self.state.dead_letter(notification.id, reason, attempts):
+                self.stats.dead_letters += 1
+            self._suspects.pop(notification.id, None)
+            self._retry_at.pop(notification.id, None)
+            self.log(
+                f"notification {notification.id} ({_describe(notification)}) moved to the "
+                f"dead letters: {reason}"
+            )
+            return
+        self._suspects[notification.id] = attempts
+        delay = self._backoff(attempts)
+        self._retry_at[notification.id] = time.monotonic() + delay
+        self.log(
+            f"rebuild failed for notification {notification.id} ({_describe(notification)}; "
+            f"attempt {attempts} of {self.max_attempts}, next in {delay:.1f} s): {error}"
+        )
 
     def _settle(self) -> None:
         """Coalesce a burst: a lone notification after a quiet spell waits only ``quick``
@@ -209,17 +397,56 @@ def _signature(request: Request) -> str | None:
     return None
 
 
+def _too_large(limit: int) -> Response:
+    # "Connection: close": uvicorn then drops the connection instead of reading (and
+    # discarding) the rest of a body that may be a gigabyte long.
+    return JSONResponse(
+        {"error": f"body larger than {limit} bytes"},
+        status_code=413,
+        headers={"Connection": "close"},
+    )
+
+
+async def _read_body(request: Request, limit: int) -> bytes | Response:
+    """The request body, read while it arrives and never past ``limit`` bytes.
+
+    A ``Content-Length`` over the limit is refused before anything is read; a body that
+    grows past it (chunked, or a lying length) is refused as soon as it does.
+    """
+    length = request.headers.get("content-length")
+    if length is not None and length.strip().isdigit() and int(length) > limit:
+        return _too_large(limit)
+    body = bytearray()
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                return _too_large(limit)
+    except ClientDisconnect:
+        return Response(status_code=400)  # nobody is left to read it
+    return bytes(body)
+
+
 def _webhook_endpoint(
-    state: BuildState, worker: NotificationWorker, secret: str | None, *, preview: bool
+    state: BuildState,
+    worker: NotificationWorker,
+    secret: str | None,
+    *,
+    preview: bool,
+    max_body: int = DEFAULT_MAX_BODY,
 ) -> Callable[[Request], Any]:
+    def dropped(reason: str) -> None:
+        worker.log(f"webhook: ignored a notification: {reason}")
+
     async def receive(request: Request) -> Response:
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return JSONResponse({"error": "body too large"}, status_code=413)
+        body = await _read_body(request, max_body)
+        if isinstance(body, Response):
+            return body
+        # The signature first: nothing of an unsigned body is parsed.
         if secret is not None and not verify_signature(body, _signature(request), secret):
             return JSONResponse({"error": "missing or invalid signature"}, status_code=401)
         try:
-            changes = parse_webhook(body)
+            changes = parse_webhook(body, on_invalid=dropped)
         except WebhookError as exc:
             return JSONResponse({"error": exc.message}, status_code=400)
         wanted = "preview" if preview else "published"
@@ -235,8 +462,11 @@ def _webhook_endpoint(
 
 
 def _health_endpoint(state: BuildState, worker: NotificationWorker) -> Callable[[Request], Any]:
+    def read() -> tuple[dict[str, int], int, list[Any]]:
+        return state.queue_counts(), state.dead_letter_count(), state.dead_letters(limit=5)
+
     async def health(request: Request) -> Response:
-        counts = await run_in_threadpool(state.queue_counts)
+        counts, dead, recent = await run_in_threadpool(read)
         s = worker.stats
         return JSONResponse(
             {
@@ -249,6 +479,20 @@ def _health_endpoint(state: BuildState, worker: NotificationWorker) -> Callable[
                 "busy": s.busy,
                 "last_rebuild": s.last_rebuild,
                 "last_error": s.last_error,
+                "dead_letters": dead,
+                "last_dead_letters": [
+                    {
+                        "id": d.id,
+                        "failed": d.failed,
+                        "attempts": d.attempts,
+                        "reason": d.reason,
+                        "changes": [
+                            {"kind": c.kind, "codename": c.codename, "language": c.language}
+                            for c in d.changes[:5]
+                        ],
+                    }
+                    for d in recent
+                ],
             }
         )
 
@@ -262,11 +506,14 @@ def webhook_app(
     path: str = "/webhook",
     secret: str | None,
     preview: bool = False,
+    max_body: int = DEFAULT_MAX_BODY,
 ) -> Starlette:
     """The always-on receiver: ``POST path`` and ``GET /health``.
 
-    ``secret=None`` accepts unsigned bodies (``--insecure`` only). The worker is started and
-    stopped with the app, so uvicorn's graceful shutdown waits for the rebuild in progress.
+    ``secret=None`` accepts unsigned bodies (``--insecure`` only). Bodies over ``max_body``
+    bytes are refused (413) while they are read. The worker is started and stopped with the
+    app, so uvicorn's graceful shutdown waits for the rebuild in progress. No ``Host`` check:
+    the receiver usually sits behind a proxy that names it differently.
     """
 
     @asynccontextmanager
@@ -277,11 +524,10 @@ def webhook_app(
         finally:
             await run_in_threadpool(worker.stop)
 
+    endpoint = _webhook_endpoint(state, worker, secret, preview=preview, max_body=max_body)
     return Starlette(
         routes=[
-            Route(
-                path, _webhook_endpoint(state, worker, secret, preview=preview), methods=["POST"]
-            ),
+            Route(path, endpoint, methods=["POST"]),
             Route("/health", _health_endpoint(state, worker), methods=["GET"]),
         ],
         lifespan=lifespan,
@@ -342,19 +588,119 @@ def inject_reload(page: bytes, reload: LiveReload) -> bytes:
 
 def _file_for(output_dir: Path, url_path: str) -> tuple[Path | None, bool]:
     """The file a URL path maps to inside ``output_dir`` (never outside it), and whether
-    the URL names a folder without its trailing slash (redirect)."""
-    root = output_dir.resolve()
-    relative = url_path.lstrip("/")
-    candidate = (root / relative).resolve()
-    if candidate != root and root not in candidate.parents:
+    the URL names a folder without its trailing slash (redirect).
+
+    A path no file can have (a NUL, ``%00``; a name too long for the file system) maps to
+    nothing, a 404, not an exception.
+    """
+    if "\x00" in url_path:
         return None, False
-    if candidate.is_dir():
-        if url_path and not url_path.endswith("/"):
-            return candidate, True
-        candidate = candidate / "index.html"
-    if candidate.is_file():
-        return candidate, False
+    try:
+        root = output_dir.resolve()
+        relative = url_path.lstrip("/")
+        candidate = (root / relative).resolve()
+        if candidate != root and root not in candidate.parents:
+            return None, False
+        if candidate.is_dir():
+            if url_path and not url_path.endswith("/"):
+                return candidate, True
+            candidate = candidate / "index.html"
+        if candidate.is_file():
+            return candidate, False
+    except (OSError, ValueError):
+        pass
     return None, False
+
+
+_LOCAL_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]"})
+_ANY_ADDRESS = frozenset({"", "0.0.0.0", "::", "[::]"})
+
+
+def allowed_hosts_for(bind_host: str) -> frozenset[str] | None:
+    """The ``Host`` header names ``serve`` answers when it listens on ``bind_host``.
+
+    A web page elsewhere can make the browser send requests to 127.0.0.1 under a name of its
+    own that resolves there (DNS rebinding) and read the answers; only the loopback names
+    and the ``--host`` given are accepted. None (any name) when ``--host`` is a wildcard
+    address: the server was meant to be reached under names it cannot know.
+    """
+    host = bind_host.strip().lower()
+    if host in _ANY_ADDRESS:
+        return None
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address, as a Host header writes it
+    return _LOCAL_NAMES | {host}
+
+
+def _host_name(header: str) -> str:
+    """``Host`` header value without its port, lower-cased (``[::1]:8000`` -> ``[::1]``)."""
+    value = header.strip().lower()
+    if value.startswith("["):
+        end = value.find("]")
+        return value[: end + 1] if end >= 0 else value
+    name, colon, port = value.rpartition(":")
+    return name if colon and port.isdigit() else value
+
+
+class _HostGuard:
+    """ASGI middleware: refuse (400) HTTP requests whose ``Host`` is not an allowed name."""
+
+    def __init__(self, app: ASGIApp, allowed: frozenset[str]) -> None:
+        self.app = app
+        self.allowed = allowed
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            host = ""
+            for name, value in scope["headers"]:
+                if name == b"host":
+                    host = value.decode("latin-1")
+                    break
+            if _host_name(host) not in self.allowed:
+                shown = ", ".join(sorted(self.allowed))
+                response = PlainTextResponse(
+                    f"kontent-ssg serve answers only to {shown} (see --host)\n",
+                    status_code=400,
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _is_loopback(request: Request) -> bool:
+    if request.client is None:
+        return False
+    try:
+        return ipaddress.ip_address(request.client.host).is_loopback
+    except ValueError:
+        return False
+
+
+def _local_json_only(endpoint: Callable[[Request], Any]) -> Callable[[Request], Any]:
+    """An unsigned webhook endpoint that takes only JSON from this machine.
+
+    Without a secret anyone who can reach the port could queue rebuilds, including any web
+    page the developer opens: a cross-origin ``text/plain`` POST needs no CORS preflight.
+    Requiring ``Content-Type: application/json`` forces the preflight (which this server
+    never grants), and a client on another machine is refused outright.
+    """
+
+    async def guarded(request: Request) -> Response:
+        if not _is_loopback(request):
+            return JSONResponse(
+                {"error": "unsigned webhooks are accepted only from this machine"},
+                status_code=403,
+            )
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media != "application/json":
+            return JSONResponse(
+                {"error": "unsigned webhooks must be sent as Content-Type: application/json"},
+                status_code=415,
+            )
+        response: Response = await endpoint(request)
+        return response
+
+    return guarded
 
 
 def preview_app(
@@ -364,8 +710,13 @@ def preview_app(
     webhook: tuple[str, BuildState, NotificationWorker, str | None] | None = None,
     on_startup: Callable[[], Any] | None = None,
     on_shutdown: Callable[[], Any] | None = None,
+    allowed_hosts: frozenset[str] | None = None,
 ) -> Starlette:
-    """Serve the built site with live reload; optionally also receive content webhooks."""
+    """Serve the built site with live reload; optionally also receive content webhooks.
+
+    ``allowed_hosts`` (see :func:`allowed_hosts_for`) are the ``Host`` names answered; None
+    answers any. Without a webhook secret, webhooks are taken only as JSON from loopback.
+    """
 
     async def reload_state(request: Request) -> Response:
         return JSONResponse(
@@ -394,9 +745,10 @@ def preview_app(
     routes = [Route(RELOAD_PATH, reload_state, methods=["GET"])]
     if webhook is not None:
         path, state, worker, secret = webhook
-        routes.append(
-            Route(path, _webhook_endpoint(state, worker, secret, preview=False), methods=["POST"])
-        )
+        endpoint = _webhook_endpoint(state, worker, secret, preview=False)
+        if secret is None:
+            endpoint = _local_json_only(endpoint)
+        routes.append(Route(path, endpoint, methods=["POST"]))
         routes.append(Route("/health", _health_endpoint(state, worker), methods=["GET"]))
     routes.append(Route("/{path:path}", static, methods=["GET", "HEAD"]))
 
@@ -410,7 +762,8 @@ def preview_app(
             if on_shutdown is not None:
                 await run_in_threadpool(on_shutdown)
 
-    return Starlette(routes=routes, lifespan=lifespan)
+    middleware = [] if allowed_hosts is None else [Middleware(_HostGuard, allowed=allowed_hosts)]
+    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
 
 
 # -- running ---------------------------------------------------------------------------------
@@ -433,18 +786,141 @@ class ServerHandle:
         self.thread.join(timeout)
 
 
-def _uvicorn_config(app: Starlette, host: str, port: int, graceful: float | None) -> Any:
+def _guarded_protocol(limits: ServerLimits) -> type[asyncio.Protocol]:
+    """uvicorn's h11 protocol plus :class:`ServerLimits`' deadlines and connection cap.
+
+    The request's progress is read from h11's own state machine (``their_state``): IDLE
+    while the headers are awaited, SEND_BODY while the body is, DONE once the request is
+    in. A deadline runs per phase from its start, so sending a byte now and then does not
+    extend it.
+    """
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class GuardedH11Protocol(H11Protocol):
+        _phase: str | None = None  # "headers", "body", "idle" (keep-alive), None (answering)
+        _since = 0.0
+        _deadline: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            room = _make_room(self.connections, limits.max_connections)
+            super().connection_made(transport)  # type: ignore[arg-type]
+            if not room:
+                self.transport.close()  # every slot is answering a request
+                return
+            self._enter("headers", limits.header_timeout)
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            self._track()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            self._track()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._enter(None, None)
+            super().connection_lost(exc)
+
+        def _track(self) -> None:
+            state = self.conn.their_state
+            if state is h11.SEND_BODY:
+                self._enter("body", limits.body_timeout)
+            elif state is h11.IDLE:
+                # After a response, uvicorn's keep-alive timer watches the silence; a byte
+                # of a next request (buffered, not yet a request) starts its header phase.
+                waiting = bool(self.conn.trailing_data[0]) or self._phase == "headers"
+                if waiting:
+                    self._enter("headers", limits.header_timeout)
+                else:
+                    self._enter("idle", None)
+            else:
+                self._enter(None, None)
+
+        def _enter(self, phase: str | None, timeout: float | None) -> None:
+            if phase == self._phase and phase is not None:
+                return  # the deadline runs from the start of the phase
+            if self._deadline is not None:
+                self._deadline.cancel()
+                self._deadline = None
+            self._phase = phase
+            self._since = self.loop.time()
+            if timeout is not None:
+                self._deadline = self.loop.call_later(timeout, self._expired)
+
+        def _expired(self) -> None:
+            self._deadline = None
+            if self.transport is not None and not self.transport.is_closing():
+                self.transport.close()
+
+    return GuardedH11Protocol
+
+
+def _make_room(connections: Iterable[Any], limit: int) -> bool:
+    """Below ``limit`` open connections, or close one that is not being answered.
+
+    An idle keep-alive connection goes first, then the one that has been sending its
+    request the longest: a slow sender loses its slot to a new client, which gets in. False
+    when every open connection is being answered.
+    """
+    open_ = [c for c in connections if c.transport is not None and not c.transport.is_closing()]
+    if len(open_) < limit:
+        return True
+    victims = [c for c in open_ if getattr(c, "_phase", None) is not None]
+    if not victims:
+        return False
+    victim = min(victims, key=lambda c: (c._phase != "idle", c._since))
+    victim.transport.close()
+    return True
+
+
+def _uvicorn_config(
+    app: Starlette,
+    host: str,
+    port: int,
+    graceful: float | None,
+    limits: ServerLimits | None = None,
+) -> Any:
     import uvicorn
 
+    limits = limits or ServerLimits()
     return uvicorn.Config(
         app,
         host=host,
         port=port,
+        http=_guarded_protocol(limits),
         log_level="warning",
         access_log=False,
         lifespan="on",
+        timeout_keep_alive=limits.keep_alive,
+        backlog=limits.accept_batch,
         timeout_graceful_shutdown=None if graceful is None else max(1, round(graceful)),
     )
+
+
+def _uvicorn_server(
+    app: Starlette,
+    host: str,
+    port: int,
+    graceful: float | None,
+    limits: ServerLimits | None = None,
+) -> Any:
+    """A ``uvicorn.Server`` whose listening sockets queue ``limits.backlog`` connections.
+
+    uvicorn passes one number as both the kernel's queue (``listen``) and asyncio's accept
+    batch; after its startup the queue is set again, on its own.
+    """
+    import uvicorn
+
+    backlog = (limits or ServerLimits()).backlog
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            for sock in sockets or ():
+                sock.listen(backlog)
+
+    return Server(_uvicorn_config(app, host, port, graceful, limits))
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -470,21 +946,30 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve_forever(app: Starlette, host: str, port: int, *, graceful: float | None = None) -> None:
+def serve_forever(
+    app: Starlette,
+    host: str,
+    port: int,
+    *,
+    graceful: float | None = None,
+    limits: ServerLimits | None = None,
+) -> None:
     """Run ``app`` in the foreground; SIGINT/SIGTERM shut it down gracefully."""
-    import uvicorn
-
     sock = listening_socket(host, port)
-    uvicorn.Server(_uvicorn_config(app, host, port, graceful)).run(sockets=[sock])
+    _uvicorn_server(app, host, port, graceful, limits).run(sockets=[sock])
 
 
-def serve_in_thread(app: Starlette, host: str = "127.0.0.1", port: int = 0) -> ServerHandle:
+def serve_in_thread(
+    app: Starlette,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    limits: ServerLimits | None = None,
+) -> ServerHandle:
     """Start ``app`` on an (ephemeral) port in a thread; returns once it accepts requests."""
-    import uvicorn
-
     sock = listening_socket(host, port)
     bound = sock.getsockname()[1]
-    server = uvicorn.Server(_uvicorn_config(app, host, bound, 5.0))
+    server = _uvicorn_server(app, host, bound, 5.0, limits)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

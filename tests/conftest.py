@@ -8,6 +8,19 @@ import pytest
 
 from tests.support.fixtures import REAL_FIXTURES
 
+SOAK = Path(__file__).resolve().parent / "soak"
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """tests/soak (minutes of load) runs only when named: ``python -m pytest tests/soak``."""
+    if collection_path != SOAK:
+        return None
+    for arg in config.args:
+        named = Path(arg.split("::")[0]).resolve()
+        if named == SOAK or SOAK in named.parents:
+            return None
+    return True
+
 
 @pytest.fixture
 def real_fixtures() -> Path:

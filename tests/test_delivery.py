@@ -621,3 +621,65 @@ def test_a_failed_crawl_stops_retries_still_waiting_in_other_threads() -> None:
         worker.join(timeout=5.0)
     assert not any(worker.is_alive() for worker in workers)
     assert len(english) <= 1
+
+
+# -- every path segment encoded ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("codename", "segment"),
+    [
+        ("plain_codename", "plain_codename"),
+        ("a?b", "a%3Fb"),
+        ("a#b", "a%23b"),
+        ("../../languages", "..%2F..%2Flanguages"),
+        ("..", "%2E%2E"),
+        (".", "%2E"),
+        ("a b%2F", "a%20b%252F"),
+        ("caf\u00e9", "caf%C3%A9"),
+    ],
+)
+def test_codenames_are_one_encoded_path_segment_over_http(codename, segment):
+    """Real HTTP: a codename can neither leave ``items/`` (``../``) nor cut the URL short
+    (``?``, ``#``); the server sees exactly one segment."""
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from kontent_ssg.server import serve_in_thread
+
+    seen: list[tuple[bytes, bytes]] = []
+
+    async def anything(request):
+        seen.append((request.scope["raw_path"], request.scope["query_string"]))
+        system = {"codename": codename, "language": "en-US", "type": "article", "id": "x"}
+        if b"/taxonomies/" in request.scope["raw_path"]:
+            return JSONResponse({"system": system, "terms": []})
+        return JSONResponse({"item": {"system": system, "elements": {}}, "modular_content": {}})
+
+    handle = serve_in_thread(Starlette(routes=[Route("/{p:path}", anything)]))
+    try:
+        with DeliveryClient(handle.url, ENV) as client:
+            client.item(codename, "en-US")
+            client.taxonomy(codename)
+    finally:
+        handle.stop()
+    assert seen == [
+        (f"/{ENV}/items/{segment}".encode(), b"language=en-US"),
+        (f"/{ENV}/taxonomies/{segment}".encode(), b""),
+    ]
+
+
+def test_an_empty_codename_is_never_requested():
+    requested: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        requested.append(request)
+        return httpx.Response(200, json={})
+
+    with DeliveryClient(BASE, ENV, transport=httpx.MockTransport(handler)) as client:
+        with pytest.raises(DeliveryError, match="empty codename"):
+            client.item("", "en-US")
+        with pytest.raises(DeliveryError, match="empty codename"):
+            client.taxonomy("")
+    assert requested == []  # not the items listing at items/

@@ -6,7 +6,6 @@ tests/test_incremental*.py drive real rebuilds against the emulator.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -30,59 +29,7 @@ from kontent_ssg.server import (
     webhook_app,
 )
 from tests.support.fixtures import REPO, load_real
-
-SECRET = "test-secret-ÿ"
-
-
-def wait_for(predicate, timeout: float = 30.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def v2_body(codename: str, *, slot: str = "published", action: str = "published") -> bytes:
-    return json.dumps(
-        {
-            "notifications": [
-                {
-                    "data": {
-                        "system": {
-                            "id": f"id-{codename}",
-                            "codename": codename,
-                            "language": "en-US",
-                            "type": "article",
-                        }
-                    },
-                    "message": {
-                        "object_type": "content_item",
-                        "action": action,
-                        "delivery_slot": slot,
-                    },
-                }
-            ]
-        }
-    ).encode()
-
-
-class Recorder:
-    """Stands in for the incremental rebuild: remembers every batch it was given."""
-
-    def __init__(self) -> None:
-        self.batches: list[list[Change]] = []
-        self.lock = threading.Lock()
-
-    def __call__(self, changes: list[Change]) -> None:
-        with self.lock:
-            self.batches.append(list(changes))
-
-    @property
-    def codenames(self) -> list[str]:
-        with self.lock:
-            return [c.codename for batch in self.batches for c in batch]
+from tests.support.receiver import SECRET, Recorder, signed, v2_body, wait_for
 
 
 @pytest.fixture
@@ -107,10 +54,6 @@ def receiver(tmp_path):
 
 def post(handle, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
     return httpx.post(f"{handle.url}/hook", content=body, headers=headers or {}, timeout=10)
-
-
-def signed(body: bytes, secret: str = SECRET, header: str = "X-Kontent-ai-Signature") -> dict:
-    return {header: sign_webhook(body, secret), "Content-Type": "application/json"}
 
 
 def test_real_vectors_accepted_over_http(receiver, real_fixtures):

@@ -233,3 +233,25 @@ def test_changes_file_cli(env, tmp_path):
     assert "articles/alpha/index.html" in data["pages_written"]
     assert "articles/gamma/index.html" not in data["pages_written"]
     assert data["requests"] == 1
+
+
+def test_max_body_option_limits_webhook_bodies(env):
+    _emu, _site, start = env
+    receiver = start(extra=["--max-body", "2000"])
+    small = b'{"notifications": [' + b" " * 1000 + b"]}"
+    headers = {"X-Kontent-ai-Signature": sign_webhook(small, SECRET)}
+    answer = httpx.post(f"{receiver.url}/webhook", content=small, headers=headers, timeout=10)
+    assert answer.status_code == 400  # read and parsed: an empty list is no webhook
+    large = b'{"notifications": [' + b" " * 3000 + b"]}"
+    headers = {"X-Kontent-ai-Signature": sign_webhook(large, SECRET)}
+    answer = httpx.post(f"{receiver.url}/webhook", content=large, headers=headers, timeout=10)
+    assert answer.status_code == 413
+    assert answer.json() == {"error": "body larger than 2000 bytes"}
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "1MB"])
+def test_max_body_option_must_be_a_positive_byte_count(tmp_path, value, capsys):
+    from kontent_ssg.cli import main
+
+    assert main(["webhook", str(tmp_path), "--max-body", value]) == 2
+    assert "--max-body" in capsys.readouterr().err

@@ -74,13 +74,28 @@ def test_serve_reloads_rebuilds_and_survives_errors(tmp_path):
             body = build_webhook_body(
                 [WebhookChange("content_item", "published", {"codename": "gamma", "id": "x"})]
             )
-            answer = httpx.post(f"{base}/webhook", content=body, timeout=10)
+            answer = httpx.post(
+                f"{base}/webhook",
+                content=body,
+                headers={"Content-Type": "application/json"},
+                timeout=10,
+            )
             assert answer.status_code == 202, answer.text
             wait_for(
                 lambda: b"Gamma live" in get("/articles/gamma/").content, what="webhook applied"
             )
             missing = get("/nope/")
             assert missing is not None and missing.status_code == 404
+            nul = get("/articles/%00/")
+            assert nul is not None and nul.status_code == 404
+            # DNS rebinding: another name for 127.0.0.1 is not this server's.
+            rebound = httpx.get(f"{base}/articles/gamma/", headers={"Host": "evil.test"})
+            assert rebound.status_code == 400
+            # A cross-origin form post (no CORS preflight) queues nothing.
+            form = httpx.post(
+                f"{base}/webhook", content=body, headers={"Content-Type": "text/plain"}
+            )
+            assert form.status_code == 415
             assert json.loads(get("/health").content)["status"] == "ok"
         finally:
             proc.send_signal(signal.SIGTERM)

@@ -32,7 +32,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 import httpx
 
@@ -68,6 +68,7 @@ __all__ = [
     "crawl",
     "obtain_snapshot",
     "parse_retry_after",
+    "path_segment",
     "snapshot_dir_for",
 ]
 
@@ -171,6 +172,22 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(0.0, when.timestamp() - current)
 
 
+def path_segment(value: str) -> str:
+    """``value`` as exactly one URL path segment, whatever it contains.
+
+    Every character but letters, digits and ``-._~`` is percent-encoded, so a codename with
+    ``/``, ``?`` or ``#`` cannot request another path, add a query or cut the URL short; a
+    segment of dots alone (``..``) is encoded too, or the URL would be normalised to the
+    parent path. Webhook codenames are validated before they get here; this holds for any.
+    """
+    if not value:
+        raise DeliveryError("an empty codename cannot be requested from the Delivery API")
+    encoded = quote(value, safe="")
+    if not encoded.strip("."):
+        encoded = encoded.replace(".", "%2E")
+    return encoded
+
+
 class DeliveryClient:
     """A Delivery API client for one environment (published or preview API).
 
@@ -248,7 +265,7 @@ class DeliveryClient:
 
     @property
     def environment_url(self) -> str:
-        return f"{self.base_url}/{self.environment_id}"
+        return f"{self.base_url}/{path_segment(self.environment_id)}"
 
     def cancel(self) -> None:
         """Make requests still running in other threads stop at their next attempt."""
@@ -270,16 +287,15 @@ class DeliveryClient:
 
     def taxonomy(self, codename: str) -> JSON:
         """One taxonomy group."""
+        path = f"taxonomies/{path_segment(codename)}"
         data, _ = self._fetch_json(
             "GET",
-            f"taxonomies/{codename}",
+            path,
             what=f"taxonomy group {codename!r}",
             not_found=f"taxonomy group {codename!r} not found",
         )
         if not isinstance(data, dict) or not isinstance(data.get("system"), dict):
-            raise self._malformed(
-                "GET", f"taxonomies/{codename}", None, "expected a taxonomy group"
-            )
+            raise self._malformed("GET", path, None, "expected a taxonomy group")
         return data
 
     def item(
@@ -299,7 +315,7 @@ class DeliveryClient:
         if depth is not None:
             params["depth"] = str(depth)
         headers = {WAIT_HEADER: "true"} if wait_for_new_content else None
-        path = f"items/{codename}"
+        path = f"items/{path_segment(codename)}"
         data, _ = self._fetch_json(
             "GET",
             path,
@@ -326,7 +342,7 @@ class DeliveryClient:
         Changes published after this call are what :meth:`sync_changes` reports, so a build
         initialises *before* it crawls: nothing can slip between the crawl and the token.
         """
-        path = f"/v2/{self.environment_id}/sync/init"
+        path = f"/v2/{path_segment(self.environment_id)}/sync/init"
         _, response = self._fetch_json(
             "POST",
             path,
@@ -345,7 +361,7 @@ class DeliveryClient:
         [...]}`` (each delta ``{"change_type", "timestamp", "data": {"system"}}``); all empty
         means up to date. Keep calling with the returned token until then.
         """
-        path = f"/v2/{self.environment_id}/sync"
+        path = f"/v2/{path_segment(self.environment_id)}/sync"
         data, response = self._fetch_json(
             "GET",
             path,

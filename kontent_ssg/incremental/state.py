@@ -22,6 +22,9 @@ crash and a restart:
 * ``queue``: webhook notifications accepted (202) but not yet applied. A row is inserted and
   committed (``synchronous=FULL``) before the receiver answers, and marked done only after the
   rebuild it triggered succeeded, so a crash in between loses nothing.
+* ``dead_letters``: queued notifications that failed for good (the receiver's worker decides,
+  see ``server.NotificationWorker``), moved out of the queue so that they stop blocking it,
+  with why; kept for ``/health`` and for a person to look at.
 
 The dependency keys themselves are defined, with what makes each stale, in
 :mod:`kontent_ssg.incremental.keys` (docs/INCREMENTAL.md shows the table).
@@ -44,6 +47,7 @@ from .fingerprints import ContentKey
 
 __all__ = [
     "BuildState",
+    "DeadLetter",
     "PageRecord",
     "Problems",
     "QueuedNotification",
@@ -96,6 +100,21 @@ class Problems:
         return bool(self.warnings or self.broken_links)
 
 
+# Kept apart from _SCHEMA and outside SCHEMA_VERSION: like the queue, dead letters survive a
+# change of the cache's layout, and an older state file simply gains the table.
+_DEAD_LETTER_SCHEMA = """
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id INTEGER PRIMARY KEY,
+    received REAL NOT NULL,
+    failed REAL NOT NULL,
+    slot TEXT NOT NULL,
+    changes TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    reason TEXT NOT NULL
+);
+"""
+
+
 def state_path(state_dir: Path, *, preview: bool = False) -> Path:
     """Where the state of a site lives; preview builds keep their own."""
     name = "state-preview.sqlite" if preview else "state.sqlite"
@@ -119,6 +138,19 @@ class QueuedNotification:
     changes: list[Change]
 
 
+@dataclass(frozen=True)
+class DeadLetter:
+    """A notification taken out of the queue because applying it failed for good."""
+
+    id: int
+    received: float
+    failed: float
+    slot: str
+    changes: list[Change]
+    attempts: int
+    reason: str
+
+
 class BuildState:
     """One site's build state. Safe to share between threads (one connection, one lock)."""
 
@@ -139,6 +171,7 @@ class BuildState:
         )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
+        self._db.executescript(_DEAD_LETTER_SCHEMA)
         schema = self.get_meta("schema")
         if schema is not None and schema != SCHEMA_VERSION:
             # The state is a cache of the last build: an old layout is dropped, and the next
@@ -431,6 +464,45 @@ class BuildState:
             pending = self._db.execute("SELECT COUNT(*) FROM queue WHERE done IS NULL")
             done = self._db.execute("SELECT COUNT(*) FROM queue WHERE done IS NOT NULL")
             return {"pending": pending.fetchone()[0], "done": done.fetchone()[0]}
+
+    # -- dead letters ---------------------------------------------------------------------
+
+    def dead_letter(self, notification_id: int, reason: str, attempts: int) -> bool:
+        """Move a pending notification to the dead letters, durably; False if not pending."""
+        with self._tx(durable=True) as db:
+            row = db.execute(
+                "SELECT received, slot, changes FROM queue WHERE id = ? AND done IS NULL",
+                (notification_id,),
+            ).fetchone()
+            if row is None:
+                return False
+            db.execute(
+                "INSERT OR REPLACE INTO dead_letters "
+                "(id, received, failed, slot, changes, attempts, reason) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (notification_id, row[0], time.time(), row[1], row[2], attempts, reason),
+            )
+            db.execute("DELETE FROM queue WHERE id = ?", (notification_id,))
+            return True
+
+    def dead_letters(self, limit: int | None = None) -> list[DeadLetter]:
+        """Dead letters, the most recent first (at most ``limit``)."""
+        sql = (
+            "SELECT id, received, failed, slot, changes, attempts, reason FROM dead_letters "
+            "ORDER BY failed DESC, id DESC"
+        )
+        with self._lock:
+            if limit is None:
+                rows = self._db.execute(sql).fetchall()
+            else:
+                rows = self._db.execute(sql + " LIMIT ?", (limit,)).fetchall()
+        return [
+            DeadLetter(r[0], r[1], r[2], r[3], changes_from_json(r[4]), r[5], r[6]) for r in rows
+        ]
+
+    def dead_letter_count(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM dead_letters").fetchone()[0])
 
 
 def _write_meta(db: sqlite3.Connection, key: str, value: str | None) -> None:
