@@ -387,3 +387,28 @@ def test_plain_progress_prints_stages_pages_and_summary(site) -> None:  # type: 
     assert "15 written, 0 unchanged, 0 deleted; 0 warnings, 0 broken links" in text_out
     assert type(make_progress(quiet=True)).__name__ == "Progress"
     assert isinstance(make_progress(), PlainProgress)  # stderr is not a terminal under pytest
+
+
+def test_a_refetched_item_is_filed_under_the_codename_the_api_gives(site) -> None:  # type: ignore[no-untyped-def]
+    # A notification names "two"; the API answers with an item whose codename is "zz": the
+    # build files it under the API's codename, and "two" is treated as gone.
+    import copy
+
+    import httpx
+
+    from kontent_ssg.builder.pipeline import Builder
+    from kontent_ssg.content.webhooks import Change
+
+    build(site, offline())
+    other = copy.deepcopy(article("two"))
+    other["system"]["codename"] = "zz"
+    other["elements"]["url"]["value"] = "zz"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.url.path.endswith("/items/two")
+        return httpx.Response(200, json={"item": other, "modular_content": {}})
+
+    with Builder(site, BuildOptions(), transport=httpx.MockTransport(handler)) as builder:
+        report = builder.apply([Change("item", "published", codename="two", language="en-US")])
+    assert "articles/zz/index.html" in report.pages_written
+    assert "articles/two/index.html" in report.pages_deleted

@@ -430,6 +430,10 @@ class Builder:
             raise
 
 
+def options_progress(options: BuildOptions | None) -> Progress:
+    return options.progress if options is not None else Progress()
+
+
 def _hash(entry: Any) -> str:
     return str(entry[2]) if entry and len(entry) > 2 else ""
 
@@ -466,7 +470,9 @@ def build(
         except OSError as exc:
             raise UsageError(f"--changes {changes_file}: cannot read: {exc}") from None
         try:
-            changes = parse_webhook(body)
+            changes = parse_webhook(
+                body, on_invalid=lambda why: options_progress(options).warning(why)
+            )
         except WebhookError as exc:
             raise UsageError(f"--changes {changes_file}: {exc.message}") from None
     with Builder(config, options, transport=transport, log=log) as builder:

@@ -399,12 +399,19 @@ class ContentTracker:
             lang_items = snapshot.items.setdefault(language, LanguageItems())
             raw = answer["item"] if answer is not None else None
             components = (answer or {}).get("modular_content") or {}
-            _put_item(lang_items, codename, raw)
+            filed = codename
+            if raw is not None and raw["system"].get("codename") != codename:
+                # Filed under the codename the API gives, never the notification's: what
+                # was asked for is gone from this API as far as this build can tell.
+                _put_item(lang_items, codename, None)
+                row_keys.add(("item", language, codename))
+                filed = str(raw["system"]["codename"])
+            _put_item(lang_items, filed, raw)
             lang_items.modular_content.update(components)
             touched_languages.add(language)
-            row_keys.add(("item", language, codename))
+            row_keys.add(("item", language, filed))
             if raw is not None:
-                new_rows[("item", language, codename)] = item_row(raw, language)
+                new_rows[("item", language, filed)] = item_row(raw, language)
             for cname, component in components.items():
                 row_keys.add(("component", language, cname))
                 new_rows[("component", language, cname)] = opaque_row(component)
