@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .errors import KontentSSGError, UsageError
@@ -18,13 +19,32 @@ from .progress import printable
 __all__ = ["main"]
 
 
-def _parser() -> argparse.ArgumentParser:
+def _verbosity(parser: argparse.ArgumentParser, default: Any) -> None:
+    """``-q``/``-v`` on ``parser``. The top-level parser and every command take them, so they
+    work before or after the command; a command's copies default to ``SUPPRESS`` so that they
+    do not overwrite what the top level parsed."""
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", default=default, help="print only errors"
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=default,
+        help="print more: every page written, each stage's time",
+    )
+
+
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The top-level parser and each command's own (for usage errors in the command's words)."""
     parser = argparse.ArgumentParser(
         prog="kontent-ssg",
         description="Build a static site from Kontent.ai content.",
     )
     parser.add_argument("--version", action="version", version=f"kontent-ssg {__version__}")
+    _verbosity(parser, False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands: dict[str, argparse.ArgumentParser] = {}
 
     def add(name: str, help_text: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
@@ -35,14 +55,22 @@ def _parser() -> argparse.ArgumentParser:
             type=Path,
             help="folder holding kontent.toml (default: the current folder)",
         )
-        verbosity = p.add_mutually_exclusive_group()
-        verbosity.add_argument("-q", "--quiet", action="store_true", help="print only errors")
-        verbosity.add_argument("-v", "--verbose", action="store_true", help="print every page")
+        _verbosity(p, argparse.SUPPRESS)
+        commands[name] = p
         return p
 
     b = add("build", "Build the site (incremental when build state exists).")
-    b.add_argument("--output", type=Path, help="output folder (default: [site] output)")
-    b.add_argument("--preview", action="store_true", help="use the Preview API")
+    b.add_argument(
+        "--output",
+        type=Path,
+        metavar="DIR",
+        help="output folder (default: [site] output; with --preview, [site] preview_output)",
+    )
+    b.add_argument(
+        "--preview",
+        action="store_true",
+        help="use the Preview API (drafts); writes to its own folder, never [site] output",
+    )
     b.add_argument("--offline", action="store_true", help="build from the saved snapshot")
     b.add_argument("--strict", action="store_true", help="treat warnings as errors")
     b.add_argument("--report", type=Path, metavar="FILE", help="write a JSON build report")
@@ -55,14 +83,28 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     s = add("serve", "Build, serve with live reload, rebuild on changes.")
-    s.add_argument("--port", type=int, default=8000)
-    s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--preview", action="store_true", help="use the Preview API")
+    s.add_argument(
+        "--port", type=int, default=8000, help="port to serve on (default: 8000; 0: any free one)"
+    )
+    s.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1, this machine only)",
+    )
+    s.add_argument(
+        "--preview",
+        action="store_true",
+        help="use the Preview API (drafts); serves [site] preview_output",
+    )
     s.add_argument("--offline", action="store_true", help="build from the saved snapshot")
 
     w = add("webhook", "Receive Kontent.ai webhooks; rebuild and deploy.")
-    w.add_argument("--host", default="127.0.0.1")
-    w.add_argument("--port", type=int, default=8080)
+    w.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1; 0.0.0.0 for every interface)",
+    )
+    w.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
     w.add_argument("--preview", action="store_true", help="keep a preview build (Preview API)")
     w.add_argument(
         "--max-body",
@@ -83,7 +125,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--offline", action="store_true", help="check against the saved snapshot")
     c.add_argument("--preview", action="store_true", help="use the Preview API")
     c.add_argument("--strict", action="store_true", help="treat warnings as errors")
-    return parser
+    return parser, commands
 
 
 def _byte_count(text: str) -> int:
@@ -106,9 +148,18 @@ def run() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
+    parser, commands = _parser()
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        # Unknown arguments are reported by the command's own parser, with its usage line
+        # (argparse would show the top-level usage, which does not list the command's flags).
+        if extra:
+            command = commands.get(args.command) if args.command else None
+            (command or parser).error(f"unrecognized arguments: {' '.join(extra)}")
+        if args.quiet and args.verbose:
+            (commands.get(args.command) or parser).error(
+                "argument -v/--verbose: not allowed with argument -q/--quiet"
+            )
     except SystemExit as exc:  # argparse already printed the usage error
         return 2 if exc.code else 0
     if not args.command:

@@ -140,6 +140,7 @@ def serve(config: Config, args: argparse.Namespace) -> int:
         LiveReload,
         NotificationWorker,
         allowed_hosts_for,
+        listening_socket,
         preview_app,
         serve_forever,
         watch_and_rebuild,
@@ -151,6 +152,10 @@ def serve(config: Config, args: argparse.Namespace) -> int:
         if not quiet:
             print(printable(message, newlines=True), file=sys.stderr, flush=True)
 
+    port = int(getattr(args, "port", 8000))
+    host = str(getattr(args, "host", "127.0.0.1"))
+    sock = listening_socket(host, port)  # a busy port fails here, before any build
+    port = sock.getsockname()[1]
     options = BuildOptions(
         preview=bool(getattr(args, "preview", False)),
         offline=bool(getattr(args, "offline", False)),
@@ -206,8 +211,6 @@ def serve(config: Config, args: argparse.Namespace) -> int:
         stop.set()
         worker.stop()
 
-    port = int(getattr(args, "port", 8000))
-    host = str(getattr(args, "host", "127.0.0.1"))
     app = preview_app(
         builder.output_dir,
         reload,
@@ -218,7 +221,7 @@ def serve(config: Config, args: argparse.Namespace) -> int:
     )
     say(f"serving {builder.output_dir} at http://{host}:{port}/ (Ctrl+C to stop)")
     try:
-        serve_forever(app, host, port, graceful=2.0)
+        serve_forever(app, host, port, graceful=2.0, sock=sock)
     finally:
         stop.set()
         holder["builder"].close()
@@ -238,6 +241,7 @@ def webhook(config: Config, args: argparse.Namespace) -> int:
     from .server import (
         DEFAULT_MAX_BODY,
         NotificationWorker,
+        listening_socket,
         run_deploy,
         serve_forever,
         webhook_app,
@@ -259,6 +263,10 @@ def webhook(config: Config, args: argparse.Namespace) -> int:
         )
     if insecure and not secret:
         say("warning: --insecure: accepting unsigned webhooks")
+    host = str(getattr(args, "host", "127.0.0.1"))
+    port = int(getattr(args, "port", 8080))
+    sock = listening_socket(host, port)  # a busy port fails here, before the catch-up build
+    port = sock.getsockname()[1]
     options = BuildOptions(preview=bool(getattr(args, "preview", False)))
     builder = Builder(config, options, log=say)
     try:
@@ -282,11 +290,9 @@ def webhook(config: Config, args: argparse.Namespace) -> int:
         preview=builder.preview,
         max_body=int(getattr(args, "max_body", None) or DEFAULT_MAX_BODY),
     )
-    host = str(getattr(args, "host", "127.0.0.1"))
-    port = int(getattr(args, "port", 8080))
     say(f"listening on http://{host}:{port}{config.webhook.path} (health: /health)")
     try:
-        serve_forever(app, host, port)
+        serve_forever(app, host, port, sock=sock)
     finally:
         builder.close()
     return 0

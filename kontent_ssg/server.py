@@ -938,7 +938,7 @@ def listening_socket(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        raise KontentSSGError(
+        raise UsageError(
             f"cannot listen on {host}:{port}: {exc.strerror or exc}",
             hint="choose another --port (or stop what is using it)",
         ) from None
@@ -953,9 +953,15 @@ def serve_forever(
     *,
     graceful: float | None = None,
     limits: ServerLimits | None = None,
+    sock: socket.socket | None = None,
 ) -> None:
-    """Run ``app`` in the foreground; SIGINT/SIGTERM shut it down gracefully."""
-    sock = listening_socket(host, port)
+    """Run ``app`` in the foreground; SIGINT/SIGTERM shut it down gracefully.
+
+    ``sock`` is a socket the command bound already (:func:`listening_socket`): commands bind
+    before they build and announce, so that a busy port is the first and only thing said.
+    """
+    if sock is None:
+        sock = listening_socket(host, port)
     _uvicorn_server(app, host, port, graceful, limits).run(sockets=[sock])
 
 
