@@ -261,6 +261,13 @@ class SiteConfig:
         "folder the site is written to, relative to the site folder",
         check=_rule("a folder name or path", str.strip),
     )
+    preview_output: str = _option(
+        "",
+        "folder `--preview` builds (drafts) are written to, relative to the site folder; never "
+        "`output` nor inside it, so a deploy of `output` cannot ship drafts; empty: `output` "
+        "with `-preview` appended (`public-preview`)",
+        check=_rule('"" or a folder name or path', lambda v: v == "" or v.strip()),
+    )
     title: str = _option("", "the site's title (templates get it as `site.title`)")
     download_assets: bool = _option(
         False,
@@ -402,6 +409,20 @@ class Config:
     def output_dir(self) -> Path:
         out = Path(self.site.output)
         return out if out.is_absolute() else self.site_dir / out
+
+    @property
+    def preview_output_dir(self) -> Path:
+        """Where ``--preview`` builds go: apart from :attr:`output_dir`, so that publishing
+        the output folder can never publish drafts."""
+        if self.site.preview_output:
+            out = Path(self.site.preview_output)
+        else:
+            out = Path(f"{Path(self.site.output)}-preview")
+        return out if out.is_absolute() else self.site_dir / out
+
+    def output_for(self, preview: bool) -> Path:
+        """The output folder of a published or a preview build."""
+        return self.preview_output_dir if preview else self.output_dir
 
     @property
     def templates_dir(self) -> Path:
@@ -551,7 +572,16 @@ class _Loader:
         if feed is not None and feed.listing not in listings:
             have = ", ".join(sorted(listings)) or "none"
             raise self.fail("feed", "listing", f"no [listings.{feed.listing}] table (have: {have})")
-        return Config(site_dir=site_dir, path=self.path, warnings=tuple(self.warnings), **tables)
+        config = Config(site_dir=site_dir, path=self.path, warnings=tuple(self.warnings), **tables)
+        published, preview = config.output_dir.resolve(), config.preview_output_dir.resolve()
+        if published == preview or published in preview.parents or preview in published.parents:
+            raise self.fail(
+                "site",
+                "preview_output",
+                f"{preview} must be apart from the output folder {published} (neither inside "
+                "the other): a deploy of the output folder would ship drafts",
+            )
+        return config
 
     def table(self, where: str, cls: type, value: Any, key: str | None = None) -> Any:
         raw = self.as_table(where, value)

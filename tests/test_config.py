@@ -162,6 +162,7 @@ def test_every_declared_option_is_read_by_the_package() -> None:
         for option in table.options
         if not option.secret
         and option.key != "netlify_build_hook_env"  # read by load_config itself
+        and option.key != "preview_output"  # read by Config.preview_output_dir
         and option.key != "download_assets"
         and f".{option.key}" not in sources
     ]

@@ -97,7 +97,8 @@ class Builder:
         self.options = options or BuildOptions()
         self.preview = self.options.preview
         self.slot = "preview" if self.preview else "published"
-        self.output_dir = (self.options.output or config.output_dir).resolve()
+        # Preview builds (drafts) default to a folder of their own, never the published one.
+        self.output_dir = (self.options.output or config.output_for(self.preview)).resolve()
         self.log = log
         self.lock = threading.RLock()
         self.state = BuildState(state_path(config.state_dir, preview=self.preview))
