@@ -134,8 +134,9 @@ def serve(config: Config, args: argparse.Namespace) -> int:
     import threading
 
     from .builder.pipeline import Builder, BuildOptions
-    from .config import load_config
+    from .config import CONFIG_FILE, load_config
     from .errors import KontentSSGError
+    from .incremental.state import BuildState, state_path
     from .server import (
         LiveReload,
         NotificationWorker,
@@ -143,7 +144,7 @@ def serve(config: Config, args: argparse.Namespace) -> int:
         listening_socket,
         preview_app,
         serve_forever,
-        watch_and_rebuild,
+        watch_site,
     )
 
     quiet = bool(getattr(args, "quiet", False))
@@ -160,7 +161,12 @@ def serve(config: Config, args: argparse.Namespace) -> int:
         preview=bool(getattr(args, "preview", False)),
         offline=bool(getattr(args, "offline", False)),
     )
-    holder = {"builder": Builder(config, options, log=say)}
+    # One build state for the whole session: a kontent.toml edit replaces the builder (new
+    # config), and the webhook route and the worker keep using this state, which the
+    # replaced builder does not close. Everything else about the builder (its output folder,
+    # the webhook path) is asked of ``current`` each time.
+    state = BuildState(state_path(config.state_dir, preview=options.preview))
+    current = {"builder": Builder(config, options, log=say, state=state)}
     reload = LiveReload()
     lock = threading.Lock()
 
@@ -168,7 +174,7 @@ def serve(config: Config, args: argparse.Namespace) -> int:
         with lock:
             started = time.perf_counter()
             try:
-                report = holder["builder"].build()
+                report = current["builder"].build()
             except KontentSSGError as exc:
                 reload.failed(str(exc))
                 say(f"build failed ({reason}): {exc}")
@@ -180,51 +186,68 @@ def serve(config: Config, args: argparse.Namespace) -> int:
             )
 
     def on_files(changed: set[Path]) -> None:
-        if config.path in changed:
+        if any(p.name == CONFIG_FILE and p.parent == config.site_dir for p in changed):
             try:
                 new_config = load_config(config.site_dir)
             except KontentSSGError as exc:
                 reload.failed(str(exc))
-                say(f"config error: {exc}")
+                say(f"config error (still serving the last good build): {exc}")
                 return
+            for warning in new_config.warnings:
+                say(f"warning: {warning}")
             with lock:
-                holder["builder"].close()
-                holder["builder"] = Builder(new_config, options, log=say)
+                old, current["builder"] = (
+                    current["builder"],
+                    Builder(new_config, options, log=say, state=state),
+                )
+                old.close()
         rebuild(", ".join(sorted(p.name for p in changed)[:3]))
 
     def apply(changes: list[Any]) -> None:
         with lock:
+            started = time.perf_counter()
             try:
-                holder["builder"].apply(changes)
+                report = current["builder"].apply(changes)
             except KontentSSGError as exc:
                 reload.failed(str(exc))
                 raise
             reload.rebuilt()
+            say(
+                f"rebuilt (webhook): {len(report.pages_written)} written, "
+                f"{len(report.pages_deleted)} deleted in {time.perf_counter() - started:.2f} s"
+            )
 
-    rebuild("start")
-    builder = holder["builder"]
-    worker = NotificationWorker(builder.state, apply, slot=builder.slot, debounce=0.3, log=say)
     stop = threading.Event()
-    watch_and_rebuild([config.templates_dir, config.static_dir, config.path], on_files, stop)
+    watch_site(config.site_dir, on_files, stop)  # first: an edit during the first build counts
+    rebuild("start")
+    worker = NotificationWorker(state, apply, slot=current["builder"].slot, debounce=0.3, log=say)
 
     def shutdown() -> None:
         stop.set()
         worker.stop()
 
     app = preview_app(
-        builder.output_dir,
+        lambda: current["builder"].output_dir,
         reload,
-        webhook=(config.webhook.path, builder.state, worker, config.webhook.secret),
+        webhook=(
+            lambda: current["builder"].config.webhook.path,
+            state,
+            worker,
+            config.webhook.secret,
+        ),
+        preview=options.preview,
         on_startup=worker.start,
         on_shutdown=shutdown,
         allowed_hosts=allowed_hosts_for(host),
     )
-    say(f"serving {builder.output_dir} at http://{host}:{port}/ (Ctrl+C to stop)")
+    say(f"serving {current['builder'].output_dir} at http://{host}:{port}/ (Ctrl+C to stop)")
     try:
         serve_forever(app, host, port, graceful=2.0, sock=sock)
     finally:
         stop.set()
-        holder["builder"].close()
+        with lock:
+            current["builder"].close()
+            state.close()
     return 0
 
 

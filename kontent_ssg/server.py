@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -79,6 +79,7 @@ DEFAULT_MAX_BODY = 1024 * 1024
 RELOAD_PATH = "/__kontent-ssg/reload"
 
 Log = Callable[[str], None]
+T = TypeVar("T")
 
 
 def _stderr(message: str) -> None:
@@ -703,16 +704,28 @@ def _local_json_only(endpoint: Callable[[Request], Any]) -> Callable[[Request], 
     return guarded
 
 
+def _now(value: T | Callable[[], T]) -> T:
+    """A value, or the current value of a getter (``serve`` follows config edits)."""
+    return value() if callable(value) else value
+
+
 def preview_app(
-    output_dir: Path,
+    output_dir: Path | Callable[[], Path],
     reload: LiveReload,
     *,
-    webhook: tuple[str, BuildState, NotificationWorker, str | None] | None = None,
+    webhook: tuple[str | Callable[[], str], BuildState, NotificationWorker, str | None]
+    | None = None,
+    preview: bool = False,
     on_startup: Callable[[], Any] | None = None,
     on_shutdown: Callable[[], Any] | None = None,
     allowed_hosts: frozenset[str] | None = None,
 ) -> Starlette:
     """Serve the built site with live reload; optionally also receive content webhooks.
+
+    ``output_dir`` and the webhook path may be getters: ``serve`` replaces its builder when
+    kontent.toml changes (``[site] output`` or ``[webhook] path`` may have moved), and every
+    request asks for the current value. ``preview``: the webhooks taken are the preview
+    slot's (``serve --preview``).
 
     ``allowed_hosts`` (see :func:`allowed_hosts_for`) are the ``Host`` names answered; None
     answers any. Without a webhook secret, webhooks are taken only as JSON from loopback.
@@ -724,14 +737,27 @@ def preview_app(
             headers={"Cache-Control": "no-store"},
         )
 
+    receive: Callable[[Request], Any] | None = None
+    if webhook is not None:
+        hook_path, state, worker, secret = webhook
+        receive = _webhook_endpoint(state, worker, secret, preview=preview)
+        if secret is None:
+            receive = _local_json_only(receive)
+
+    async def post(request: Request) -> Response:
+        if receive is not None and webhook is not None and request.url.path == _now(hook_path):
+            response: Response = await receive(request)
+            return response
+        return JSONResponse({"error": "method not allowed"}, status_code=405)
+
     async def static(request: Request) -> Response:
         url_path = request.url.path
-        path, redirect = _file_for(output_dir, url_path)
+        path, redirect = _file_for(_now(output_dir), url_path)
         if redirect:
             return RedirectResponse(url_path + "/", status_code=301)
         status = 200
         if path is None:
-            path, _ = _file_for(output_dir, "/404.html")
+            path, _ = _file_for(_now(output_dir), "/404.html")
             status = 404
             if path is None:
                 body = b"<!doctype html><title>Not found</title><h1>Not found</h1>"
@@ -744,13 +770,10 @@ def preview_app(
 
     routes = [Route(RELOAD_PATH, reload_state, methods=["GET"])]
     if webhook is not None:
-        path, state, worker, secret = webhook
-        endpoint = _webhook_endpoint(state, worker, secret, preview=False)
-        if secret is None:
-            endpoint = _local_json_only(endpoint)
-        routes.append(Route(path, endpoint, methods=["POST"]))
         routes.append(Route("/health", _health_endpoint(state, worker), methods=["GET"]))
     routes.append(Route("/{path:path}", static, methods=["GET", "HEAD"]))
+    # The webhook path is matched per request (it may change with kontent.toml).
+    routes.append(Route("/{path:path}", post, methods=["POST"]))
 
     @asynccontextmanager
     async def lifespan(app: Starlette):  # type: ignore[no-untyped-def]
@@ -986,26 +1009,83 @@ def serve_in_thread(
     return ServerHandle(server, thread, bound)
 
 
-def watch_and_rebuild(
-    paths: Iterable[Path],
+class _Either:
+    """Set when either event is (``watchfiles`` takes one stop event)."""
+
+    def __init__(self, *events: threading.Event) -> None:
+        self.events = events
+
+    def is_set(self) -> bool:
+        return any(event.is_set() for event in self.events)
+
+
+def watch_site(
+    site_dir: Path,
     rebuild: Callable[[set[Path]], Any],
     stop: threading.Event,
     *,
+    config_name: str = "kontent.toml",
+    folders: tuple[str, ...] = ("templates", "static"),
     debounce_ms: int = 300,
-) -> threading.Thread:
-    """Watch templates, static files and kontent.toml; call ``rebuild(changed)`` per burst."""
+) -> list[threading.Thread]:
+    """Call ``rebuild(changed)`` per burst of changes to kontent.toml, templates/ and static/.
+
+    The site folder itself is watched (not recursively), not the config file: an editor
+    that saves by writing a new file and renaming it over the old one (``sed -i``, vim, most
+    IDEs) replaces the file a file watch was following, and later edits went unseen. The
+    output and state folders are not watched (a build would trigger itself). ``templates/``
+    and ``static/`` are watched recursively, and watched afresh when they appear or go.
+    """
     import watchfiles
 
-    existing = [str(p) for p in paths if p.exists()]
+    site_dir = Path(site_dir).resolve()
+    names = {config_name, *folders}
+    rearm = threading.Event()
 
-    def run() -> None:
-        if not existing:
-            return
+    def top_level(change: Any, path: str) -> bool:
+        p = Path(path)
+        return p.parent == site_dir and p.name in names
+
+    def present() -> set[str]:
+        return {name for name in folders if (site_dir / name).is_dir()}
+
+    def watch_top() -> None:
+        folders_now = present()
         for batch in watchfiles.watch(
-            *existing, debounce=debounce_ms, stop_event=stop, raise_interrupt=False
+            site_dir,
+            watch_filter=top_level,
+            debounce=debounce_ms,
+            stop_event=stop,
+            raise_interrupt=False,
+            recursive=False,
         ):
-            rebuild({Path(p) for _, p in batch})
+            changed = {Path(p) for _, p in batch}
+            if present() != folders_now:  # a folder came or went: watch the new set
+                folders_now = present()
+                rearm.set()
+            elif not any(p.name == config_name for p in changed):
+                continue  # a folder's own metadata; its watcher reports what changed inside
+            rebuild(changed)
 
-    thread = threading.Thread(target=run, name="kontent-ssg-watch", daemon=True)
-    thread.start()
-    return thread
+    def watch_folders() -> None:
+        while not stop.is_set():
+            rearm.clear()
+            existing = [site_dir / name for name in folders if (site_dir / name).is_dir()]
+            if not existing:  # nothing to watch until one appears
+                rearm.wait(0.5)
+                continue
+            for batch in watchfiles.watch(
+                *existing,
+                debounce=debounce_ms,
+                stop_event=_Either(stop, rearm),
+                raise_interrupt=False,
+            ):
+                rebuild({Path(p) for _, p in batch})
+
+    threads = [
+        threading.Thread(target=watch_top, name="kontent-ssg-watch-site", daemon=True),
+        threading.Thread(target=watch_folders, name="kontent-ssg-watch-files", daemon=True),
+    ]
+    for thread in threads:
+        thread.start()
+    return threads

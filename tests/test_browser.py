@@ -3,9 +3,7 @@
 The site is built offline into a scratch folder and served by a small local HTTP server that
 records every request, so "images and CSS load" is checked from both ends: the server saw the
 requests and answered 200, and Chromium logged no console message (a failed load or a script
-error would be one). Chromium is the Debian package, which ``make test`` installs when it is
-missing (its ``chromium`` step); the test itself never installs anything, and fails when there
-is no Chromium.
+error would be one). Chromium comes from ``tests/support/browser.py``.
 """
 
 from __future__ import annotations
@@ -13,7 +11,6 @@ from __future__ import annotations
 import functools
 import os
 import shutil
-import subprocess
 import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -21,35 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.browser import screenshot as load
 from tests.support.golden import build_example_site
-
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-    "--hide-scrollbars",
-    "--enable-logging=stderr",
-    "--v=0",
-    "--window-size=1280,1800",
-]
-
-
-def _chromium() -> str:
-    for name in ("chromium", "chromium-browser"):
-        found = shutil.which(name)
-        if found:
-            return found
-    pytest.fail(
-        "no chromium on PATH: `make test` installs Debian's chromium package when it can "
-        "(apt-get, as root); elsewhere install Chromium as `chromium` and run the tests again",
-        pytrace=False,
-    )
 
 
 class _Server:
@@ -85,13 +55,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[_Server, 
         server.httpd.server_close()
 
 
-def _load(chromium: str, url: str, screenshot: Path, profile: Path) -> str:
-    cmd = [chromium, *FLAGS, f"--user-data-dir={profile}", f"--screenshot={screenshot}", url]
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result.stderr
-
-
 def _first_article(output: Path) -> str:
     articles = sorted(
         p.parent.relative_to(output).as_posix()
@@ -106,12 +69,11 @@ def _first_article(output: Path) -> str:
 def test_page_loads_with_css_and_images(
     which: str, served: tuple[_Server, Path], tmp_path: Path
 ) -> None:
-    chromium = _chromium()
     server, output = served
     path = "/" if which == "home" else _first_article(output)
     server.requests.clear()
     screenshot = tmp_path / f"{which}.png"
-    log = _load(chromium, server.url + path, screenshot, tmp_path / "profile")
+    log = load(server.url + path, screenshot, tmp_path / "profile")
 
     assert screenshot.is_file() and screenshot.stat().st_size > 10_000, "blank screenshot"
     artifacts = os.environ.get("KONTENT_SSG_SCREENSHOTS")

@@ -92,6 +92,7 @@ class Builder:
         *,
         transport: Any = None,
         log: Log = _quiet,
+        state: BuildState | None = None,
     ) -> None:
         self.config = config
         self.options = options or BuildOptions()
@@ -101,7 +102,10 @@ class Builder:
         self.output_dir = (self.options.output or config.output_for(self.preview)).resolve()
         self.log = log
         self.lock = threading.RLock()
-        self.state = BuildState(state_path(config.state_dir, preview=self.preview))
+        # ``state``: a build state opened by the caller, who closes it (``serve`` keeps one
+        # across the builders a kontent.toml edit replaces).
+        self._owns_state = state is None
+        self.state = state or BuildState(state_path(config.state_dir, preview=self.preview))
         self.content = ContentTracker(
             config,
             self.state,
@@ -118,7 +122,8 @@ class Builder:
 
     def close(self) -> None:
         self.content.close()
-        self.state.close()
+        if self._owns_state:
+            self.state.close()
 
     def __enter__(self) -> Builder:
         return self
