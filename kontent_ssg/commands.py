@@ -34,9 +34,16 @@ def pull(config: Config, args: argparse.Namespace) -> int:
                 flush=True,
             )
 
+    def waiting(notice: object) -> None:
+        print(f"  waiting: {notice}", file=sys.stderr, flush=True)
+
     started = time.perf_counter()
     snapshot, requests = obtain_snapshot(
-        config, preview=preview, offline=False, progress=None if quiet else report
+        config,
+        preview=preview,
+        offline=False,
+        progress=None if quiet else report,
+        on_retry=None if quiet else waiting,
     )
     elapsed = time.perf_counter() - started
     if not quiet:
@@ -137,6 +144,7 @@ def serve(config: Config, args: argparse.Namespace) -> int:
     from .config import CONFIG_FILE, load_config
     from .errors import KontentSSGError
     from .incremental.state import BuildState, state_path
+    from .progress import LogProgress
     from .server import (
         LiveReload,
         NotificationWorker,
@@ -160,6 +168,7 @@ def serve(config: Config, args: argparse.Namespace) -> int:
     options = BuildOptions(
         preview=bool(getattr(args, "preview", False)),
         offline=bool(getattr(args, "offline", False)),
+        progress=LogProgress(say),  # each rebuild is one line (below), waits one line each
     )
     # One build state for the whole session: a kontent.toml edit replaces the builder (new
     # config), and the webhook route and the worker keep using this state, which the
@@ -261,6 +270,7 @@ def webhook(config: Config, args: argparse.Namespace) -> int:
     """
     from .builder.pipeline import Builder, BuildOptions
     from .errors import ConfigError, KontentSSGError
+    from .progress import LogProgress
     from .server import (
         DEFAULT_MAX_BODY,
         NotificationWorker,
@@ -290,7 +300,7 @@ def webhook(config: Config, args: argparse.Namespace) -> int:
     port = int(getattr(args, "port", 8080))
     sock = listening_socket(host, port)  # a busy port fails here, before the catch-up build
     port = sock.getsockname()[1]
-    options = BuildOptions(preview=bool(getattr(args, "preview", False)))
+    options = BuildOptions(preview=bool(getattr(args, "preview", False)), progress=LogProgress(say))
     builder = Builder(config, options, log=say)
     try:
         report = builder.build()

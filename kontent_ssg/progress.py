@@ -3,15 +3,29 @@
 The builder only calls :class:`Progress` methods; which kind it gets is decided here, from
 ``--quiet``/``--verbose`` and whether stderr is a terminal. Progress goes to stderr so that
 stdout stays clean for scripts.
+
+What each kind shows: the crawl's items per language as they arrive, the pages rendered out
+of the total with the rate, and every wait (a retry, a ``Retry-After``) while it happens: a
+build never sits silent while the API is slow or down. On a terminal that is the bar's line;
+in a CI log (no terminal) it is one line per stage, when the stage ends, plus a line per
+wait and the final summary.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import Any, TextIO
 
-__all__ = ["PlainProgress", "Progress", "RichProgress", "make_progress", "printable"]
+__all__ = [
+    "LogProgress",
+    "PlainProgress",
+    "Progress",
+    "RichProgress",
+    "make_progress",
+    "printable",
+]
 
 
 def printable(text: object, *, newlines: bool = False) -> str:
@@ -35,6 +49,10 @@ def printable(text: object, *, newlines: bool = False) -> str:
     return "".join(out)
 
 
+#: What a stage counts, for the "12/40 pages" of its line.
+_UNITS = {"render": "pages", "write": "pages"}
+
+
 class Progress:
     """The silent base: ``--quiet``, tests and library use."""
 
@@ -45,6 +63,15 @@ class Progress:
 
     def advance(self, n: int = 1) -> None:
         """``n`` steps of the current stage are done."""
+
+    def items(self, language: str, count: int, done: bool) -> None:
+        """The crawl has ``count`` items of ``language`` so far (``done``: all of them).
+
+        Called from the crawl's threads."""
+
+    def waiting(self, message: str) -> None:
+        """Something is being waited for (a retry after a failure, a ``Retry-After``):
+        ``message`` says what, which attempt, and for how long. Called from any thread."""
 
     def page(self, path: str, status: str) -> None:
         """One output file was written/unchanged/deleted (printed with ``--verbose``)."""
@@ -59,6 +86,17 @@ class Progress:
         """The one-line (or few-line) result at the end of a build."""
 
 
+class LogProgress(Progress):
+    """Only the waits, as log lines: the long-running commands (``serve``, ``webhook``) log
+    each rebuild themselves, but a rebuild stuck retrying must say so."""
+
+    def __init__(self, log: Callable[[str], None]) -> None:
+        self.log = log
+
+    def waiting(self, message: str) -> None:
+        self.log(f"waiting: {printable(message)}")
+
+
 def _summary_lines(report: Any) -> list[str]:
     lines = [
         f"{len(report.pages_written)} written, {len(report.pages_unchanged)} unchanged, "
@@ -70,28 +108,61 @@ def _summary_lines(report: Any) -> list[str]:
     return lines
 
 
+def _per_language(counts: dict[str, int]) -> str:
+    return ", ".join(f"{language} {count:,}" for language, count in sorted(counts.items()))
+
+
+def _rate(done: int, seconds: float, unit: str = "pages") -> str:
+    return f"{done / seconds:,.0f} {unit}/s" if seconds > 0 and done else ""
+
+
 class PlainProgress(Progress):
-    """Plain lines, one per stage: readable in CI logs that do not understand bars."""
+    """Plain lines for CI logs, which do not understand bars: one line per stage when it
+    ends (what it did, how long it took), a line per wait as it happens, the summary."""
 
     def __init__(self, stream: TextIO | None = None, *, verbose: bool = False) -> None:
         self.stream = stream or sys.stderr
         self.verbose = verbose
         self._stage: str | None = None
+        self._total: int | None = None
+        self._done = 0
         self._started = 0.0
+        self._languages: dict[str, int] = {}
 
     def _print(self, text: str) -> None:
         print(text, file=self.stream, flush=True)
 
     def stage(self, name: str, total: int | None = None) -> None:
         self._end_stage()
-        self._stage = name
+        self._stage, self._total, self._done = name, total, 0
         self._started = time.perf_counter()
-        self._print(f"{name}…" if total is None else f"{name} ({total})…")
+
+    def advance(self, n: int = 1) -> None:
+        self._done += n
+
+    def items(self, language: str, count: int, done: bool) -> None:
+        self._languages[language] = count
+        if done and self.verbose:
+            self._print(f"  crawled {language}: {count:,} items")
+
+    def waiting(self, message: str) -> None:
+        self._print(f"  waiting: {printable(message)}")
 
     def _end_stage(self) -> None:
-        if self._stage is not None and self.verbose:
-            self._print(f"  {self._stage}: {time.perf_counter() - self._started:.2f}s")
+        if self._stage is None:
+            return
+        seconds = time.perf_counter() - self._started
+        parts = []
+        if self._stage == "content" and self._languages:
+            parts.append(f"crawled {_per_language(self._languages)} items")
+        if self._total is not None:
+            unit = _UNITS.get(self._stage, "steps")
+            rate = _rate(self._done, seconds, unit) if self._stage == "render" else ""
+            parts.append(f"{self._done:,}/{self._total:,} {unit}" + (f", {rate}" if rate else ""))
+        parts.append(f"{seconds:.2f} s")
+        self._print(f"{self._stage}: {'; '.join(parts)}")
         self._stage = None
+        self._languages = {}
 
     def page(self, path: str, status: str) -> None:
         if self.verbose:
@@ -109,32 +180,62 @@ class PlainProgress(Progress):
 
 
 class RichProgress(Progress):
-    """Progress bars (rich) for interactive terminals."""
+    """Progress bars (rich) for interactive terminals: one line per stage, its count, rate
+    and elapsed time; the crawl's items per language and any wait on the stage's line."""
 
     def __init__(self, *, verbose: bool = False) -> None:
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            ProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
         from rich.progress import Progress as Bars
+        from rich.table import Column
+        from rich.text import Text
+
+        class RateColumn(ProgressColumn):
+            """Steps per second of a stage with a count (pages/s while rendering)."""
+
+            def render(self, task: Any) -> Text:
+                if task.total is None or not task.fields.get("rate"):
+                    return Text("")
+                return Text(_rate(int(task.completed), task.elapsed or 0.0), style="cyan")
 
         self.verbose = verbose
         self.console = Console(stderr=True)
+        # A long wait message is cut at the end of the line; the stage's name never is.
+        note_width = max(20, self.console.width - 75)
         self._bars = Bars(
-            TextColumn("{task.description}"),
-            BarColumn(),
+            TextColumn("{task.description}", table_column=Column(no_wrap=True)),
+            BarColumn(bar_width=24),
             MofNCompleteColumn(),
+            RateColumn(),
             TimeElapsedColumn(),
+            TextColumn(
+                "{task.fields[note]}",
+                style="yellow",
+                markup=False,
+                table_column=Column(no_wrap=True, overflow="ellipsis", max_width=note_width),
+            ),
             console=self.console,
             transient=False,
         )
         self._task: Any = None
+        self._name = ""
         self._started = False
+        self._languages: dict[str, int] = {}
 
     def stage(self, name: str, total: int | None = None) -> None:
         if not self._started:
             self._bars.start()
             self._started = True
         self._complete()
-        self._task = self._bars.add_task(name, total=total)
+        self._name = name
+        self._languages = {}
+        self._task = self._bars.add_task(name, total=total, note="", rate=name == "render")
 
     def _complete(self) -> None:
         """Show the current stage as finished (stages without a count become 1/1)."""
@@ -142,11 +243,24 @@ class RichProgress(Progress):
             return
         task = self._bars.tasks[-1]
         total = task.total if task.total is not None else 1
-        self._bars.update(self._task, total=total, completed=total)
+        self._bars.update(self._task, total=total, completed=total, note="")
 
     def advance(self, n: int = 1) -> None:
         if self._task is not None:
-            self._bars.advance(self._task, n)
+            self._bars.update(self._task, advance=n, note="")
+
+    def items(self, language: str, count: int, done: bool) -> None:
+        if self._task is None:
+            return
+        self._languages[language] = count
+        description = f"{self._name}: {_per_language(self._languages)} items"
+        self._bars.update(self._task, description=description, note="")
+
+    def waiting(self, message: str) -> None:
+        if self._task is None:
+            self.console.print(f"waiting: {printable(message)}", markup=False, highlight=False)
+        else:
+            self._bars.update(self._task, note=f"waiting: {printable(message)}")
 
     def page(self, path: str, status: str) -> None:
         if self.verbose:

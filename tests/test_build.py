@@ -382,7 +382,7 @@ def test_plain_progress_prints_stages_pages_and_summary(site) -> None:  # type: 
     stream = io.StringIO()
     build(site, offline(progress=PlainProgress(stream, verbose=True)))
     text_out = stream.getvalue()
-    assert "render (15)" in text_out
+    assert "render: 15/15 pages, " in text_out and " pages/s" in text_out
     assert "written: articles/one/index.html" in text_out
     assert "15 written, 0 unchanged, 0 deleted; 0 warnings, 0 broken links" in text_out
     assert type(make_progress(quiet=True)).__name__ == "Progress"

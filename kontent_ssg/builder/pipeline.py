@@ -114,6 +114,7 @@ class Builder:
             lock=self.lock,
             transport=transport,
             log=log,
+            progress=self.options.progress,
         )
         self.rebuilds = 0
         self._manifest: JSON | None = None  # the record of the output (cached between builds)

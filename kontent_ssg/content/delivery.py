@@ -23,6 +23,7 @@ items over and over (2.5-3x slower decoding, measured; bench/crawl.py has the nu
 from __future__ import annotations
 
 import email.utils
+import ipaddress
 import json
 import random
 import threading
@@ -61,8 +62,10 @@ __all__ = [
     "RETRY_STATUSES",
     "USER_AGENT",
     "CrawlStats",
+    "DeadHosts",
     "DeliveryClient",
     "FeedProgress",
+    "RetryNotice",
     "RetryPolicy",
     "client_for",
     "crawl",
@@ -120,6 +123,72 @@ class RetryPolicy:
         """
         cap = min(self.max_delay, self.base_delay * (2**retry))
         return max(0.0, self.jitter() * cap)
+
+
+@dataclass(frozen=True)
+class RetryNotice:
+    """A failed attempt about to be retried: what the progress line shows while we wait."""
+
+    what: str  # "Sync API initialization", "items-feed for language 'en-US' (page 3)"
+    request: str  # "POST http://…/sync/init"
+    failure: str  # "HTTP 503", "ConnectError: …"
+    attempt: int  # the attempt that failed (1-based)
+    attempts: int  # the most there will be
+    delay: float  # seconds until the next
+    retry_after: bool  # the wait is the server's Retry-After
+
+    def __str__(self) -> str:
+        why = " (Retry-After)" if self.retry_after else ""
+        # What and how long first: a terminal line may cut the rest (a long API message).
+        return (
+            f"{self.what}: attempt {self.attempt} of {self.attempts} failed, waiting "
+            f"{self.delay:.1f} s{why}: {self.failure} ({self.request})"
+        )
+
+
+class DeadHosts:
+    """Hosts that proved unreachable during one command (or one rebuild of a long-running
+    one): a request that gave up after its retries, or a refused connection to this machine,
+    marks its host, and every later request to it fails at once. Without this an API that is
+    down cost a build its retries twice over (the Sync API first, then the crawl). Shared by
+    the clients of one command; thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._hosts: dict[str, str] = {}
+
+    def mark(self, host: str, why: str) -> None:
+        with self._lock:
+            self._hosts.setdefault(host, why)
+
+    def why(self, host: str) -> str | None:
+        with self._lock:
+            return self._hosts.get(host)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._hosts.clear()
+
+
+def _is_loopback(host: str) -> bool:
+    """``localhost``, ``127.0.0.0/8``, ``::1``: this machine."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _refused(exc: BaseException) -> bool:
+    """Whether a connect error is a refused connection (nothing listens on that port)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ConnectionRefusedError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 @dataclass
@@ -196,7 +265,9 @@ class DeliveryClient:
     ``requests`` counts every HTTP request sent, retries included. ``wait_for_new_content``
     adds ``X-KC-Wait-For-Loading-New-Content: true`` to every request (a rebuild right after a
     webhook wants fresh content, not the CDN's copy). After :meth:`cancel` (a crawl failed) the
-    client refuses further requests; make a new one.
+    client refuses further requests; make a new one. ``on_retry`` hears of every retry before
+    its wait (the command's progress line); ``dead_hosts`` is shared with the command's other
+    clients, so that a host that proved dead is not retried again.
     """
 
     def __init__(
@@ -210,8 +281,12 @@ class DeliveryClient:
         transport: httpx.BaseTransport | None = None,
         wait_for_new_content: bool = False,
         preview: bool = False,
+        on_retry: Callable[[RetryNotice], None] | None = None,
+        dead_hosts: DeadHosts | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.on_retry = on_retry
+        self.dead_hosts = dead_hosts or DeadHosts()
         self.environment_id = environment_id
         self.retry = retry or RetryPolicy()
         self.wait_for_new_content = wait_for_new_content
@@ -599,6 +674,7 @@ class DeliveryClient:
         """
         policy = self.retry
         url = self._url(path)
+        host = urlsplit(url).netloc
         all_headers = dict(headers or {})
         if self.wait_for_new_content:
             all_headers[WAIT_HEADER] = "true"
@@ -608,6 +684,9 @@ class DeliveryClient:
         while True:
             if self._cancelled.is_set():
                 raise NetworkError(f"{what}: cancelled (the crawl was stopped)")
+            dead = self.dead_hosts.why(host)
+            if dead is not None:
+                raise self._dead_host(method, path, params, what, dead)
             attempt += 1
             with self._lock:
                 self.requests += 1
@@ -622,6 +701,12 @@ class DeliveryClient:
             except _RETRYABLE_EXCEPTIONS as exc:
                 failure = self._describe_exception(exc)
                 retry_after = None
+                if isinstance(exc, httpx.ConnectError) and _refused(exc):
+                    hostname = urlsplit(url).hostname or ""
+                    if _is_loopback(hostname):
+                        # Nothing listens on that port of this machine: a retry a second
+                        # later finds the same. Say so now instead of after the backoff.
+                        raise self._refused_here(method, path, params, what, host) from None
             except httpx.HTTPError as exc:
                 raise DeliveryError(
                     f"{what}: {method} {self._display_url(path, params)} failed: "
@@ -641,6 +726,19 @@ class DeliveryClient:
                 raise self._gave_up(method, path, params, what, failure, attempt, elapsed, delay)
             with self._lock:
                 self.stats.retries += 1
+            if self.on_retry is not None:
+                request_line = f"{method} {self._display_url(path, params)}"
+                self.on_retry(
+                    RetryNotice(
+                        what.lstrip("/"),
+                        request_line,
+                        failure,
+                        attempt,
+                        policy.max_attempts,
+                        delay,
+                        retry_after is not None,
+                    )
+                )
             if policy.sleep is None:
                 self._cancelled.wait(delay)
             else:
@@ -649,6 +747,46 @@ class DeliveryClient:
                 raise self._gave_up(
                     method, path, params, what, failure, attempt, policy.clock() - started, 0.0
                 )
+
+    def _api_name(self) -> str:
+        return "Preview API" if self.preview else "Delivery API"
+
+    def _refused_here(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None,
+        what: str,
+        host: str,
+    ) -> NetworkError:
+        url = self._display_url(path, params)
+        self.dead_hosts.mark(host, f"{method} {url}: connection refused")
+        prefix = "" if what.startswith("/") else f"{what}: "
+        setting = "preview_url" if self.preview else "delivery_url"
+        return NetworkError(
+            f"{prefix}cannot reach the {self._api_name()}: {method} {url}: connection refused "
+            f"(nothing listens on {host}; not retried)",
+            url=url,
+            hint=f"start the server [kontent] {setting} points at, or fix {setting} in "
+            "kontent.toml",
+        )
+
+    def _dead_host(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None,
+        what: str,
+        why: str,
+    ) -> NetworkError:
+        url = self._display_url(path, params)
+        prefix = "" if what.startswith("/") else f"{what}: "
+        return NetworkError(
+            f"{prefix}cannot reach the {self._api_name()}: {method} {url} not tried: its host "
+            f"already failed in this build ({why})",
+            url=url,
+            hint="check [kontent] delivery_url/preview_url and your network, or try again later",
+        )
 
     def _gave_up(
         self,
@@ -662,7 +800,7 @@ class DeliveryClient:
         next_delay: float,
     ) -> NetworkError:
         url = self._display_url(path, params)
-        api = "Preview API" if self.preview else "Delivery API"
+        api = self._api_name()
         if attempts < self.retry.max_attempts:
             why = (
                 f"gave up: the next retry (in {next_delay:.1f} s) would overrun the "
@@ -676,6 +814,7 @@ class DeliveryClient:
         else:
             problem = f"cannot reach the {api}: {method} {url} failed: {failure}"
         prefix = "" if what.startswith("/") else f"{what}: "
+        self.dead_hosts.mark(urlsplit(url).netloc, f"{method} {url}: {failure}, {why}")
         return NetworkError(
             f"{prefix}{problem} ({why})",
             url=url,
@@ -908,6 +1047,8 @@ def client_for(
     wait_for_new_content: bool = False,
     transport: httpx.BaseTransport | None = None,
     retry: RetryPolicy | None = None,
+    on_retry: Callable[[RetryNotice], None] | None = None,
+    dead_hosts: DeadHosts | None = None,
 ) -> DeliveryClient:
     """The client a command should use: the published API unless ``preview``.
 
@@ -935,6 +1076,8 @@ def client_for(
         transport=transport,
         wait_for_new_content=wait_for_new_content,
         preview=preview,
+        on_retry=on_retry,
+        dead_hosts=dead_hosts,
     )
 
 
@@ -954,11 +1097,14 @@ def obtain_snapshot(
     offline: bool = False,
     progress: Callable[[FeedProgress], None] | None = None,
     transport: httpx.BaseTransport | None = None,
+    on_retry: Callable[[RetryNotice], None] | None = None,
+    dead_hosts: DeadHosts | None = None,
 ) -> tuple[Snapshot, int]:
     """The content for a build, and the number of Delivery API requests it took.
 
     Offline: the saved snapshot (no network). Otherwise crawl, then save the snapshot so that
     the next offline build sees exactly what this one did; a failed crawl writes nothing.
+    ``on_retry`` and ``dead_hosts`` go to the client (see :class:`DeliveryClient`).
     """
     folder = snapshot_dir_for(config, preview=preview)
     if offline:
@@ -972,7 +1118,9 @@ def obtain_snapshot(
                 f"--offline: no saved content snapshot at {folder}",
                 hint=f"run `{pull} {config.site_dir}` (with network access) first",
             ) from exc
-    with client_for(config, preview=preview, transport=transport) as client:
+    with client_for(
+        config, preview=preview, transport=transport, on_retry=on_retry, dead_hosts=dead_hosts
+    ) as client:
         snapshot = crawl(client, config.kontent.languages or None, progress=progress)
         requests = client.requests
     save_snapshot(snapshot, folder)

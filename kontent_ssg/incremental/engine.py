@@ -40,7 +40,8 @@ from ..content.snapshot import (
     snapshot_files_digest,
 )
 from ..content.webhooks import Change, changes_from_sync
-from ..errors import DeliveryError, NotFoundError, UsageError, WebhookError
+from ..errors import DeliveryError, NetworkError, NotFoundError, UsageError, WebhookError
+from ..progress import Progress
 from ..site.plan import plan_fields
 from . import keys
 from .fingerprints import (
@@ -119,6 +120,7 @@ class ContentTracker:
         lock: threading.RLock | None = None,
         transport: Any = None,
         log: Log = _quiet,
+        progress: Progress | None = None,
     ) -> None:
         self.config = config
         self.state = state
@@ -129,7 +131,9 @@ class ContentTracker:
         self.transport = transport
         self.log = log
         self.snapshot: Snapshot | None = None
+        self.progress = progress or Progress()
         self._client: Any = None
+        self._dead_hosts: Any = None  # delivery.DeadHosts of this build (imported lazily)
         self._persister = _Persister(self)
 
     def close(self) -> None:
@@ -147,8 +151,30 @@ class ContentTracker:
         if self._client is None:
             from ..content.delivery import client_for
 
-            self._client = client_for(self.config, preview=self.preview, transport=self.transport)
+            self._client = client_for(self.config, preview=self.preview, **self._network())
         return self._client
+
+    def _network(self) -> dict[str, Any]:
+        """What every client of this build shares: the transport, the progress line that
+        hears of each retry, and the hosts that proved dead during this build."""
+        from ..content.delivery import DeadHosts
+
+        if self._dead_hosts is None:
+            self._dead_hosts = DeadHosts()
+        return {
+            "transport": self.transport,
+            "on_retry": lambda notice: self.progress.waiting(str(notice)),
+            "dead_hosts": self._dead_hosts,
+        }
+
+    def _crawl(self) -> tuple[Snapshot, int]:
+        """A fresh crawl, its items per language on the progress line as they arrive."""
+        from ..content.delivery import obtain_snapshot
+
+        def feed(event: Any) -> None:
+            self.progress.items(event.language, event.items, event.done)
+
+        return obtain_snapshot(self.config, preview=self.preview, progress=feed, **self._network())
 
     @property
     def snapshot_dir(self) -> Path:
@@ -174,6 +200,8 @@ class ContentTracker:
         notifications to apply; without them, ``poll`` asks the Sync API (or crawls and
         diffs, or diffs the saved snapshot when offline).
         """
+        if self._dead_hosts is not None:
+            self._dead_hosts.clear()  # a host down during the last rebuild may be back
         reason = full or self._state_reason()
         if reason is not None:
             self.log(f"full build: {reason}")
@@ -197,6 +225,8 @@ class ContentTracker:
         if token:
             try:
                 synced, new_token, requests = self._sync(token)
+            except NetworkError:
+                raise  # the API is unreachable: a crawl would not fare better
             except (DeliveryError, WebhookError) as exc:
                 self.log(f"Sync API unavailable ({exc}); crawling and diffing instead")
             else:
@@ -229,11 +259,7 @@ class ContentTracker:
                     stamp = digest.result()
             else:
                 token = self._sync_init()
-                from ..content.delivery import obtain_snapshot
-
-                snapshot, requests = obtain_snapshot(
-                    self.config, preview=self.preview, transport=self.transport
-                )
+                snapshot, requests = self._crawl()
                 if token is not None:
                     requests += 1
         else:
@@ -281,6 +307,8 @@ class ContentTracker:
             return None
         try:
             return str(self.client().sync_init())
+        except NetworkError:
+            raise  # the API is unreachable: a crawl would not fare better
         except DeliveryError as exc:
             self.log(f"Sync API unavailable ({exc}); later builds will crawl and diff")
             return None
@@ -298,12 +326,8 @@ class ContentTracker:
         return changes, token, client.requests - before
 
     def _crawl_and_diff(self, sync_token: str | None = None) -> Delta:
-        from ..content.delivery import obtain_snapshot
-
         token = sync_token or self._sync_init()
-        snapshot, requests = obtain_snapshot(
-            self.config, preview=self.preview, transport=self.transport
-        )
+        snapshot, requests = self._crawl()
         return self._diff_snapshot(snapshot, requests, sync_token=token)
 
     def _diff_snapshot(
