@@ -14,6 +14,10 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/kontent-ssg build example-site --offline
+	@echo
+	@echo "Look at it through a web server (its links are site-root URLs, which file:// cannot follow):"
+	@echo "  $(BIN)/kontent-ssg serve example-site --offline"
+	@echo "then open http://127.0.0.1:8000/ (live reload; Ctrl+C stops it)"
 
 test: $(STAMP) chromium
 	$(BIN)/python -m pytest -q
