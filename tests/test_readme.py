@@ -208,7 +208,8 @@ def test_the_walk_through_works_as_written(clone: tuple[Path, str], background: 
 
     first_builds, adopted = outputs
     assert "content: crawled en-US 18, es-ES 18 items" in first_builds
-    assert "0 written, 24 unchanged, 0 deleted" in first_builds  # the second build
+    second = first_builds.split("content: crawled", 1)[1]  # the second build's lines
+    assert re.search(r"\n0 written, [1-9]\d* unchanged, 0 deleted;", second), second
     assert "no template components/callout.html" in first_builds
     assert "no template components/" not in adopted
     site = root / "mysite" / "public"
