@@ -249,6 +249,17 @@ class KontentConfig:
     preview_api_key: str | None = _secret(
         "the Preview API, for `--preview` builds (Bearer)", env="KONTENT_PREVIEW_API_KEY"
     )
+    management_url: str = _option(
+        "https://manage.kontent.ai/v2",
+        "Management API base, for `webhooks` and `import`; requests go to "
+        "{management_url}/projects/{environment_id}/…",
+        check=_url(),
+        env="KONTENT_MANAGEMENT_URL",
+    )
+    management_api_key: str | None = _secret(
+        "the Management API, for `webhooks` and `import` (Bearer)",
+        env="KONTENT_MANAGEMENT_API_KEY",
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -324,6 +335,11 @@ class FeedConfig:
 class WebhookConfig:
     path: str = _option("/webhook", "URL the receiver accepts webhooks on", check=_url_path())
     secret: str | None = _secret("verifies webhook signatures", env="KONTENT_WEBHOOK_SECRET")
+    name: str = _option(
+        "",
+        "name of the environment's webhook `webhooks register` manages (default: "
+        '"kontent-ssg <[site] base_url>")',
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -16,6 +16,7 @@ __all__ = [
     "DeliveryError",
     "KontentSSGError",
     "MalformedResponseError",
+    "ManagementError",
     "NetworkError",
     "NotFoundError",
     "RouteError",
@@ -121,3 +122,20 @@ class StrictError(BuildError):
 
 class WebhookError(KontentSSGError):
     """A webhook body or signature is unacceptable."""
+
+
+class ManagementError(KontentSSGError):
+    """A Management API request failed. ``status`` is the HTTP status (None: no answer);
+    ``url`` names the request; neither ever holds the key."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str | None = None,
+        status: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.url = url
+        self.status = status
