@@ -125,7 +125,59 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     c.add_argument("--offline", action="store_true", help="check against the saved snapshot")
     c.add_argument("--preview", action="store_true", help="use the Preview API")
     c.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    _management_parsers(sub, commands)
     return parser, commands
+
+
+def _management_parsers(sub: Any, commands: dict[str, argparse.ArgumentParser]) -> None:
+    """``webhooks register|list|remove`` and ``import``: the Management API commands."""
+
+    def site_args(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument(
+            "site",
+            nargs="?",
+            default=".",
+            type=Path,
+            help="folder holding kontent.toml (default: the current folder)",
+        )
+        _verbosity(p, argparse.SUPPRESS)
+        return p
+
+    text = "Manage the environment's webhook for this site (Management API)."
+    hooks = sub.add_parser("webhooks", help=text, description=text)
+    _verbosity(hooks, argparse.SUPPRESS)
+    commands["webhooks"] = hooks
+    actions = hooks.add_subparsers(dest="webhooks_action", metavar="ACTION", required=True)
+    text = "Create or update the site's webhook (idempotent)."
+    r = site_args(actions.add_parser("register", help=text, description=text))
+    r.add_argument("--url", required=True, help="where Kontent.ai posts notifications")
+    r.add_argument(
+        "--secret-file",
+        type=Path,
+        metavar="PATH",
+        help="without KONTENT_WEBHOOK_SECRET: read the secret from PATH, or generate one and "
+        "write it there (mode 0600)",
+    )
+    text = "List the environment's webhooks (never their secrets)."
+    site_args(actions.add_parser("list", help=text, description=text))
+    text = "Delete the site's webhook."
+    site_args(actions.add_parser("remove", help=text, description=text))
+
+    text = "Import a snapshot into an empty environment (Management API; resumable)."
+    i = sub.add_parser("import", help=text, description=text)
+    commands["import"] = i
+    i.add_argument("snapshot", type=Path, metavar="SNAPSHOT_DIR", help="a saved snapshot folder")
+    target = i.add_mutually_exclusive_group()
+    target.add_argument(
+        "--site",
+        type=Path,
+        help="site whose kontent.toml names the environment; relative asset URLs are read "
+        "from its static/ folder (default: the site holding SNAPSHOT_DIR, if any)",
+    )
+    target.add_argument(
+        "--environment-id", help="the environment to import into (or KONTENT_ENVIRONMENT_ID)"
+    )
+    _verbosity(i, argparse.SUPPRESS)
 
 
 def _byte_count(text: str) -> int:
@@ -179,6 +231,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     from .config import load_config
 
+    if args.command == "import":  # SITE is optional there: it loads what it needs itself
+        from .commands import import_snapshot
+
+        return import_snapshot(args)
     config = load_config(args.site)
     for warning in config.warnings:
         if not args.quiet:
@@ -203,4 +259,8 @@ def _run(args: argparse.Namespace) -> int:
         from .commands import webhook
 
         return webhook(config, args)
+    if args.command == "webhooks":
+        from .commands import webhooks
+
+        return webhooks(config, args)
     raise UsageError(f"unknown command {args.command!r}")

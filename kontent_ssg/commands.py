@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 from .config import Config
 from .progress import printable
 
-__all__ = ["build", "check", "pull", "serve", "webhook"]
+__all__ = ["build", "check", "import_snapshot", "pull", "serve", "webhook", "webhooks"]
 
 
 def pull(config: Config, args: argparse.Namespace) -> int:
@@ -328,4 +329,156 @@ def webhook(config: Config, args: argparse.Namespace) -> int:
         serve_forever(app, host, port, sock=sock)
     finally:
         builder.close()
+    return 0
+
+
+def webhooks(config: Config, args: argparse.Namespace) -> int:
+    """``webhooks register|list|remove``: the site's webhook, found by its name.
+
+    Prints what it did, never a secret; with a generated secret, where it was written.
+    """
+    from .management.webhooks import (
+        SECRET_ENV,
+        default_name,
+        list_webhooks,
+        register,
+        remove,
+        resolve_secret,
+        summary,
+    )
+
+    quiet = bool(getattr(args, "quiet", False))
+    name = config.webhook.name or default_name(config.site.base_url, config.site_dir)
+    action = args.webhooks_action
+    source = None
+    if action == "register":
+        # Read (or generated and written) before anything is sent: a secret is never lost.
+        source = resolve_secret(
+            {SECRET_ENV: config.webhook.secret or ""}, getattr(args, "secret_file", None)
+        )
+    with _management_client(config) as client:
+        if action == "list":
+            found = list_webhooks(client)
+            for webhook in found:
+                mark = "*" if webhook.get("name") == name else " "
+                print(f"{mark} {printable(summary(webhook))}")
+            if not quiet:
+                print(
+                    f"{len(found)} webhooks in environment {config.kontent.environment_id}; "
+                    f"* = this site's ({printable(name)})",
+                    file=sys.stderr,
+                )
+            return 0
+        if action == "remove":
+            removed = remove(client, name)
+            if not quiet:
+                print(
+                    f"removed {removed} webhook{'s' if removed != 1 else ''} named "
+                    f"{printable(repr(name))}"
+                    if removed
+                    else f"no webhook named {printable(repr(name))}: nothing to remove"
+                )
+            return 0
+        assert source is not None
+        result = register(client, name, args.url, source.secret)
+    if not quiet:
+        extra = f"; {result.removed} old or duplicate removed" if result.removed else ""
+        print(f"webhook {printable(repr(name))} {result.action} -> {printable(args.url)}{extra}")
+        if source.warning:
+            print(f"warning: {printable(source.warning)}", file=sys.stderr)
+        if source.origin == "generated":
+            print(
+                f"secret generated and written to {_relative(source.path or Path())} (mode "
+                f"0600); the receiver reads it from {SECRET_ENV}: "
+                f'export {SECRET_ENV}="$(cat {_relative(source.path or Path())})"'
+            )
+        elif source.origin == "file":
+            print(f"secret read from {_relative(source.path or Path())}")
+        else:
+            print(f"secret taken from {SECRET_ENV}")
+    return 0
+
+
+def _management_client(config: Config) -> Any:
+    from .content.delivery import RetryPolicy
+    from .management.client import ManagementClient
+
+    k = config.kontent
+    return ManagementClient(
+        k.management_url,
+        k.environment_id,
+        k.management_api_key,
+        timeout=max(k.timeout, 60.0),
+        retry=RetryPolicy(max_attempts=k.max_retries + 1),
+    )
+
+
+def import_snapshot(args: argparse.Namespace) -> int:
+    """``import SNAPSHOT_DIR``: the environment from ``--environment-id`` (or
+    ``KONTENT_ENVIRONMENT_ID``), else from the site's ``kontent.toml`` (``--site``, or the site
+    holding SNAPSHOT_DIR); progress on stderr, the summary on stdout."""
+    from .config import CONFIG_FILE, load_config
+    from .content.delivery import RetryPolicy
+    from .content.snapshot import load_snapshot
+    from .errors import ConfigError, UsageError
+    from .management.client import DEFAULT_MANAGEMENT_URL, MANAGEMENT_KEY_ENV, ManagementClient
+    from .management.importer import import_snapshot as run_import
+    from .management.importer import manifest_fallbacks
+
+    quiet = bool(getattr(args, "quiet", False))
+    folder = Path(args.snapshot)
+    if not (folder / "manifest.json").is_file():
+        raise UsageError(
+            f"{folder} is not a snapshot folder (no manifest.json)",
+            hint="give the folder `kontent-ssg pull` writes, e.g. SITE/.kontent-ssg/snapshot",
+        )
+    site = getattr(args, "site", None)
+    if site is None and getattr(args, "environment_id", None) is None:
+        holder = folder.resolve().parent.parent
+        if folder.resolve().parent.name == ".kontent-ssg" and (holder / CONFIG_FILE).is_file():
+            site = holder
+    static_dir = None
+    if site is not None:
+        config = load_config(site)
+        k = config.kontent
+        environment_id, base_url, key = k.environment_id, k.management_url, k.management_api_key
+        retry = RetryPolicy(max_attempts=k.max_retries + 1)
+        static_dir = config.static_dir
+    else:
+        environment_id = getattr(args, "environment_id", None) or os.environ.get(
+            "KONTENT_ENVIRONMENT_ID", ""
+        )
+        if not environment_id:
+            raise ConfigError(
+                "no environment to import into",
+                hint="pass --environment-id ID (or set KONTENT_ENVIRONMENT_ID), or --site SITE",
+            )
+        base_url = (os.environ.get("KONTENT_MANAGEMENT_URL") or DEFAULT_MANAGEMENT_URL).rstrip("/")
+        key = os.environ.get(MANAGEMENT_KEY_ENV)
+        retry = RetryPolicy()
+    snapshot = load_snapshot(folder)
+
+    def say(line: str) -> None:
+        if not quiet:
+            print(f"import: {printable(line)}", file=sys.stderr, flush=True)
+
+    with ManagementClient(base_url, environment_id, key, retry=retry) as client:
+        report = run_import(
+            client,
+            snapshot,
+            static_dir=static_dir,
+            fallbacks=manifest_fallbacks(folder),
+            say=say,
+        )
+    for warning in report.warnings:
+        if not quiet:
+            print(f"warning: {printable(warning)}", file=sys.stderr)
+    if not quiet:
+        written = ", ".join(f"{n} {kind}" for kind, n in report.written.items() if n) or "nothing"
+        skipped = sum(report.skipped.values())
+        print(
+            f"imported {_relative(folder)} into environment {environment_id}: {written}"
+            + (f" ({skipped} already there)" if skipped else "")
+            + f"; {report.requests} requests ({report.retries} retried) in {report.seconds:.1f} s"
+        )
     return 0
