@@ -183,3 +183,15 @@ def test_types_get_what_the_management_api_requires() -> None:
     assert elements["topics"]["taxonomy_group"] == {"codename": "topics"}
     assert elements["color"]["source_url"].startswith("https://")
     json.dumps(payload)  # a request body
+
+
+def test_unknown_objects_and_environments_are_404s(mapi: ManagementEmulator) -> None:
+    with _client(mapi) as client:
+        assert client.find("items/external-id/nope", what="look up") is None
+        with pytest.raises(ManagementError) as info:
+            client.get("items/external-id/nope", what="get item 'nope'")
+        assert info.value.status == 404 and "get item 'nope'" in str(info.value)
+    other = ManagementClient(mapi.url, "0b0e5f4e-0000-4000-8000-000000000000", KEY)
+    with other, pytest.raises(ManagementError) as info:
+        other.get("languages", what="list languages")
+    assert info.value.status == 404 and "does not exist" in str(info.value)
