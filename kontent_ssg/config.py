@@ -285,6 +285,12 @@ class SiteConfig:
         "reserved: copy assets into the output instead of linking the asset CDN",
         check=_rule("false (asset download is not implemented yet)", lambda v: not v),
     )
+    sanitize_html: bool = _option(
+        True,
+        "sanitise HTML from the CMS (rich text) against an allowlist: no scripts, event "
+        "handlers or `javascript:` URLs; the site's own templates are never touched "
+        "(docs/SECURITY.md)",
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

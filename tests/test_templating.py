@@ -72,7 +72,9 @@ def _article(**extra: dict) -> dict:
     return item("hello", "article", elements=elements, last_modified="2024-03-06T00:00:00Z")
 
 
-def _site(tmp_path: Path, templates: dict[str, str], article: dict | None = None):  # type: ignore[no-untyped-def]
+def _site(  # type: ignore[no-untyped-def]
+    tmp_path: Path, templates: dict[str, str], article: dict | None = None, toml: str = TOML
+):
     en = [
         article or _article(),
         item("jane", "author", elements={"name": text("Jane Doe")}, name="Jane"),
@@ -101,11 +103,13 @@ def _site(tmp_path: Path, templates: dict[str, str], article: dict | None = None
         components=components,
     )
     templates = {"author.html": "{{ item.name }}", **templates}
-    return make_site(tmp_path, TOML, templates, snap)
+    return make_site(tmp_path, toml, templates, snap)
 
 
-def _render(tmp_path: Path, templates: dict[str, str], article: dict | None = None):  # type: ignore[no-untyped-def]
-    config = _site(tmp_path, templates, article)
+def _render(  # type: ignore[no-untyped-def]
+    tmp_path: Path, templates: dict[str, str], article: dict | None = None, toml: str = TOML
+):
+    config = _site(tmp_path, templates, article, toml)
     report = build(config, BuildOptions(offline=True))
     page = (config.output_dir / "articles/hello/index.html").read_text(encoding="utf-8")
     return page, report, config
@@ -394,3 +398,70 @@ def test_the_last_resort_taxonomy_template_lists_the_term_items() -> None:
         language="en", term={"name": "Brewing"}, term_items=items
     )
     assert '<li><a href="/a/">A</a></li><li><a href="/b/">B</a></li>' in html
+
+
+# --- hostile content (issue 10, item 10) ---------------------------------------------
+
+HOSTILE_BODY = (
+    '<p onclick="alert(1)">Hi <a href="javascript:alert(2)" data-item-id="{jane}">Jane</a> '
+    '<a href="javascript:alert(3)">x</a></p><script>alert(4)</script>'
+    '<object type="application/kenticocloud" data-type="item" data-rel="component" '
+    'data-codename="quote1" onload="alert(5)"></object>'
+    '<figure data-asset-id="img-1" data-image-id="img-1"><img src="https://assets.example/a.jpg" '
+    'data-asset-id="img-1" data-image-id="img-1" onerror="alert(6)"></figure>'
+    '<iframe src="https://evil.example/"></iframe>'
+)
+
+
+def _hostile_article() -> dict:
+    return _article(
+        body=rich(
+            HOSTILE_BODY.format(jane=uid("jane")),
+            modular=["quote1"],
+            images={
+                "img-1": {
+                    "image_id": "img-1",
+                    "description": "A cat",
+                    "url": "https://assets.example/a.jpg",
+                    "width": 1000,
+                    "height": 500,
+                }
+            },
+        )
+    )
+
+
+SITE_MARKUP = {
+    "article.html": "{{ item.body }}",
+    # the site's own markup: scripts and handlers it chose to write are its business
+    "components/quote.html": '<blockquote onclick="site()">{{ item.q }}</blockquote>'
+    "<script>site()</script>",
+    "rich_text/image.html": '<div class="zoom" data-zoom="{{ src }}">{{ html|safe }}</div>',
+}
+
+
+def test_hostile_rich_text_is_sanitised_and_the_sites_markup_kept(tmp_path: Path) -> None:
+    page, _, _ = _render(tmp_path, SITE_MARKUP, _hostile_article())
+    for hostile in (
+        "alert(1)",
+        "alert(2)",
+        "alert(3)",
+        "alert(4)",
+        "alert(5)",
+        "alert(6)",
+        "javascript:",
+        "<iframe",
+        "evil.example",
+    ):
+        assert hostile not in page, hostile
+    assert '<p>Hi <a href="/authors/jane/">Jane</a> <a>x</a></p>' in page
+    # the component template, the image template and the default <figure> are untouched
+    assert '<blockquote onclick="site()">Wise</blockquote><script>site()</script>' in page
+    assert '<div class="zoom" data-zoom="https://assets.example/a.jpg?auto=format"><figure>' in page
+    assert 'loading="lazy" decoding="async" srcset=' in page
+
+
+def test_sanitising_rich_text_can_be_switched_off(tmp_path: Path) -> None:
+    toml = TOML.replace("[site]\n", "[site]\nsanitize_html = false\n")
+    page, _, _ = _render(tmp_path, SITE_MARKUP, _hostile_article(), toml)
+    assert '<p onclick="alert(1)">' in page and "<script>alert(4)</script>" in page

@@ -872,4 +872,5 @@ def _richtext_env(renderer: Renderer) -> Any:
         render_embedded=renderer.render_embedded,
         image_options=renderer.config.images,
         render_image=render_image if renderer.has_template("rich_text/image.html") else None,
+        sanitize=renderer.config.site.sanitize_html,
     )
