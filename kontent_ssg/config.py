@@ -287,9 +287,14 @@ class SiteConfig:
     )
     sanitize_html: bool = _option(
         True,
-        "sanitise HTML from the CMS (rich text) against an allowlist: no scripts, event "
-        "handlers or `javascript:` URLs; the site's own templates are never touched "
-        "(docs/SECURITY.md)",
+        "sanitise HTML from the CMS (rich text, and raw HTML the `markdown` filter keeps) "
+        "against an allowlist: no scripts, event handlers or `javascript:` URLs; the site's "
+        "own templates are never touched (docs/SECURITY.md)",
+    )
+    markdown_html: bool = _option(
+        False,
+        "the `markdown` filter keeps raw HTML in the text (sanitised unless `sanitize_html` "
+        "is off); off: raw HTML is escaped and shows as text",
     )
 
 

@@ -1,8 +1,8 @@
 """Sanitising what the CMS sends: hostile rich text comes out inert, real content untouched.
 
 The allowlist and the fast path are kontent_ssg/render/sanitize.py; where the resolver
-applies them, kontent_ssg/render/richtext.py. Build-level tests (the config switch, the
-site's markup kept) are in tests/test_templating.py.
+applies them, kontent_ssg/render/richtext.py. Build-level tests (config switch, markdown
+filter, the site's markup kept) are in tests/test_templating.py.
 """
 
 from __future__ import annotations
@@ -23,8 +23,10 @@ from kontent_ssg.render.sanitize import (
     _rich_text_cleaner,
     is_api_shaped,
     safe_url,
+    sanitize_markdown_html,
     sanitize_rich_text,
 )
+from kontent_ssg.render.templating import markdown_filter
 from tests.support.golden import EXAMPLE_SITE
 from tests.support.inert import executable
 
@@ -483,3 +485,80 @@ def test_nothing_executable_comes_out_of_the_resolver_unless_the_site_wrote_it(
         env=env,
     )
     assert executable(result.html) == []
+
+
+# --------------------------------------------------------------------------- markdown
+
+MARKDOWN_KITCHEN_SINK = """\
+# Title *em* **strong** `code`
+
+1. one
+2. two
+
+3) three
+
+- [link](https://example.org/ "a title") and <https://example.org/auto>
+- ![image](https://example.org/i.png "t") and ![rel](i.png)
+
+> quote
+> ---
+
+```python
+print("hi")
+```
+
+| left | centre | right |
+|:-----|:------:|------:|
+| a    | b      | c     |
+
+***
+
+line\\
+break &amp; &copy;
+"""
+
+
+def test_markdown_keeps_its_own_output_when_raw_html_is_sanitised() -> None:
+    rendered = str(markdown_filter(html=True, sanitize=False)(MARKDOWN_KITCHEN_SINK))
+    for construct in (
+        'class="language-python"',
+        'style="text-align:center"',
+        'title="t"',
+        'title="a title"',
+        '<ol start="3">',
+        "<blockquote>",
+        "<hr",
+        "<br",
+    ):
+        assert construct in rendered
+    assert canonical(sanitize_markdown_html(rendered)) == canonical(rendered)
+
+
+def test_markdown_escapes_raw_html_unless_told_otherwise() -> None:
+    text = '<img src=x onerror="alert(1)"> <b>b</b> [x](javascript:alert(1)) <javascript:alert(2)>'
+    escaped = str(markdown_filter()(text))
+    assert "&lt;img src=x" in escaped and "&lt;b&gt;" in escaped
+    assert executable(escaped) == [] and "<a" not in escaped
+    kept = str(markdown_filter(html=True)(text + "<script>alert(3)</script>"))
+    assert "<b>b</b>" in kept and '<img src="x">' in kept
+    assert executable(kept) == []
+    raw = str(markdown_filter(html=True, sanitize=False)(text))
+    assert 'onerror="alert(1)"' in raw
+
+
+@SETTINGS
+@given(
+    text=st.lists(
+        st.one_of(
+            hostile_tag(),
+            st.text(max_size=8),
+            st.sampled_from(
+                ["[x](", ")", "![i](", "<", ">", "javascript:alert(1)", "\n\n", "```", "|", "*"]
+            ),
+        ),
+        max_size=10,
+    ).map("".join)
+)
+def test_nothing_executable_comes_out_of_the_markdown_filter(text: str) -> None:
+    assert executable(str(markdown_filter()(text))) == []
+    assert executable(str(markdown_filter(html=True)(text))) == []

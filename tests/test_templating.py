@@ -400,7 +400,35 @@ def test_the_last_resort_taxonomy_template_lists_the_term_items() -> None:
     assert '<li><a href="/a/">A</a></li><li><a href="/b/">B</a></li>' in html
 
 
-# --- hostile content (issue 10, item 10) ---------------------------------------------
+# --- hostile content (issue 10, items 9 and 10) ---------------------------------------------
+
+HOSTILE_MD = '<img src=x onerror="alert(1)"> *hi* <b>b</b> [x](javascript:alert(2))'
+
+
+def test_markdown_filter_escapes_raw_html(tmp_path: Path) -> None:
+    page, _, _ = _render(
+        tmp_path, {"article.html": "{{ item.md|markdown }}"}, _article(md=text(HOSTILE_MD))
+    )
+    assert "&lt;img src=x onerror=" in page and "&lt;b&gt;b&lt;/b&gt;" in page
+    assert "<img" not in page and 'href="javascript' not in page
+    assert "<em>hi</em>" in page
+
+
+def test_markdown_html_lets_raw_html_through_sanitised(tmp_path: Path) -> None:
+    toml = TOML.replace("[site]\n", "[site]\nmarkdown_html = true\n")
+    md = text(HOSTILE_MD + "<script>alert(3)</script>")
+    page, _, _ = _render(
+        tmp_path / "a", {"article.html": "{{ item.md|markdown }}"}, _article(md=md), toml
+    )
+    assert '<img src="x">' in page and "<b>b</b>" in page
+    assert "onerror" not in page and "<script" not in page
+    # and unsanitised only when sanitising is switched off too
+    toml_off = toml.replace("[site]\n", "[site]\nsanitize_html = false\n")
+    page, _, _ = _render(
+        tmp_path / "b", {"article.html": "{{ item.md|markdown }}"}, _article(md=md), toml_off
+    )
+    assert 'onerror="alert(1)"' in page and "<script>alert(3)</script>" in page
+
 
 HOSTILE_BODY = (
     '<p onclick="alert(1)">Hi <a href="javascript:alert(2)" data-item-id="{jane}">Jane</a> '

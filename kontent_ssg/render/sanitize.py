@@ -14,6 +14,10 @@ HTML that comes from the CMS is sanitised against an allowlist before it reaches
   default ``<figure>``) in afterwards: the site's own markup is never sanitised.
 - **URLs the resolver takes from JSON** rather than from the HTML (image metadata, asset
   elements in the generic rendering): :func:`safe_url`, the same schemes.
+- **Raw HTML in markdown**, when a site lets the ``markdown`` filter keep it
+  (``[site] markdown_html = true``): :func:`sanitize_markdown_html`, a broader allowlist
+  (ammonia's defaults plus what markdown-it itself writes). With ``markdown_html`` off, the
+  default, markdown-it escapes raw HTML and refuses ``javascript:``-like link targets itself.
 
 The sanitiser is nh3 (the binding of the Rust crate ammonia): it parses with html5ever, an
 HTML5 parser, keeps what the allowlist names and serialises, so its output parses back to
@@ -53,6 +57,7 @@ __all__ = [
     "URL_SCHEMES",
     "is_api_shaped",
     "safe_url",
+    "sanitize_markdown_html",
     "sanitize_rich_text",
 ]
 
@@ -182,3 +187,41 @@ def safe_url(url: str) -> bool:
         return match.group(1).lower() in URL_SCHEMES
     head = re.split(r"[/?#]", cleaned, maxsplit=1)[0]
     return ":" not in head
+
+
+# --------------------------------------------------------------------------- markdown
+
+
+def sanitize_markdown_html(html: str) -> str:
+    """Output of the ``markdown`` filter with raw HTML kept, sanitised.
+
+    The allowlist is ammonia's default (a broad set of formatting elements, no scripts,
+    frames, forms or event handlers; safe URL schemes only) widened by what markdown-it
+    itself writes (``class="language-…"`` on fenced code, ``title`` on links and images,
+    ``start`` on lists, ``style="text-align:…"`` on aligned table cells), so markdown's own
+    output is never stripped.
+    """
+    return str(_markdown_cleaner().clean(html))
+
+
+@functools.cache
+def _markdown_cleaner() -> Any:
+    import nh3
+
+    attributes = {tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.items()}
+    for tag, names in {
+        "a": {"title"},
+        "img": {"title"},
+        "code": {"class"},
+        "th": {"style"},
+        "td": {"style"},
+    }.items():
+        attributes.setdefault(tag, set()).update(names)
+    return nh3.Cleaner(
+        tags=set(nh3.ALLOWED_TAGS),
+        clean_content_tags=set(DROP_WITH_CONTENT),
+        attributes=attributes,
+        url_schemes=set(nh3.ALLOWED_URL_SCHEMES),
+        link_rel=None,
+        filter_style_properties={"text-align"},
+    )

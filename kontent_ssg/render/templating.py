@@ -69,12 +69,17 @@ _BUILTIN = {
 
 
 @functools.cache
-def _markdown() -> Any:
-    """The ``markdown`` filter's parser, made on first use (importing markdown-it costs
-    ~25 ms of every build's start-up, and most sites never use the filter)."""
+def _markdown(html: bool = False) -> Any:
+    """The ``markdown`` filter's parser (CommonMark and tables), made on first use (importing
+    markdown-it costs ~25 ms of every build's start-up, and most sites never use the filter).
+
+    ``html`` off (the default): raw HTML in the text is escaped, so a ``<script>`` typed into
+    a text element shows as text. markdown-it refuses ``javascript:``, ``vbscript:``,
+    ``file:`` and ``data:`` (but for a few image types) link targets either way.
+    """
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("commonmark").enable("table")
+    return MarkdownIt("commonmark", {"html": html}).enable("table")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -363,10 +368,26 @@ def make_environment(templates_dir: Path | None) -> jinja2.Environment:
     return env
 
 
-def _markdown_filter(value: Any) -> Markup:
-    if value is None:
-        return Markup("")
-    return Markup(_markdown().render(str(value)))
+def markdown_filter(*, html: bool = False, sanitize: bool = True) -> Callable[[Any], Markup]:
+    """The ``markdown`` filter: ``[site] markdown_html`` lets raw HTML through, and then
+    ``[site] sanitize_html`` sanitises it (the text comes from the CMS)."""
+    parser = functools.partial(_markdown, html)
+    clean = html and sanitize
+
+    def markdown(value: Any) -> Markup:
+        if value is None:
+            return Markup("")
+        out = parser().render(str(value))
+        if clean:
+            from .sanitize import sanitize_markdown_html
+
+            out = sanitize_markdown_html(out)
+        return Markup(out)
+
+    return markdown
+
+
+_markdown_filter = markdown_filter()
 
 
 def _date_filter(value: Any, format: str = "%Y-%m-%d") -> str:
@@ -474,6 +495,9 @@ class Renderer:
             taxonomy=self._taxonomy_global,
         )
         self.env.filters["absolute"] = self.absolute_url
+        self.env.filters["markdown"] = markdown_filter(
+            html=config.site.markdown_html, sanitize=config.site.sanitize_html
+        )
         self._views: dict[tuple[str, str, bool], ItemView] = {}
         self._frames: list[Recorder] = []
         self._stack: tuple[str, ...] = ()
