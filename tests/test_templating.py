@@ -489,6 +489,17 @@ def test_hostile_rich_text_is_sanitised_and_the_sites_markup_kept(tmp_path: Path
     assert 'loading="lazy" decoding="async" srcset=' in page
 
 
+def test_asset_urls_with_an_unsafe_scheme_are_left_empty(tmp_path: Path) -> None:
+    article = _article(hero=asset("javascript:alert(1)"))
+    page, _, _ = _render(tmp_path / "a", {"article.html": '<a href="{{ item.hero[0].url }}">'})
+    assert '<a href="https://assets.example/hero.jpg">' in page
+    page, report, _ = _render(
+        tmp_path / "b", {"article.html": '<a href="{{ item.hero[0].url }}">'}, article
+    )
+    assert '<a href="">' in page
+    assert any("unsafe scheme" in w for w in report.warnings)
+
+
 def test_sanitising_rich_text_can_be_switched_off(tmp_path: Path) -> None:
     toml = TOML.replace("[site]\n", "[site]\nsanitize_html = false\n")
     page, _, _ = _render(tmp_path, SITE_MARKUP, _hostile_article(), toml)

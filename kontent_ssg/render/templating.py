@@ -31,6 +31,7 @@ from ..content.snapshot import ContentStore
 from ..errors import KontentSSGError, TemplateError
 from ..incremental import keys
 from ..site.ordering import sort_items
+from .sanitize import safe_url
 from .templates import PACKAGE_TEMPLATES
 
 __all__ = [
@@ -675,9 +676,10 @@ class Renderer:
                     out.append(found)
             return out
         if kind == "asset":
+            sanitize = self.config.site.sanitize_html
             return [
                 Asset(
-                    url=a.get("url", ""),
+                    url=self.asset_url(view, codename, a) if sanitize else a.get("url", ""),
                     name=a.get("name", ""),
                     description=a.get("description"),
                     width=a.get("width"),
@@ -703,6 +705,18 @@ class Renderer:
                 Term(name=t.get("name", ""), codename=t.get("codename", "")) for t in value or []
             ]
         return value
+
+    def asset_url(self, view: ItemView, codename: str, asset: JSON) -> str:
+        """An asset's URL, or "" (and a warning) when its scheme is not a safe one: templates
+        put it into ``href``/``src``, where Jinja's escaping does not stop ``javascript:``."""
+        url = str(asset.get("url") or "")
+        if safe_url(url):
+            return url
+        self.warn(
+            f"asset element {view.codename}.{codename} ({view.language}): URL with an unsafe "
+            "scheme left empty"
+        )
+        return ""
 
     def cached_rich_text(self, view: ItemView, codename: str) -> Markup:
         """Resolved rich text from the bounded cache, its record replayed; else resolve it."""
