@@ -287,9 +287,9 @@ class SiteConfig:
     )
     sanitize_html: bool = _option(
         True,
-        "sanitise HTML from the CMS (rich text, and raw HTML the `markdown` filter keeps) "
-        "against an allowlist: no scripts, event handlers or `javascript:` URLs; the site's "
-        "own templates are never touched (docs/SECURITY.md)",
+        "sanitise what the CMS sends (rich text, asset URLs, raw HTML the `markdown` filter "
+        "keeps) against an allowlist: no scripts, event handlers or `javascript:` URLs; the "
+        "site's own templates are never touched (docs/SECURITY.md)",
     )
     markdown_html: bool = _option(
         False,
