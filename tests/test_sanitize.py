@@ -158,6 +158,7 @@ def test_nested_components_are_sanitised_at_every_level() -> None:
     assert executable(result.html) == []
     assert "inner" in result.html and "deep" in result.html
     assert "good.pdf" in result.html and "bad" not in result.html
+    assert any("evil.file (en): left out 1 asset URL(s)" in w for w in result.warnings)
 
 
 def test_image_metadata_with_an_unsafe_url_is_left_out() -> None:

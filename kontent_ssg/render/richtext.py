@@ -67,9 +67,9 @@ Why it looks like this:
 
 The output is the HTML5 serialisation of the parsed fragment (no-quirks mode, as pages are),
 so it is well formed, text is escaped exactly once and no ``<object>`` survives, whatever
-the markup. One caveat: an embedded item's HTML is spliced in where its object was; Kontent.ai's
-editor puts objects between blocks, but an object inside a paragraph gets block HTML (the
-generic ``<div>``) inside that paragraph, which a browser would re-nest.
+the markup. One caveat: an embedded item's HTML is spliced in where its object was;
+Kontent.ai's editor puts objects between blocks, but an object inside a paragraph gets block
+HTML (the generic ``<div>``) inside that paragraph, which a browser would re-nest.
 """
 
 from __future__ import annotations
@@ -904,32 +904,40 @@ def _render_default_into(
             inner_stack = (*stack, codename)
             body = _Resolution(el, item, name, language, env, inner_stack, backend, collector).run()
         else:
-            body = _element_html(kind, el.get("value"), env.sanitize)
+            body, unsafe = _element_html(kind, el.get("value"), env.sanitize)
+            if unsafe:
+                collector.warnings.append(
+                    f"{codename}.{name} ({language}): left out {unsafe} asset URL(s) with an "
+                    "unsafe scheme"
+                )
         if body:
             out.append(f'<div class="kontent-element-{_css_token(name)}">{body}</div>')
     out.append("</div>")
     return "".join(out)
 
 
-def _element_html(kind: Any, value: Any, sanitize: bool = True) -> str:
-    """A non-rich-text element's value, for the generic rendering (an asset whose URL has an
-    unsafe scheme is left out when sanitising)."""
+def _element_html(kind: Any, value: Any, sanitize: bool = True) -> tuple[str, int]:
+    """A non-rich-text element's value, for the generic rendering, and how many assets were
+    left out for a URL with an unsafe scheme (when sanitising)."""
     if value is None or value == "" or value == []:
-        return ""
+        return "", 0
     if kind in ("multiple_choice", "taxonomy") and isinstance(value, list):
-        return ", ".join(_text(str(v.get("name", ""))) for v in value if isinstance(v, dict))
+        names = (_text(str(v.get("name", ""))) for v in value if isinstance(v, dict))
+        return ", ".join(names), 0
     if kind == "asset" and isinstance(value, list):
         links = []
+        unsafe = 0
         for asset in value:
             if isinstance(asset, dict) and asset.get("url"):
                 if sanitize and not safe_url(str(asset["url"])):
+                    unsafe += 1
                     continue
                 label = asset.get("description") or asset.get("name") or asset["url"]
                 links.append(f'<a href="{_attr(str(asset["url"]))}">{_text(str(label))}</a>')
-        return " ".join(links)
+        return " ".join(links), unsafe
     if kind == "modular_content" or isinstance(value, list | dict):
-        return ""
-    return _text(str(value))
+        return "", 0
+    return _text(str(value)), 0
 
 
 # --------------------------------------------------------------------------- post-processing
