@@ -11,17 +11,29 @@ scale, the same element is also only parsed and serialised by BeautifulSoup (``h
 and ``lxml``): a lower bound for any resolver built on it (the resolver used to have
 BeautifulSoup backends; the numbers they gave are in bench/RESULTS.md).
 
-    .venv/bin/python bench/richtext.py [--seconds 1.0] [--runs 7] [--append-results]
+Sanitising (on by default) is measured beside it: the resolver with it off, the sanitiser
+alone on the element (the fast path real API content takes) and nh3 alone with the same
+allowlist (what every element would cost without the fast path). ``--render N`` adds what
+it costs a whole render: the pages of bench/build.py's N-article site rendered in this
+process (one core), with ``[site] sanitize_html`` on and off taking turns (CPU time),
+and the sanitiser alone over every rich-text value of that site.
+
+    .venv/bin/python bench/richtext.py [--seconds 1.0] [--runs 7] [--render 10000]
+                                       [--append-results]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import gc
+import importlib.util
 import os
 import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +43,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from kontent_ssg.render.richtext import RichTextEnv, resolve_rich_text  # noqa: E402
+from kontent_ssg.render.sanitize import (  # noqa: E402
+    DROP_WITH_CONTENT,
+    RICH_TEXT_ATTRIBUTES,
+    RICH_TEXT_TAGS,
+    URL_SCHEMES,
+    is_api_shaped,
+    sanitize_rich_text,
+)
 
 ASSET = "https://assets-us-01.kc-usercontent.com/0f6f4a6e-7ab5-4b2b-8f6a-6b5b1b5a2d3c"
 IDS = [f"6c3ab2b8-29d7-4c3e-9a4d-3f1b6a5c7d{n:02d}" for n in range(8)]
@@ -241,7 +261,23 @@ def candidates() -> dict[str, Any]:
     def ours() -> None:
         resolve_rich_text(element, item=item, element_codename="body", language="en-US", env=env)
 
-    out: dict[str, Any] = {"kontent-ssg resolver (lexbor)": ours}
+    trusting = dataclasses.replace(env, sanitize=False)
+
+    def ours_unsanitised() -> None:
+        resolve_rich_text(
+            element, item=item, element_codename="body", language="en-US", env=trusting
+        )
+
+    value = element["value"]
+    assert is_api_shaped(value)
+    cleaner = nh3_cleaner()
+
+    out: dict[str, Any] = {
+        "kontent-ssg resolver (lexbor), sanitising on (default)": ours,
+        "kontent-ssg resolver (lexbor), sanitising off": ours_unsanitised,
+        "sanitiser alone: the fast path (API-shaped input)": lambda: sanitize_rich_text(value),
+        "sanitiser alone: nh3 with the same allowlist": lambda: cleaner.clean(value),
+    }
     for features in ("html.parser", "lxml"):
         try:
             import bs4
@@ -256,6 +292,105 @@ def candidates() -> dict[str, Any]:
 
         out[f"bs4+{features}, parse and serialise only"] = soup
     return out
+
+
+def nh3_cleaner() -> Any:
+    """nh3 configured with the resolver's allowlist, as kontent_ssg.render.sanitize does."""
+    import nh3
+
+    return nh3.Cleaner(
+        tags=set(RICH_TEXT_TAGS),
+        clean_content_tags=set(DROP_WITH_CONTENT),
+        attributes={tag: set(names) for tag, names in RICH_TEXT_ATTRIBUTES.items()},
+        url_schemes=set(URL_SCHEMES),
+        link_rel=None,
+    )
+
+
+def render_share(n: int, runs: int) -> list[str]:
+    """Render bench/build.py's ``n``-article site in this process with sanitising on and off
+    (alternating, CPU time), and time the sanitiser alone over every rich-text value."""
+    from kontent_ssg.builder.parallel import render_pages
+    from kontent_ssg.config import load_config
+    from kontent_ssg.content.snapshot import ContentStore, load_snapshot
+    from kontent_ssg.site.plan import plan_site
+
+    spec = importlib.util.spec_from_file_location("bench_build", ROOT / "bench" / "build.py")
+    assert spec is not None and spec.loader is not None
+    bench_build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_build)
+    with tempfile.TemporaryDirectory() as tmp:
+        site_dir = Path(tmp) / "site"
+        bench_build.write_kontent_site(site_dir, n)
+        config = load_config(site_dir, env={})
+        snapshot = load_snapshot(config.snapshot_dir)
+    store = ContentStore(snapshot)
+    plan = plan_site(config, store)
+    pages = plan.routes.pages
+    values = [
+        el["value"]
+        for lang in snapshot.items.values()
+        for it in [*lang.items, *lang.modular_content.values()]
+        for el in it["elements"].values()
+        if el.get("type") == "rich_text" and isinstance(el.get("value"), str)
+    ]
+    configs = {
+        on: dataclasses.replace(config, site=dataclasses.replace(config.site, sanitize_html=on))
+        for on in (True, False)
+    }
+    times: dict[bool, list[float]] = {True: [], False: []}
+    # On and off take turns chunk by chunk (500 pages), so that the load of a shared machine
+    # falls on both alike; each run is the sum over the chunks.
+    chunks = [pages[i : i + 500] for i in range(0, len(pages), 500)]
+    for on in (True, False):  # warm-up: imports, memoised image URLs, template compilation
+        render_pages(configs[on], plan, chunks[0], workers=1)
+    for run in range(runs):
+        total = {True: 0.0, False: 0.0}
+        for number, chunk in enumerate(chunks):
+            for on in (True, False) if (run + number) % 2 == 0 else (False, True):
+                gc.collect()
+                started = time.process_time()
+                render_pages(configs[on], plan, chunk, workers=1)
+                total[on] += time.process_time() - started
+        for on, seconds in total.items():
+            times[on].append(seconds)
+    cleaner = nh3_cleaner()
+    alone: dict[str, list[float]] = {"fast path": [], "nh3": []}
+    for _ in range(runs):
+        started = time.process_time()
+        for value in values:
+            sanitize_rich_text(value)
+        alone["fast path"].append(time.process_time() - started)
+        started = time.process_time()
+        for value in values:
+            cleaner.clean(value)
+        alone["nh3"].append(time.process_time() - started)
+    on, off = statistics.median(times[True]), statistics.median(times[False])
+    paired = statistics.median(a - b for a, b in zip(times[True], times[False], strict=True))
+    fast, slow = statistics.median(alone["fast path"]), statistics.median(alone["nh3"])
+    per_page = 1000 / len(pages)
+    return [
+        f"- render: bench/build.py's site of {n:,} articles, {len(pages):,} pages, "
+        f"{len(values):,} rich-text values ({sum(map(len, values)) / len(values):,.0f} "
+        "characters on average), rendered in this process (`render_pages(..., workers=1)`), "
+        f"{runs} runs each way, on and off taking turns every 500 pages; CPU seconds",
+        "",
+        "| what | median | per page | relative to the render with sanitising off | runs |",
+        "|---|---|---|---|---|",
+        f"| render, sanitising on (default) | {on:.2f} s | {on * per_page:.3f} ms | "
+        f"{on / off:.1%} | {', '.join(f'{t:.2f}' for t in times[True])} |",
+        f"| render, sanitising off | {off:.2f} s | {off * per_page:.3f} ms | 100% | "
+        f"{', '.join(f'{t:.2f}' for t in times[False])} |",
+        f"| difference on - off, paired run by run | {paired:+.2f} s | "
+        f"{paired * per_page:+.3f} ms | {paired / off:+.1%} | "
+        f"{', '.join(f'{a - b:+.2f}' for a, b in zip(times[True], times[False], strict=True))} |",
+        f"| sanitiser alone over every value: fast path | {fast:.3f} s | "
+        f"{fast * per_page:.4f} ms | {fast / off:.1%} | "
+        f"{', '.join(f'{t:.3f}' for t in alone['fast path'])} |",
+        f"| nh3 alone over every value (no fast path) | {slow:.3f} s | "
+        f"{slow * per_page:.4f} ms | {slow / off:.1%} | "
+        f"{', '.join(f'{t:.3f}' for t in alone['nh3'])} |",
+    ]
 
 
 def measure(once: Any, seconds: float, runs: int) -> Measurement:
@@ -299,6 +434,13 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=1.0)
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument(
+        "--render",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also render bench/build.py's N-article site with sanitising on and off",
+    )
+    ap.add_argument(
         "--append-results", action="store_true", help="append a section to bench/RESULTS.md"
     )
     args = ap.parse_args()
@@ -330,6 +472,9 @@ def main() -> None:
     ]
     lines.append(f"- load average (1 min) at the start: {load:.2f} (shared machine)")
     text = "\n".join([*lines, "", *table])
+    if args.render:
+        print(f"rendering {args.render} articles…", flush=True)
+        text += "\n\n" + "\n".join(render_share(args.render, max(3, args.runs // 2)))
     print(text)
     if args.append_results:
         cmd = "`.venv/bin/python bench/richtext.py " + " ".join(sys.argv[1:]) + "`"
