@@ -12,8 +12,8 @@ HTML that comes from the CMS is sanitised against an allowlist before it reaches
   parsing — so on a component's own rich text too, each nested call sanitising its own
   value — and splices the site's markup (component templates, ``rich_text/image.html``, the
   default ``<figure>``) in afterwards: the site's own markup is never sanitised.
-- **URLs the resolver takes from JSON** rather than from the HTML (image metadata, asset
-  elements in the generic rendering): :func:`safe_url`, the same schemes.
+- **URLs taken from JSON** rather than from the HTML (image metadata, asset elements in
+  the generic rendering and in templates): :func:`safe_url`, the same schemes.
 - **Raw HTML in markdown**, when a site lets the ``markdown`` filter keep it
   (``[site] markdown_html = true``): :func:`sanitize_markdown_html`, a broader allowlist
   (ammonia's defaults plus what markdown-it itself writes). With ``markdown_html`` off, the
@@ -25,10 +25,10 @@ what it checked. Elements outside the allowlist are unwrapped (their text kept),
 those in :data:`DROP_WITH_CONTENT` (scripts, styles, frames …), which go with everything
 inside them; attributes outside the allowlist go; a URL whose scheme is not allowed goes.
 
-**Fast path.** nh3 costs about as much as the whole rich-text resolver (~190 µs for the
-5 KB element of bench/richtext.py, whose resolution takes ~170 µs; ~25-33 µs for a 3 KB
-article of bench/build.py, ~12 % of a page's render). But what the Delivery API sends is a
-small regular language — lowercase tags from the allowlist, each attribute from the
+**Fast path.** nh3 costs about as much as the whole rich-text resolver (~150-250 µs for
+the 5 KB element of bench/richtext.py, whose resolution takes ~110-190 µs); on every value
+of bench/build.py's 10k-article site, 7.7 % of the render. But what the Delivery API sends
+is a small regular language — lowercase tags from the allowlist, each attribute from the
 allowlist written ``name="value"``, URLs with an allowed scheme or none, text with every
 ``<`` escaped. :data:`_API_SHAPED` recognises exactly that language (Python's regular
 expressions with possessive quantifiers: linear time, one C call), and an element it
@@ -39,8 +39,7 @@ comment, upper case, an entity in a URL — goes through nh3. The recogniser nev
 HTML, it only proves nh3 has nothing to remove; tests/test_sanitize.py checks on generated
 input that nh3 keeps whole whatever it accepts (every element, attribute and text), and
 that every real Delivery API value in the fixtures and the example site takes the fast path.
-Measured: ~7 µs for the bench/build.py article, ~23 µs for the bench/richtext.py element
-(bench/RESULTS.md).
+Measured: ~3 µs for a 1.7 KB article body, 1.8 % of that site's render (bench/RESULTS.md).
 """
 
 from __future__ import annotations
