@@ -412,3 +412,26 @@ def test_a_refetched_item_is_filed_under_the_codename_the_api_gives(site) -> Non
         report = builder.apply([Change("item", "published", codename="two", language="en-US")])
     assert "articles/zz/index.html" in report.pages_written
     assert "articles/two/index.html" in report.pages_deleted
+
+
+def test_alternates_list_every_language_of_the_page_and_mark_the_current_one(
+    tmp_path: Path,
+) -> None:
+    """hreflang convention: a page's alternates include the page itself, flagged
+    ``is_current`` (README, template table)."""
+    templates = {
+        **TEMPLATES,
+        "article.html": "{% for a in alternates %}{{ a.language }} {{ a.url }} "
+        "{{ a.is_current }};{% endfor %}",
+    }
+    config = make_site(tmp_path, TOML, templates, three_articles())
+    build(config, offline())
+    out = config.output_dir
+    assert (out / "articles/one/index.html").read_text() == (
+        "en-US /articles/one/ True;es-ES /es-ES/articles/uno/ False;"
+    )
+    assert (out / "es-ES/articles/uno/index.html").read_text() == (
+        "en-US /articles/one/ False;es-ES /es-ES/articles/uno/ True;"
+    )
+    # An item with a page in one language only is its own single alternate.
+    assert (out / "articles/two/index.html").read_text() == "en-US /articles/two/ True;"

@@ -41,6 +41,8 @@ class PageRenderer:
         return text.encode("utf-8"), rec
 
     def _alternates(self, page: Page) -> list[JSON]:
+        """The page in every language it exists in, this one included (``is_current``), as
+        hreflang annotations and language switchers list it."""
         found = self.site.alternates.get((page.kind, page.key, page.number), [])
         # The other languages' URLs are part of this page (incremental builds).
         for language, _ in found:
@@ -48,7 +50,10 @@ class PageRenderer:
                 self.r.record(keys.item(page.key, language))
             elif page.kind == "listing":
                 self.r.record(keys.listing(self.config.listings[page.key].type, language))
-        return [{"language": language, "url": url} for language, url in found]
+        return [
+            {"language": language, "url": url, "is_current": language == page.language}
+            for language, url in found
+        ]
 
     def _base(self, page: Page) -> JSON:
         return {
