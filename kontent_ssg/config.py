@@ -265,7 +265,10 @@ class KontentConfig:
 @dataclass(frozen=True, kw_only=True)
 class SiteConfig:
     base_url: str = _option(
-        "", "absolute URL of the site (sitemap, feed, the `absolute` filter)", check=_url(True)
+        "",
+        "absolute URL of the site (sitemap, robots.txt, feed, the `absolute` filter); builds "
+        "warn while it is unset",
+        check=_url(True),
     )
     output: str = _option(
         "public",

@@ -435,3 +435,27 @@ def test_alternates_list_every_language_of_the_page_and_mark_the_current_one(
     )
     # An item with a page in one language only is its own single alternate.
     assert (out / "articles/two/index.html").read_text() == "en-US /articles/two/ True;"
+
+
+def test_missing_base_url_is_one_site_warning_after_every_build(tmp_path: Path) -> None:
+    """Issue 11: robots.txt said ``Sitemap: /sitemap.xml`` and nothing warned."""
+    toml = TOML.replace('base_url = "https://example.org"\n', "")
+    config = make_site(tmp_path, toml, TEMPLATES, three_articles())
+    first = build(config, offline())
+    assert "Sitemap: /sitemap.xml" in (config.output_dir / "robots.txt").read_text()
+    about_base_url = [w for w in first.warnings if "base_url" in w]
+    assert about_base_url == [
+        "[site] base_url is not set: sitemap.xml, robots.txt and the feed hold site-relative "
+        "URLs, which search engines and feed readers do not accept; set base_url in kontent.toml"
+    ]
+    # Stored with the build: a build with nothing to do still says it, and --strict fails.
+    again = build(config, offline())
+    assert again.skipped and [w for w in again.warnings if "base_url" in w] == about_base_url
+    with pytest.raises(BuildError, match="base_url"):
+        build(config, offline(strict=True))
+    # With base_url set, the warning goes.
+    config = make_site(tmp_path, TOML, TEMPLATES, three_articles())
+    assert not [w for w in build(config, offline()).warnings if "base_url" in w]
+    assert (
+        "Sitemap: https://example.org/sitemap.xml" in (config.output_dir / "robots.txt").read_text()
+    )

@@ -11,6 +11,9 @@ from kontent_ssg.cli import main
 from tests.support.sites import content_type, item, make_site, rich, slug, snapshot, text, tree
 
 TOML = """
+[site]
+base_url = "https://example.org"
+
 [routes.article]
 path = "/articles/{url}/"
 template = "article.html"

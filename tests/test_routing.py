@@ -15,6 +15,7 @@ from kontent_ssg.site.routing import (
     output_path_for,
     plan_routes,
     slugify,
+    text_slug,
     with_language,
 )
 from tests.support.sites import content_type, item, make_site, number, slug, snapshot, text
@@ -40,7 +41,7 @@ def route(path: str) -> RouteConfig:
         ("/{language}/a/{url}/", "en-US", "/en-US/a/my-post/"),
         ("/{language}/a/{url}/", "es-ES", "/es-ES/a/my-post/"),
         ("/articles/{url}/", "es-ES", "/es-ES/articles/my-post/"),
-        ("/a/{title}/", "en-US", "/a/My-post/"),
+        ("/a/{title}/", "en-US", "/a/my-post/"),
         ("/a/{rank}.html", "en-US", "/a/3.html"),
         ("/a/{url}", "en-US", "/a/my-post/"),
     ],
@@ -79,6 +80,50 @@ def test_listing_pages_and_language_helper() -> None:
 )
 def test_slugify(raw: str, expected: str) -> None:
     assert slugify(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Coffee: Beverages Explained", "coffee-beverages-explained"),
+        ("Straße & Ærø", "strasse-aero"),
+        ("Łódź café", "lodz-cafe"),
+        ("北京", "beijing"),
+        ("Tips / tricks, v2.0", "tips-tricks-v2-0"),
+        ("../../etc", "etc"),
+        ("…", ""),
+    ],
+)
+def test_text_slug(title: str, expected: str) -> None:
+    assert text_slug(title) == expected
+
+
+def test_text_placeholders_are_slugified_url_slugs_kept_as_written() -> None:
+    """Issue 11: ``{title}`` gave ``/articles/Coffee-Beverages-Explained/``."""
+    post = item(
+        "coffee",
+        "article",
+        elements={
+            "title": text("Coffee: Beverages Explained"),
+            "url": slug("Coffee-Explained"),
+            "notes": {"type": "custom", "name": "", "value": "Señor Café"},
+        },
+        name="Café Olé",
+    )
+    assert item_url(route("/articles/{title}/"), post, "en-US", "en-US") == (
+        "/articles/coffee-beverages-explained/"
+    )
+    assert item_url(route("/n/{system.name}/{notes}/"), post, "en-US", "en-US") == (
+        "/n/cafe-ole/senor-cafe/"
+    )
+    # A URL slug is the editor's slug: its capitals stay (accents are still folded).
+    assert item_url(route("/articles/{url}/"), post, "en-US", "en-US") == (
+        "/articles/Coffee-Explained/"
+    )
+    assert item_url(route("/a/{system.codename}/"), post, "es-ES", "en-US") == "/es-ES/a/coffee/"
+    untitled = item("x", "article", elements={"title": text("…")})
+    with pytest.raises(ValueError, match="no usable slug"):
+        item_url(route("/articles/{title}/"), untitled, "en-US", "en-US")
 
 
 @pytest.mark.parametrize("bad", ["../../etc/passwd", "..", "a/b", "a\\b", "x\x00y", "…"])

@@ -188,6 +188,7 @@ def write_site(root: Path, url: str, retries: int = 2) -> Path:
     (root / "kontent.toml").write_text(
         f'[kontent]\nenvironment_id = "{ENV}"\ndelivery_url = "{url}"\n'
         f"max_retries = {retries}\n"
+        '[site]\nbase_url = "https://example.org"\n'
         '[routes.post]\npath = "/posts/{system.codename}/"\n'
     )
     return root

@@ -72,6 +72,7 @@ def _site(folder: Path, emu: Emulator) -> Path:
     folder.mkdir(parents=True)
     (folder / "kontent.toml").write_text(
         f'[kontent]\nenvironment_id = "{emu.environment_id}"\ndelivery_url = "{emu.url}"\n\n'
+        '[site]\nbase_url = "https://example.org"\n\n'
         '[routes.article]\npath = "/articles/{url}/"\ntemplate = "article.html"\n'
     )
     (folder / "templates").mkdir()

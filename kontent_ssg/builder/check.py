@@ -151,8 +151,7 @@ def check_site(config: Config, options: CheckOptions | None = None) -> CheckResu
     except RouteError as exc:
         result.errors.append(str(exc))
         return result
-    for codename, language, reason in site.routes.rejected:
-        result.warnings.append(f"{codename} ({language}) has no page: {reason}")
+    result.warnings.extend(site.warnings)
     result.pages = len(site.routes.pages)
     try:
         rendered = render_pages(config, site, site.routes.pages)

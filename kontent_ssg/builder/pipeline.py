@@ -332,13 +332,10 @@ class Builder:
         deleted: Iterable[str],
         full: bool,
     ) -> Problems:
-        """The problems of the whole site: the plan's (items without a page), then every
-        page's in path order, re-rendered pages with what they met now."""
+        """The problems of the whole site: the plan's (items without a page, no base_url),
+        then every page's in path order, re-rendered pages with what they met now."""
         if site is not None:
-            site_warnings = [
-                f"{codename} ({language}) has no page: {reason}"
-                for codename, language, reason in site.routes.rejected
-            ]
+            site_warnings = list(site.warnings)
         else:
             site_warnings = _json_list(self.state.get_meta("site_warnings"))
         recorded = {} if full else self.state.problems()
@@ -392,12 +389,7 @@ class Builder:
         build_id = uuid.uuid4().hex
         meta = self.content.meta(delta, self.output_dir)
         meta["build"] = build_id
-        meta["site_warnings"] = _json_dumps(
-            [
-                f"{codename} ({language}) has no page: {reason}"
-                for codename, language, reason in site.routes.rejected
-            ]
-        )
+        meta["site_warnings"] = _json_dumps(site.warnings)
         report.page_deps = {r.page.path: r.deps for r in rendered}
         with gc_paused():  # only new, acyclic rows from here on
             content = delta.content

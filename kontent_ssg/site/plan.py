@@ -10,7 +10,7 @@ the config and the content; an incremental build whose changes cannot alter it
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..config import Config
@@ -39,6 +39,8 @@ class SitePlan:
     tagged: dict[tuple[str, str, str], list[JSON]]
     # (listing name, language) -> item codenames in order
     listing_items: dict[tuple[str, str], list[str]]
+    # The site's own warnings, met while planning (items without a page, missing base_url)
+    warnings: list[str] = field(default_factory=list)
 
 
 def plan_site(config: Config, store: ContentStore) -> SitePlan:
@@ -101,7 +103,27 @@ def plan_site(config: Config, store: ContentStore) -> SitePlan:
         term_urls=term_urls,
         tagged=tagged,
         listing_items=listing_items,
+        warnings=_site_warnings(config, routes),
     )
+
+
+def _site_warnings(config: Config, routes: RoutePlan) -> list[str]:
+    """Warnings about the site as a whole: stored with the build, shown after every build."""
+    warnings = [
+        f"{codename} ({language}) has no page: {reason}"
+        for codename, language, reason in routes.rejected
+    ]
+    if not config.site.base_url:
+        needs = (
+            "sitemap.xml, robots.txt and the feed"
+            if config.feed is not None
+            else "sitemap.xml and robots.txt"
+        )
+        warnings.append(
+            f"[site] base_url is not set: {needs} hold site-relative URLs, which search "
+            "engines and feed readers do not accept; set base_url in kontent.toml"
+        )
+    return warnings
 
 
 def _flatten_terms(raw_terms: list[JSON]) -> list[str]:

@@ -26,6 +26,7 @@ __all__ = [
     "output_path_for",
     "plan_routes",
     "slugify",
+    "text_slug",
     "with_language",
 ]
 
@@ -34,6 +35,9 @@ JSON = dict[str, Any]
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._~-]+")
 _SAFE_SEGMENT = re.compile(r"[A-Za-z0-9._~-]+")
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+# Element types whose values are free text (a title), not slugs: slugified with text_slug.
+_TEXT_ELEMENTS = frozenset({"text", "custom"})
 
 
 @dataclass(frozen=True)
@@ -104,15 +108,27 @@ def slugify(value: str) -> str:
     return slug
 
 
-def _placeholder_value(name: str, item: JSON, language: str) -> str:
+def text_slug(value: str) -> str:
+    """Make one path segment from free text (a title, an item's name): transliterated to
+    ASCII (``Straße`` → ``strasse``, ``Ærø`` → ``aero``, ``北京`` → ``beijing``), lower case,
+    every run of other characters ``-``: ``Coffee: Beverages Explained`` →
+    ``coffee-beverages-explained``. Returns ``""`` when nothing is left."""
+    from anyascii import anyascii
+
+    return _NOT_ALNUM.sub("-", anyascii(value).lower()).strip("-")
+
+
+def _placeholder_value(name: str, item: JSON, language: str) -> tuple[str, bool]:
+    """The raw value of a route placeholder, and whether it is free text (slugified with
+    :func:`text_slug`) rather than a slug or identifier (kept as written, checked)."""
     system = item["system"]
     if name == "language":
-        return language
+        return language, False
     if name.startswith("system."):
         value = system.get(name[len("system.") :])
         if value is None or isinstance(value, (dict, list)):
             raise ValueError(f"{{{name}}}: system property is missing or not a value")
-        return str(value)
+        return str(value), name == "system.name"
     element = (item.get("elements") or {}).get(name)
     if element is None:
         raise ValueError(f"{{{name}}}: the item has no element '{name}'")
@@ -124,7 +140,7 @@ def _placeholder_value(name: str, item: JSON, language: str) -> str:
         raise ValueError(f"{{{name}}}: element '{name}' is empty")
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value)
+    return str(value), element.get("type") in _TEXT_ELEMENTS
 
 
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
@@ -155,7 +171,13 @@ def item_url(route: RouteConfig, item: JSON, language: str, default_language: st
     path = with_language(route.path, language, default_language)
 
     def substitute(match: re.Match[str]) -> str:
-        raw = _placeholder_value(match.group(1), item, language)
+        raw, is_text = _placeholder_value(match.group(1), item, language)
+        if is_text:
+            # Free text: every odd character becomes '-', so nothing unsafe survives.
+            slug = text_slug(raw)
+            if not slug:
+                raise ValueError(f"{{{match.group(1)}}}: the value {raw!r} leaves no usable slug")
+            return slug
         reason = _unsafe_reason(raw)
         if reason:
             raise ValueError(f"{{{match.group(1)}}}: {reason}")
