@@ -283,6 +283,11 @@ class SiteConfig:
         check=_rule('"" or a folder name or path', lambda v: v == "" or v.strip()),
     )
     title: str = _option("", "the site's title (templates get it as `site.title`)")
+    empty_pages: bool = _option(
+        False,
+        "also write listing and taxonomy term pages that have no items in a language (left "
+        "out by default, and so are their sitemap entries and alternates)",
+    )
     download_assets: bool = _option(
         False,
         "reserved: copy assets into the output instead of linking the asset CDN",

@@ -387,17 +387,26 @@ def test_retagging_moves_an_item_between_taxonomy_pages(site, tmp_path):
     gamma["elements"]["topics"]["value"] = [{"name": "Coffee", "codename": "coffee"}]
     site.emu.upsert_item(gamma)
     report = site.build()
-    assert {"topics/coffee/index.html", "topics/tea/index.html"} <= set(report.pages_written)
+    assert "topics/coffee/index.html" in report.pages_written
+    # gamma was tea's only item: a term page without items is not written
+    assert report.pages_deleted == ["topics/tea/index.html"]
     assert_same_as_full_build(site, tmp_path)
 
 
 def test_taxonomy_change_rerenders_term_pages_and_adds_new_terms(site, tmp_path):
     site.emu.upsert_taxonomy(topics_group(coffee="Coffee & Espresso", cocoa="Cocoa"))
     report = site.build()
-    assert "topics/cocoa/index.html" in report.pages_written
     assert "topics/coffee/index.html" in report.pages_written
+    # a new term gets its page once something is tagged with it
+    assert "topics/cocoa/index.html" not in report.pages_written
     # every article shows its terms, so reads the group (re-rendered); bytes unchanged here
     assert "articles/beta/index.html" not in report.pages_written
+    assert_same_as_full_build(site, tmp_path)
+    delta = site.item("delta")
+    delta["elements"]["topics"]["value"] = [{"name": "Cocoa", "codename": "cocoa"}]
+    site.emu.upsert_item(delta)
+    report = site.build()
+    assert {"topics/cocoa/index.html", "articles/delta/index.html"} <= set(report.pages_written)
     assert_same_as_full_build(site, tmp_path)
 
 
@@ -569,3 +578,96 @@ def test_static_change_copies_the_file_and_renders_nothing(site):
     assert rendered(report) == set()
     assert (site.out / "style.css").read_text() == "body { color: teal }"
     assert site.build().static_written == []
+
+
+# -- pages that exist only while they have items ---------------------------------------------
+
+ES = "es-ES"
+
+# Every way a page points at another language's or a term's page: alternates (hreflang and a
+# language switcher), term links, the taxonomy() global.
+SWITCHING_TEMPLATES = {
+    "article.html": "<h1>{{ item.title }}</h1>"
+    "{% for t in item.topics %}<a href='{{ t.url }}'>{{ t.name }}</a>{% endfor %}"
+    "{% for a in alternates %}<a href='{{ a.url }}'>{{ a.language }}</a>{% endfor %}",
+    "listing.html": "<ul>{% for i in page.items %}<li>{{ i.title }}</li>{% endfor %}</ul>"
+    "{% for a in alternates %}<a href='{{ a.url }}'>{{ a.language }}</a>{% endfor %}",
+    "topic.html": "<h1>{{ term.name }}</h1>{% for i in term_items %}{{ i.title }};{% endfor %}"
+    "{% for a in alternates %}<a href='{{ a.url }}'>{{ a.language }}</a>{% endfor %}"
+    "{% for t in taxonomy('topics').terms %}{{ t.codename }}={{ t.url }};{% endfor %}",
+}
+
+
+def two_languages() -> Snapshot:
+    """The usual site, plus a Spanish language nothing is translated into yet (the emulator
+    serves the English variants as its fallbacks)."""
+    snap = make_snapshot()
+    snap.languages.append(
+        {
+            "system": {
+                "id": "00000000-0000-0000-0000-000000000001",
+                "name": "Spanish",
+                "codename": ES,
+            }
+        }
+    )
+    snap.items[ES] = LanguageItems(items=[], modular_content={})
+    return snap
+
+
+@pytest.mark.parametrize("long_lived", [False, True])
+def test_listing_and_term_pages_appear_and_go_with_their_first_and_last_item(tmp_path, long_lived):
+    """Translating the first item into a language brings its listing and term pages (and
+    every alternate and term link pointing at them); withdrawing it takes them away again:
+    exactly as a clean full build, whether a new builder runs each build or one stays up."""
+    with Emulator(two_languages()) as emu:
+        site = Site(tmp_path / "site", emu)
+        for name, source in SWITCHING_TEMPLATES.items():
+            (site.folder / "templates" / name).write_text(source)
+        builder = site.builder() if long_lived else None
+
+        def build():  # type: ignore[no-untyped-def]
+            if builder is not None:
+                return builder.build()
+            return site.build()
+
+        first = build()
+        assert not [p for p in first.pages_written if p.startswith("es-ES/")]
+
+        alpha = site.item("alpha")
+        alpha["system"]["language"] = ES
+        alpha["elements"]["title"]["value"] = "Alfa"
+        alpha["elements"]["url"]["value"] = "alfa"
+        emu.upsert_item(alpha)
+        report = build()
+        assert report.incremental
+        assert {
+            "es-ES/articles/alfa/index.html",
+            "es-ES/articles/index.html",
+            "es-ES/topics/coffee/index.html",
+        } <= set(report.pages_written)
+        # The English pages whose alternates now include Spanish ones; not the others.
+        assert {
+            "articles/alpha/index.html",
+            "articles/index.html",
+            "topics/coffee/index.html",
+        } <= set(report.pages_written)
+        assert "articles/gamma/index.html" not in rendered(report)
+        assert "topics/tea/index.html" not in rendered(report)
+        assert (
+            "<a href='/es-ES/articles/'>es-ES</a>" in (site.out / "articles/index.html").read_text()
+        )
+        assert_same_as_full_build(site, tmp_path)
+
+        emu.delete_item("alpha", ES)
+        report = build()
+        assert report.incremental
+        assert sorted(report.pages_deleted) == [
+            "es-ES/articles/alfa/index.html",
+            "es-ES/articles/index.html",
+            "es-ES/topics/coffee/index.html",
+        ]
+        assert "es-ES" not in (site.out / "articles/index.html").read_text()
+        assert_same_as_full_build(site, tmp_path)
+        if builder is not None:
+            builder.close()

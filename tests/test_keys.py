@@ -54,6 +54,8 @@ def _changes(template_keys: set[str]) -> dict[str, tuple[str, set[str]]]:
         ),
         "link": (keys.link("id-1"), keys_for_change(item_key, None, edited)),
         "template": (keys.template("article.html"), template_keys),
+        # a term page going (its last item untagged) makes its path stale
+        "url": (keys.url("/topics/tea/"), keys.urls_changed(["topics/tea/index.html"])),
     }
 
 
@@ -96,6 +98,16 @@ def test_listing_over_every_type_is_made_stale_by_any_item() -> None:
     produced = keys_for_change(("item", EN, "x"), None, _row(**{"system.name": "n"}))
     assert keys.listing(None, EN) in produced
     assert keys.listing(None, EN) == f"type:{keys.ANY_TYPE}:{EN}"
+
+
+def test_url_keys_are_one_per_served_path() -> None:
+    assert keys.url("/articles/") == keys.url("/articles") == keys.url("/articles/index.html")
+    assert keys.url("/") == keys.url("/index.html") == "url:/"
+    assert keys.urls_changed(["index.html", "css/site.css", "es-ES/articles/index.html"]) == {
+        "url:/",
+        "url:/css/site.css",
+        "url:/es-ES/articles",
+    }
 
 
 def test_a_content_model_change_is_structural() -> None:

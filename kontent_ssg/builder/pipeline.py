@@ -169,7 +169,7 @@ class Builder:
                 heap.again()
                 # 3. Choose the pages to render.
                 old_pages = set((manifest or {}).get("pages") or ())
-                pages, deleted = self._choose(site, delta, old_pages, manifest)
+                pages, deleted = self._choose(site, delta, old_pages, manifest, static_files)
                 # 4. Render them, each staged beside the output.
                 old_files: dict[str, Any] = dict((manifest or {}).get("files") or {})
                 staging = StagedWriter(self.output_dir, old_files)
@@ -289,15 +289,25 @@ class Builder:
         return site, static_files
 
     def _choose(
-        self, site: SitePlan, delta: Delta, old_pages: set[str], manifest: JSON | None
+        self,
+        site: SitePlan,
+        delta: Delta,
+        old_pages: set[str],
+        manifest: JSON | None,
+        static_files: list[str],
     ) -> tuple[list[Page], list[str]]:
         """The pages to render, and the pages that went (to delete)."""
+        from ..incremental import keys
+
         planned = {page.path: page for page in site.routes.pages}
         deleted = sorted(old_pages - set(planned))
         if delta.full is not None:
             return list(site.routes.pages), deleted
         files = (manifest or {}).get("files") or {}
-        dirty = self.state.dependants(delta.keys) if delta.keys else set()
+        # Pages and static files that appeared or went: pages pointing at their paths.
+        moved = (set(planned) | set(static_files)) ^ (old_pages | set(files))
+        stale = set(delta.keys) | keys.urls_changed(moved)
+        dirty = self.state.dependants(stale) if stale else set()
         fresh = {path for path in planned if path not in old_pages or path not in files}
         if fresh or deleted:
             # The sitemap lists every page: a page appearing or going changes it.

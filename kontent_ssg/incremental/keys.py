@@ -19,6 +19,7 @@ with ``#``, so :data:`ANY_TYPE` cannot collide with one.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -40,6 +41,8 @@ __all__ = [
     "order",
     "taxonomy",
     "template",
+    "url",
+    "urls_changed",
 ]
 
 #: The type part of a :func:`listing` or :func:`order` key for a query over every type.
@@ -79,6 +82,23 @@ def link(item_id: str) -> str:
 def template(name: str) -> str:
     """A template was loaded, or looked up and found missing."""
     return f"template:{name}"
+
+
+def url(path: str) -> str:
+    """A page handed out the URL a page has, or would have, at a site path (a term or listing
+    page exists only while it has items).
+
+    ``/x/``, ``/x`` and ``/x/index.html`` are one key: hosts serve all three from one file.
+    """
+    if path.endswith("/index.html"):
+        path = path[: -len("index.html")]
+    return f"url:{path.rstrip('/') or '/'}"
+
+
+def urls_changed(paths: Iterable[str]) -> set[str]:
+    """The ``url`` keys made stale by files appearing in or going from the output (paths
+    relative to the output folder: pages and static files)."""
+    return {url("/" + path) for path in paths}
 
 
 def kind_of(key: str) -> str:
@@ -137,6 +157,14 @@ KINDS: tuple[KeyKind, ...] = (
         "link:<item id>",
         "resolves a link to an item by id, or follows an item's URL",
         "an item with that id appears, goes or changes",
+    ),
+    KeyKind(
+        "url",
+        "url:<path>",
+        "hands out the URL a term or listing page has, or would have, at that path "
+        "(such pages exist only while they have items)",
+        "a page or static file appears at that path or goes (`/x/`, `/x` and `/x/index.html` "
+        "are one path)",
     ),
     KeyKind(
         "template",

@@ -31,6 +31,7 @@ from ..content.snapshot import ContentStore
 from ..errors import KontentSSGError, TemplateError
 from ..incremental import keys
 from ..site.ordering import sort_items
+from ..site.routing import term_url
 from .sanitize import safe_url
 from .templates import PACKAGE_TEMPLATES
 
@@ -480,6 +481,7 @@ class Renderer:
         self.languages = languages
         self.default_language = languages[0] if languages else store.default_language
         self.term_urls = term_urls or {}
+        self._term_keys: dict[tuple[str, str, str], str | None] = {}
         self.env = env or make_environment(config.templates_dir)
         if isinstance(self.env, _Environment):
             self.env.renderer = self
@@ -616,6 +618,22 @@ class Renderer:
         views = [self.view(r, language) for r in sort_items(selected, order)]
         return views[:limit] if limit is not None else views
 
+    def term_page_url(self, group: str, term: str, language: str) -> str | None:
+        """The URL of a term's page, None when it has none. A term page exists only while
+        the term has items in the language (unless ``[site] empty_pages``): the page asking
+        records the URL it has or would have, so that its appearing or going reaches it."""
+        cache_key = (group, term, language)
+        if cache_key not in self._term_keys:
+            tax = self.config.taxonomies.get(group)
+            slot = None
+            if tax is not None and not self.config.site.empty_pages:
+                slot = term_url(tax, term, language, self.default_language)
+            self._term_keys[cache_key] = keys.url(slot) if slot else None
+        key = self._term_keys[cache_key]
+        if key is not None:
+            self.record(key)
+        return self.term_urls.get(cache_key)
+
     def taxonomy_view(self, codename: str, language: str) -> _Attrs | None:
         self.record(keys.taxonomy(codename))
         group = self.store.taxonomies.get(codename)
@@ -628,7 +646,7 @@ class Renderer:
                     name=t.get("name", ""),
                     codename=t.get("codename", ""),
                     terms=terms(t.get("terms") or []),
-                    url=self.term_urls.get((codename, t.get("codename", ""), language)),
+                    url=self.term_page_url(codename, t.get("codename", ""), language),
                 )
                 for t in raw_terms
             )
@@ -696,7 +714,7 @@ class Renderer:
                 Term(
                     name=t.get("name", ""),
                     codename=t.get("codename", ""),
-                    url=self.term_urls.get((group, t.get("codename", ""), language)),
+                    url=self.term_page_url(group, t.get("codename", ""), language),
                 )
                 for t in value or []
             ]

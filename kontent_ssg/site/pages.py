@@ -17,7 +17,7 @@ from ..incremental import keys
 from ..render.templating import Pagination, Recorder, Renderer
 from .ordering import sort_items
 from .plan import SitePlan
-from .routing import Page
+from .routing import Page, listing_url
 
 __all__ = ["PageRenderer"]
 
@@ -29,7 +29,11 @@ class PageRenderer:
 
     def __init__(self, config: Config, site: SitePlan) -> None:
         self.r = Renderer(
-            config, site.store, site.routes.item_urls, site.languages, term_urls=site.term_urls
+            config,
+            site.store,
+            site.routes.item_urls,
+            site.languages,
+            term_urls=site.term_urls,
         )
         self.site = site
         self.config = site.config
@@ -44,12 +48,18 @@ class PageRenderer:
         """The page in every language it exists in, this one included (``is_current``), as
         hreflang annotations and language switchers list it."""
         found = self.site.alternates.get((page.kind, page.key, page.number), [])
-        # The other languages' URLs are part of this page (incremental builds).
-        for language, _ in found:
+        # The other languages' URLs are part of this page (incremental builds), and so is
+        # whether the page exists there at all: it may appear or go in any language.
+        default = self.site.languages[0]
+        for language in self.site.languages:
             if page.kind == "item":
                 self.r.record(keys.item(page.key, language))
             elif page.kind == "listing":
-                self.r.record(keys.listing(self.config.listings[page.key].type, language))
+                listing = self.config.listings[page.key]
+                self.r.record(keys.url(listing_url(listing, language, default, page.number)))
+            elif page.kind == "taxonomy":
+                group, _, term = page.key.partition("/")
+                self.r.term_page_url(group, term, language)
         return [
             {"language": language, "url": url, "is_current": language == page.language}
             for language, url in found
@@ -124,10 +134,9 @@ class PageRenderer:
 
     def _taxonomy(self, page: Page) -> str:
         group, _, term_codename = page.key.partition("/")
-        tax = self.config.taxonomies[group]
         group_view = self.r.taxonomy_view(group, page.language)
         term = self.r.find_term(group, term_codename, page.language)
-        for type_codename in self._types_tagging(group, tax.type):
+        for type_codename in self.site.term_types[group]:
             self.r.record(keys.listing(type_codename, page.language))
         context = self._base(page)
         context.update(
@@ -161,17 +170,6 @@ class PageRenderer:
         if len(codenames) == 1:
             return raws
         return sort_items(raws, "system.last_modified desc")
-
-    def _types_tagging(self, group: str, only: str | None) -> list[str | None]:
-        if only is not None:
-            return [only]
-        found: list[str | None] = []
-        for codename, type_json in self.site.store.types.items():
-            for element in (type_json.get("elements") or {}).values():
-                if element.get("type") == "taxonomy" and element.get("taxonomy_group") == group:
-                    found.append(codename)
-                    break
-        return found or [None]  # no type names the group: any type may
 
     def _notfound(self, page: Page) -> str:
         context = self._base(page)

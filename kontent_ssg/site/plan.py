@@ -39,6 +39,8 @@ class SitePlan:
     tagged: dict[tuple[str, str, str], list[JSON]]
     # (listing name, language) -> item codenames in order
     listing_items: dict[tuple[str, str], list[str]]
+    # group -> the content types whose items a term page lists (None: any type)
+    term_types: dict[str, list[str | None]] = field(default_factory=dict)
     # The site's own warnings, met while planning (items without a page, missing base_url)
     warnings: list[str] = field(default_factory=list)
 
@@ -58,10 +60,12 @@ def plan_site(config: Config, store: ContentStore) -> SitePlan:
                 r["system"]["codename"] for r in sort_items(raws, listing.order)
             ]
     terms: dict[str, list[str]] = {}
+    narrower: dict[str, dict[str, list[str]]] = {}
     tagged: dict[tuple[str, str, str], list[JSON]] = {}
     for group, tax in config.taxonomies.items():
         raw_group = store.taxonomies.get(group)
         terms[group] = _flatten_terms((raw_group or {}).get("terms") or [])
+        narrower[group] = _subtrees((raw_group or {}).get("terms") or [])
         for language in languages:
             for raw in store.items(language):
                 system = raw["system"]
@@ -83,7 +87,16 @@ def plan_site(config: Config, store: ContentStore) -> SitePlan:
     for key, raws in tagged.items():
         tagged[key] = sort_items(raws, "system.last_modified desc")
     counts = {key: len(value) for key, value in listing_items.items()}
-    routes = plan_routes(config, store, languages, counts, terms)
+    # A term page lists the items tagged with the term or a narrower one.
+    term_counts = {
+        (group, term, language): sum(
+            len(tagged.get((group, t, language), ())) for t in narrower[group][term]
+        )
+        for group in terms
+        for term in terms[group]
+        for language in languages
+    }
+    routes = plan_routes(config, store, languages, counts, terms, term_counts)
     alternates: dict[tuple[str, str, int], list[tuple[str, str]]] = {}
     term_urls: dict[tuple[str, str, str], str] = {}
     for page in routes.pages:
@@ -103,6 +116,10 @@ def plan_site(config: Config, store: ContentStore) -> SitePlan:
         term_urls=term_urls,
         tagged=tagged,
         listing_items=listing_items,
+        term_types={
+            group: [tax.type] if tax.type is not None else _types_tagging(store, group)
+            for group, tax in config.taxonomies.items()
+        },
         warnings=_site_warnings(config, routes),
     )
 
@@ -124,6 +141,29 @@ def _site_warnings(config: Config, routes: RoutePlan) -> list[str]:
             "engines and feed readers do not accept; set base_url in kontent.toml"
         )
     return warnings
+
+
+def _subtrees(raw_terms: list[JSON]) -> dict[str, list[str]]:
+    """Each term's codename -> itself and every narrower term below it."""
+    out: dict[str, list[str]] = {}
+    for term in raw_terms:
+        below = _subtrees(term.get("terms") or [])
+        out.update(below)
+        if term.get("codename"):
+            out[term["codename"]] = [term["codename"], *_flatten_terms(term.get("terms") or [])]
+    return out
+
+
+def _types_tagging(store: ContentStore, group: str) -> list[str | None]:
+    """The content types with a taxonomy element of ``group`` ([None]: no type names it, so
+    any type may)."""
+    found: list[str | None] = []
+    for codename, type_json in store.types.items():
+        for element in (type_json.get("elements") or {}).values():
+            if element.get("type") == "taxonomy" and element.get("taxonomy_group") == group:
+                found.append(codename)
+                break
+    return found or [None]
 
 
 def _flatten_terms(raw_terms: list[JSON]) -> list[str]:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..config import Config, RouteConfig
+from ..config import Config, ListingConfig, RouteConfig, TaxonomyPageConfig
 from ..content.snapshot import ContentStore
 from ..errors import RouteError
 
@@ -23,9 +23,11 @@ __all__ = [
     "RoutePlan",
     "item_url",
     "listing_page_url",
+    "listing_url",
     "output_path_for",
     "plan_routes",
     "slugify",
+    "term_url",
     "text_slug",
     "with_language",
 ]
@@ -223,6 +225,22 @@ def listing_page_url(path: str, number: int) -> str:
     return f"{base}page/{number}/"
 
 
+def listing_url(listing: ListingConfig, language: str, default: str, number: int = 1) -> str:
+    """The URL of page ``number`` of a listing in ``language`` (whether it has one or not)."""
+    url = normalise_url(listing_page_url(with_language(listing.path, language, default), number))
+    return url.replace("{language}", language)
+
+
+def term_url(tax: TaxonomyPageConfig, term: str, language: str, default: str) -> str | None:
+    """The URL of a term's page in ``language`` (whether it has one or not); None when the
+    term's codename leaves no usable slug."""
+    slug = slugify(term)
+    if not slug:
+        return None
+    url = with_language(tax.path, language, default)
+    return normalise_url(url.replace("{term}", slug).replace("{language}", language))
+
+
 def routed_languages(config: Config, store: ContentStore) -> list[str]:
     """The languages to build, default first: ``[kontent] languages`` or all crawled."""
     crawled = store.languages
@@ -237,14 +255,18 @@ def plan_routes(
     languages: Iterable[str],
     listing_counts: Mapping[tuple[str, str], int] | None = None,
     taxonomy_terms: Mapping[str, list[str]] | None = None,
+    term_counts: Mapping[tuple[str, str, str], int] | None = None,
 ) -> RoutePlan:
     """Plan every page: item pages, listing pages, taxonomy term pages and the site files.
 
     ``listing_counts[(name, language)]`` is how many items each listing has (for pagination);
-    ``taxonomy_terms[group]`` the term codenames that get a page. Items whose URL is unsafe are
-    recorded in ``plan.rejected`` and get no page.
+    ``taxonomy_terms[group]`` the term codenames that get a page, ``term_counts[(group, term,
+    language)]`` how many items each term page lists. A listing or term page with no items in
+    a language gets no page there, unless ``[site] empty_pages`` (or the counts are not given).
+    Items whose URL is unsafe are recorded in ``plan.rejected`` and get no page.
     """
     languages = list(languages)
+    keep_empty = config.site.empty_pages
     default = languages[0] if languages else store.default_language
     plan = RoutePlan()
     for language in languages:
@@ -263,28 +285,28 @@ def plan_routes(
     for language in languages:
         for name, listing in config.listings.items():
             count = (listing_counts or {}).get((name, language), 0)
+            if count == 0 and listing_counts is not None and not keep_empty:
+                continue
             total = max(1, -(-count // listing.page_size))
             for number in range(1, total + 1):
-                url = normalise_url(
-                    listing_page_url(with_language(listing.path, language, default), number)
-                )
-                url = url.replace("{language}", language)
+                url = listing_url(listing, language, default, number)
                 path = output_path_for(url)
                 plan.add(Page("listing", name, language, url, path, listing.template, number))
         for group, tax in config.taxonomies.items():
             for term in (taxonomy_terms or {}).get(group, []):
-                slug = slugify(term)
-                if not slug:
+                counted = term_counts is not None and not keep_empty
+                if counted and not (term_counts or {}).get((group, term, language)):
+                    continue
+                found = term_url(tax, term, language, default)
+                if found is None:
                     plan.rejected.append((f"{group}/{term}", language, "term has no usable slug"))
                     continue
-                url = with_language(tax.path, language, default)
-                url = normalise_url(url.replace("{term}", slug).replace("{language}", language))
                 try:
-                    path = output_path_for(url)
+                    path = output_path_for(found)
                 except ValueError as exc:
                     plan.rejected.append((f"{group}/{term}", language, str(exc)))
                     continue
-                plan.add(Page("taxonomy", f"{group}/{term}", language, url, path, tax.template))
+                plan.add(Page("taxonomy", f"{group}/{term}", language, found, path, tax.template))
     plan.add(Page("notfound", "404", default, "/404.html", "404.html", "404.html"))
     plan.add(Page("robots", "robots", default, "/robots.txt", "robots.txt"))
     plan.add(Page("sitemap", "sitemap", default, "/sitemap.xml", "sitemap.xml"))
