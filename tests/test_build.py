@@ -109,8 +109,10 @@ def test_build_writes_every_page(site) -> None:  # type: ignore[no-untyped-def]
         "articles/two/index.html",
         "es-ES/articles/index.html",
         "es-ES/articles/uno/index.html",
+        "es-ES/index.html",
         "es-ES/topics/python/index.html",
         "feed.xml",
+        "index.html",
         "robots.txt",
         "sitemap.xml",
         "topics/python/index.html",
@@ -145,7 +147,7 @@ def test_second_build_writes_nothing(site) -> None:  # type: ignore[no-untyped-d
     # Even when forced to render everything again, nothing is rewritten.
     forced = build(site, offline(full=True))
     assert forced.pages_written == [] and not forced.skipped
-    assert len(forced.pages_unchanged) == 13
+    assert len(forced.pages_unchanged) == 15
     after = {p: os.stat(p).st_mtime_ns for p in site.output_dir.rglob("*") if p.is_file()}
     assert after == before
 
@@ -187,6 +189,7 @@ def test_pages_of_deleted_items_are_removed_user_files_kept(site) -> None:  # ty
         # "one" was the only Spanish article: the Spanish listing and term page had only it
         "es-ES/articles/index.html",
         "es-ES/articles/uno/index.html",
+        "es-ES/index.html",  # Spanish has no page left: no Spanish home page either
         "es-ES/topics/python/index.html",
     ]
     assert not (site.output_dir / "articles/one").exists()
@@ -309,12 +312,12 @@ def test_report_json(site, tmp_path: Path) -> None:  # type: ignore[no-untyped-d
     report_file = tmp_path / "report.json"
     build(site, offline(report=report_file))
     data = json.loads(report_file.read_text())
-    assert len(data["pages_written"]) == 13
+    assert len(data["pages_written"]) == 15
     assert data["pages_unchanged"] == [] and data["pages_deleted"] == []
     assert data["warnings"] == [] and data["broken_links"] == [] and data["requests"] == 0
     build(site, offline(report=report_file))
     data = json.loads(report_file.read_text())
-    assert data["pages_written"] == [] and len(data["pages_unchanged"]) == 13
+    assert data["pages_written"] == [] and len(data["pages_unchanged"]) == 15
 
 
 def test_cli_exit_statuses(site, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
@@ -383,9 +386,9 @@ def test_plain_progress_prints_stages_pages_and_summary(site) -> None:  # type: 
     stream = io.StringIO()
     build(site, offline(progress=PlainProgress(stream, verbose=True)))
     text_out = stream.getvalue()
-    assert "render: 13/13 pages, " in text_out and " pages/s" in text_out
+    assert "render: 15/15 pages, " in text_out and " pages/s" in text_out
     assert "written: articles/one/index.html" in text_out
-    assert "13 written, 0 unchanged, 0 deleted; 0 warnings, 0 broken links" in text_out
+    assert "15 written, 0 unchanged, 0 deleted; 0 warnings, 0 broken links" in text_out
     assert type(make_progress(quiet=True)).__name__ == "Progress"
     assert isinstance(make_progress(), PlainProgress)  # stderr is not a terminal under pytest
 

@@ -290,12 +290,14 @@ def test_title_change_rerenders_its_page_and_the_pages_showing_the_title(site, t
     gamma["elements"]["title"]["value"] = "Gamma, revised"
     site.emu.upsert_item(gamma)
     report = site.build()
-    # its page; the listing and its topic page show the title; the sitemap lists every item
+    # its page; the listing and its topic page show the title; the sitemap lists every item;
+    # the generated home page lists the newest articles
     assert rendered(report) == {
         "articles/gamma/index.html",
         "articles/index.html",
         "topics/tea/index.html",
         "sitemap.xml",
+        "index.html",
     }
     assert set(report.pages_written) == {
         "articles/gamma/index.html",
@@ -644,6 +646,7 @@ def test_listing_and_term_pages_appear_and_go_with_their_first_and_last_item(tmp
         assert {
             "es-ES/articles/alfa/index.html",
             "es-ES/articles/index.html",
+            "es-ES/index.html",
             "es-ES/topics/coffee/index.html",
         } <= set(report.pages_written)
         # The English pages whose alternates now include Spanish ones; not the others.
@@ -665,6 +668,7 @@ def test_listing_and_term_pages_appear_and_go_with_their_first_and_last_item(tmp
         assert sorted(report.pages_deleted) == [
             "es-ES/articles/alfa/index.html",
             "es-ES/articles/index.html",
+            "es-ES/index.html",
             "es-ES/topics/coffee/index.html",
         ]
         assert "es-ES" not in (site.out / "articles/index.html").read_text()

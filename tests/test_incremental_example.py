@@ -100,6 +100,12 @@ def _new_spanish_article(emu):
     emu.upsert_item(v)
 
 
+def _withdraw_the_spanish_article(emu):
+    # the only Spanish cold-brew article: /es-ES/topics/cold_brew/ goes again, and with it
+    # the links to it (alternates, language switcher, the topic trees of the Spanish pages)
+    emu.delete_item("cafe_de_olla", ES)
+
+
 def _new_date_reorders_listing(emu):
     v = variant(emu, "storing_coffee_beans", EN)
     v["elements"]["publish_date"]["value"] = "2030-01-01T00:00:00Z"
@@ -120,7 +126,8 @@ STEPS = [
     _move_slug,
     _change_author,
     _unpublish_english,
-    _new_spanish_article,
+    _new_spanish_article,  # tagged cold brew: /es-ES/topics/cold_brew/ appears
+    _withdraw_the_spanish_article,
     _new_date_reorders_listing,
 ]
 

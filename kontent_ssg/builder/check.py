@@ -13,6 +13,7 @@ from ..config import Config
 from ..content.snapshot import ContentStore, Snapshot
 from ..errors import KontentSSGError, RouteError
 from ..site.plan import plan_site
+from .output import list_static_files
 from .parallel import render_pages
 from .report import unique_links
 
@@ -147,7 +148,7 @@ def check_site(config: Config, options: CheckOptions | None = None) -> CheckResu
 
     # Routes and a full render in memory: collisions, unsafe URLs, template errors, links.
     try:
-        site = plan_site(config, store)
+        site = plan_site(config, store, list_static_files(config.static_dir))
     except RouteError as exc:
         result.errors.append(str(exc))
         return result

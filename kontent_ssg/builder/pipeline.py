@@ -271,15 +271,18 @@ class Builder:
 
         assert delta.snapshot is not None
         store = ContentStore(delta.snapshot)
-        if delta.patch is not None and self._plan is not None:
-            site, self._tagged_index = patch_plan(
-                self._plan, store, delta.patch, self._tagged_index
-            )
+        static_files = list_static_files(self.config.static_dir)
+        previous = self._plan
+        if (
+            delta.patch is not None
+            and previous is not None
+            and previous.static == set(static_files)
+        ):
+            site, self._tagged_index = patch_plan(previous, store, delta.patch, self._tagged_index)
         else:
-            site = plan_site(self.config, store)
+            site = plan_site(self.config, store, static_files)
             self._tagged_index = None
         self._plan = None
-        static_files = list_static_files(self.config.static_dir)
         for rel in static_files:
             if rel in site.routes.by_path:
                 raise RouteError(

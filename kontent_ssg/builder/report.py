@@ -74,6 +74,11 @@ class BuildReport:
 
 def describe_link(link: JSON) -> str:
     """One line for a broken link: where it is and what it points at."""
+    if "attribute" in link:  # a link of the written page (template or content)
+        return (
+            f'{link.get("page")}: {link["attribute"]}="{link.get("target")}" points at no page '
+            "or static file of the site"
+        )
     target = link.get("target_codename") or link.get("target_id") or "?"
     return (
         f"{link.get('item')} ({link.get('language')}) element {link.get('element')}: "

@@ -85,8 +85,9 @@ def template(name: str) -> str:
 
 
 def url(path: str) -> str:
-    """A page handed out the URL a page has, or would have, at a site path (a term or listing
-    page exists only while it has items).
+    """A page links to a site path (``/articles/``, ``/css/site.css``: a link check of the
+    written page), or handed out the URL a page has, or would have, there (a term, listing or
+    home page exists only while it has items).
 
     ``/x/``, ``/x`` and ``/x/index.html`` are one key: hosts serve all three from one file.
     """
@@ -161,8 +162,9 @@ KINDS: tuple[KeyKind, ...] = (
     KeyKind(
         "url",
         "url:<path>",
-        "hands out the URL a term or listing page has, or would have, at that path "
-        "(such pages exist only while they have items)",
+        "links to a path of the site (any `href`, `src` or `srcset` of the written page, "
+        "found or dangling), or hands out the URL a term, listing or home page has, or "
+        "would have, there (such pages exist only while they have items)",
         "a page or static file appears at that path or goes (`/x/`, `/x` and `/x/index.html` "
         "are one path)",
     ),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["PACKAGE_TEMPLATES", "TEMPLATE_SUFFIXES", "template_files"]
+__all__ = ["PACKAGE_PREFIX", "PACKAGE_TEMPLATES", "TEMPLATE_SUFFIXES", "template_files"]
 
 
 def _package_templates() -> Path:
@@ -21,6 +21,10 @@ def _package_templates() -> Path:
 
 
 PACKAGE_TEMPLATES = _package_templates()
+
+#: ``kontent-ssg:home.html`` names the package's own ``home.html`` even when the site has one
+#: (the generated home page uses it when the site's ``home.html`` renders item pages).
+PACKAGE_PREFIX = "kontent-ssg:"
 
 
 #: What a site's templates folder may hold besides assets: the names ``check`` parses.

@@ -33,7 +33,7 @@ from ..incremental import keys
 from ..site.ordering import sort_items
 from ..site.routing import term_url
 from .sanitize import safe_url
-from .templates import PACKAGE_TEMPLATES
+from .templates import PACKAGE_PREFIX, PACKAGE_TEMPLATES
 
 __all__ = [
     "PACKAGE_TEMPLATES",
@@ -67,6 +67,10 @@ _BUILTIN = {
     "</ul></body></html>\n",
     "404.html": '<!doctype html>\n<html><head><meta charset="utf-8"><title>Not found</title>'
     "</head><body><h1>Not found</h1></body></html>\n",
+    "home.html": '<!doctype html>\n<html lang="{{ language }}"><head><meta charset="utf-8">'
+    "<title>{{ site.title }}</title></head>\n<body>{% for s in sections %}<h2>{{ s.title }}</h2>"
+    '<ul>{% for i in s.items %}<li><a href="{{ i.url }}">{{ i.system.name }}</a></li>'
+    "{% endfor %}</ul>{% endfor %}</body></html>\n",
 }
 
 
@@ -349,13 +353,18 @@ class _Environment(jinja2.Environment):
 
 
 def make_environment(templates_dir: Path | None) -> jinja2.Environment:
-    """Site templates override the package's defaults; built-ins are the last resort."""
+    """Site templates override the package's defaults; built-ins are the last resort.
+    ``kontent-ssg:<name>`` always names the package's own template."""
     loaders: list[jinja2.BaseLoader] = []
     if templates_dir is not None and templates_dir.is_dir():
         loaders.append(jinja2.FileSystemLoader(str(templates_dir)))
+    package = jinja2.FileSystemLoader(str(PACKAGE_TEMPLATES))
     if PACKAGE_TEMPLATES.is_dir():
-        loaders.append(jinja2.FileSystemLoader(str(PACKAGE_TEMPLATES)))
+        loaders.append(package)
     loaders.append(jinja2.DictLoader(_BUILTIN))
+    if PACKAGE_TEMPLATES.is_dir():
+        prefix, delimiter = PACKAGE_PREFIX[:-1], PACKAGE_PREFIX[-1]
+        loaders.append(jinja2.PrefixLoader({prefix: package}, delimiter=delimiter))
     env = _Environment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=jinja2.select_autoescape(

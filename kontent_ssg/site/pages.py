@@ -1,13 +1,15 @@
-"""Pages: each kind of page (item, listing, taxonomy term, 404, robots, sitemap, feed) rendered
-to bytes from the site plan, recording what it read.
+"""Pages: each kind of page (item, listing, taxonomy term, home, 404, robots, sitemap, feed)
+rendered to bytes from the site plan, recording what it read.
 
 :class:`PageRenderer` is made once per render process (:mod:`kontent_ssg.builder.parallel`);
 ``render(page)`` gives the page's bytes and its :class:`~kontent_ssg.render.templating.Recorder`
-(dependency keys, warnings, broken links).
+(dependency keys, warnings, broken links). Every link of an HTML page is checked against the
+site's pages and static files as it renders (:mod:`.links`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
@@ -15,13 +17,27 @@ from xml.sax.saxutils import quoteattr
 from ..config import Config
 from ..incremental import keys
 from ..render.templating import Pagination, Recorder, Renderer
+from .links import internal_path, page_links, resolves
 from .ordering import sort_items
 from .plan import SitePlan
-from .routing import Page, listing_url
+from .routing import Page, listing_url, with_language
 
-__all__ = ["PageRenderer"]
+__all__ = ["HOME_ITEMS", "HomeSection", "PageRenderer"]
 
 JSON = dict[str, Any]
+
+#: Items per section of the generated home page.
+HOME_ITEMS = 5
+
+
+@dataclass(frozen=True)
+class HomeSection:
+    """One section of the generated home page (``sections`` in ``home.html``)."""
+
+    name: str  # the listing's name, or the routed type's codename
+    title: str
+    url: str | None  # the listing's first page (None for a routed type)
+    items: list[Any]
 
 
 class PageRenderer:
@@ -29,20 +45,41 @@ class PageRenderer:
 
     def __init__(self, config: Config, site: SitePlan) -> None:
         self.r = Renderer(
-            config,
-            site.store,
-            site.routes.item_urls,
-            site.languages,
-            term_urls=site.term_urls,
+            config, site.store, site.routes.item_urls, site.languages, term_urls=site.term_urls
         )
         self.site = site
         self.config = site.config
+        self._link_targets: dict[str, tuple[str, bool]] = {}
 
     def render(self, page: Page) -> tuple[bytes, Recorder]:
         """The page's bytes, and what rendering it read and met."""
         with self.r.recording() as rec:
             text = getattr(self, f"_{page.kind}")(page)
+        if page.path.endswith((".html", ".htm")):
+            self._check_links(page, text, rec)
         return text.encode("utf-8"), rec
+
+    def _check_links(self, page: Page, text: str, rec: Recorder) -> None:
+        """Every ``href``/``src``/``srcset`` of the page that points inside the site must name
+        a page or a static file; the page depends on each path it points at (found or not),
+        so it is judged again when a page or file appears or goes there."""
+        by_path = self.site.routes.by_path
+        static = self.site.static
+        base_url = self.config.site.base_url
+        known = self._link_targets  # path -> (its key, whether it names a file)
+        seen: set[str] = set()
+        for attribute, url in page_links(text):
+            path = internal_path(url, page.url, base_url)
+            if path is None or path in seen:
+                continue
+            seen.add(path)
+            target = known.get(path)
+            if target is None:
+                found = resolves(path, by_path) or resolves(path, static)
+                target = known[path] = (keys.url(path), found)
+            rec.deps.add(target[0])
+            if not target[1]:
+                rec.broken_links.append({"attribute": attribute, "target": url})
 
     def _alternates(self, page: Page) -> list[JSON]:
         """The page in every language it exists in, this one included (``is_current``), as
@@ -60,6 +97,8 @@ class PageRenderer:
             elif page.kind == "taxonomy":
                 group, _, term = page.key.partition("/")
                 self.r.term_page_url(group, term, language)
+            elif page.kind == "home":
+                self.r.record(keys.url(with_language("/", language, default)))
         return [
             {"language": language, "url": url, "is_current": language == page.language}
             for language, url in found
@@ -171,6 +210,36 @@ class PageRenderer:
             return raws
         return sort_items(raws, "system.last_modified desc")
 
+    def _home(self, page: Page) -> str:
+        """The generated home page: the newest items of each listing, then of each routed
+        type no listing shows (newest by last modification)."""
+        language = page.language
+        # An item appearing may claim this URL (a route whose path is "/").
+        self.r.record(keys.listing(None, language))
+        sections: list[HomeSection] = []
+        listed = set()
+        for name, listing in self.config.listings.items():
+            listed.add(listing.type)
+            items = self.r.query_items(listing.type, language, listing.order, HOME_ITEMS)
+            if items:
+                first = self._listing_pages(name, language)
+                title = name.replace("_", " ").capitalize()
+                sections.append(HomeSection(name, title, first[0].url if first else None, items))
+        for type_codename in self.config.routes:
+            if type_codename in listed:
+                continue
+            items = self.r.query_items(
+                type_codename, language, "system.last_modified desc", HOME_ITEMS
+            )
+            if items:
+                type_json = self.site.store.types.get(type_codename) or {}
+                title = (type_json.get("system") or {}).get("name") or type_codename
+                sections.append(HomeSection(type_codename, title, None, items))
+        context = self._base(page)
+        context["sections"] = sections
+        template = self._template_for(page.template, "home.html", "the home page")
+        return str(self.r.render_template(template, context, what=page.label))
+
     def _notfound(self, page: Page) -> str:
         context = self._base(page)
         template = self._template_for("404.html", "404.html", "the 404 page")
@@ -191,7 +260,11 @@ class PageRenderer:
             for routed in sorted(self.config.routes):
                 self.r.record(keys.listing(routed, language))
         pages = sorted(
-            (p for p in self.site.routes.pages if p.kind in ("item", "listing", "taxonomy")),
+            (
+                p
+                for p in self.site.routes.pages
+                if p.kind in ("item", "listing", "taxonomy", "home")
+            ),
             key=lambda p: p.url,
         )
         for p in pages:

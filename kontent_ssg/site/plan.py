@@ -10,6 +10,7 @@ the config and the content; an incremental build whose changes cannot alter it
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -43,10 +44,13 @@ class SitePlan:
     term_types: dict[str, list[str | None]] = field(default_factory=dict)
     # The site's own warnings, met while planning (items without a page, missing base_url)
     warnings: list[str] = field(default_factory=list)
+    # The static files (paths relative to the output): links may point at them too
+    static: frozenset[str] = frozenset()
 
 
-def plan_site(config: Config, store: ContentStore) -> SitePlan:
-    """Route every page and precompute listings and taxonomy membership."""
+def plan_site(config: Config, store: ContentStore, static: Collection[str] = ()) -> SitePlan:
+    """Route every page and precompute listings and taxonomy membership. ``static`` lists the
+    static files (relative to the output): a home page is generated only where none is."""
     languages = routed_languages(config, store)
     listing_items: dict[tuple[str, str], list[str]] = {}
     for name, listing in config.listings.items():
@@ -96,11 +100,11 @@ def plan_site(config: Config, store: ContentStore) -> SitePlan:
         for term in terms[group]
         for language in languages
     }
-    routes = plan_routes(config, store, languages, counts, terms, term_counts)
+    routes = plan_routes(config, store, languages, counts, terms, term_counts, static)
     alternates: dict[tuple[str, str, int], list[tuple[str, str]]] = {}
     term_urls: dict[tuple[str, str, str], str] = {}
     for page in routes.pages:
-        if page.kind in ("item", "listing", "taxonomy"):
+        if page.kind in ("item", "listing", "taxonomy", "home"):
             alternates.setdefault((page.kind, page.key, page.number), []).append(
                 (page.language, page.url)
             )
@@ -121,6 +125,7 @@ def plan_site(config: Config, store: ContentStore) -> SitePlan:
             for group, tax in config.taxonomies.items()
         },
         warnings=_site_warnings(config, routes),
+        static=frozenset(static),
     )
 
 

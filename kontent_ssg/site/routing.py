@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..config import Config, ListingConfig, RouteConfig, TaxonomyPageConfig
 from ..content.snapshot import ContentStore
 from ..errors import RouteError
+from ..render.templates import PACKAGE_PREFIX
 
 __all__ = [
     "Page",
@@ -46,9 +47,10 @@ _TEXT_ELEMENTS = frozenset({"text", "custom"})
 class Page:
     """One output file: what renders it and where it goes.
 
-    ``kind`` is ``item``, ``listing``, ``taxonomy``, ``notfound``, ``sitemap``, ``feed`` or
-    ``robots``; ``key`` identifies the source (item codename, listing name, ``group/term``) and
-    ``number`` the listing page. ``url`` is site-relative (``/articles/x/``) and ``path`` the
+    ``kind`` is ``item``, ``listing``, ``taxonomy``, ``home`` (generated where nothing else
+    claims a language's home URL), ``notfound``, ``sitemap``, ``feed`` or ``robots``; ``key``
+    identifies the source (item codename, listing name, ``group/term``) and ``number`` the
+    listing page. ``url`` is site-relative (``/articles/x/``) and ``path`` the
     file relative to the output folder (``articles/x/index.html``).
     """
 
@@ -65,6 +67,8 @@ class Page:
         """Human name for messages: ``article 'my_post' (en-US)``."""
         if self.kind == "listing":
             return f"listing '{self.key}' page {self.number} ({self.language})"
+        if self.kind == "home":
+            return f"the home page ({self.language})"
         return f"{self.kind} '{self.key}' ({self.language})"
 
 
@@ -256,6 +260,7 @@ def plan_routes(
     listing_counts: Mapping[tuple[str, str], int] | None = None,
     taxonomy_terms: Mapping[str, list[str]] | None = None,
     term_counts: Mapping[tuple[str, str, str], int] | None = None,
+    static: Collection[str] = (),
 ) -> RoutePlan:
     """Plan every page: item pages, listing pages, taxonomy term pages and the site files.
 
@@ -263,7 +268,10 @@ def plan_routes(
     ``taxonomy_terms[group]`` the term codenames that get a page, ``term_counts[(group, term,
     language)]`` how many items each term page lists. A listing or term page with no items in
     a language gets no page there, unless ``[site] empty_pages`` (or the counts are not given).
-    Items whose URL is unsafe are recorded in ``plan.rejected`` and get no page.
+    Items whose URL is unsafe are recorded in ``plan.rejected`` and get no page. Where no page
+    and no ``static`` file (paths relative to the output) claims a language's home URL
+    (``/``, ``/{language}/``), a home page is generated: always in the default language (the
+    404 page links there), in another language when it has pages of its own.
     """
     languages = list(languages)
     keep_empty = config.site.empty_pages
@@ -307,6 +315,21 @@ def plan_routes(
                     plan.rejected.append((f"{group}/{term}", language, str(exc)))
                     continue
                 plan.add(Page("taxonomy", f"{group}/{term}", language, found, path, tax.template))
+    home_template = "home.html"
+    templates = {r.template for r in config.routes.values()}
+    templates |= {listing.template for listing in config.listings.values()}
+    templates |= {tax.template for tax in config.taxonomies.values()}
+    if home_template in templates:
+        # The site's home.html renders other pages (its home item, say): not this one.
+        home_template = PACKAGE_PREFIX + home_template
+    with_pages = {p.language for p in plan.pages}
+    for language in languages:
+        url = with_language("/", language, default)
+        path = output_path_for(url)
+        if path in plan.by_path or path in static:
+            continue
+        if language == default or language in with_pages or keep_empty:
+            plan.add(Page("home", "home", language, url, path, home_template))
     plan.add(Page("notfound", "404", default, "/404.html", "404.html", "404.html"))
     plan.add(Page("robots", "robots", default, "/robots.txt", "robots.txt"))
     plan.add(Page("sitemap", "sitemap", default, "/sitemap.xml", "sitemap.xml"))
