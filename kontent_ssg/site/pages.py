@@ -9,10 +9,10 @@ site's pages and static files as it renders (:mod:`.links`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
-from xml.sax.saxutils import escape as xml_escape
-from xml.sax.saxutils import quoteattr
+from xml.sax.saxutils import escape, quoteattr
 
 from ..config import Config
 from ..incremental import keys
@@ -22,7 +22,7 @@ from .ordering import sort_items
 from .plan import SitePlan
 from .routing import Page, listing_url, with_language
 
-__all__ = ["HOME_ITEMS", "HomeSection", "PageRenderer"]
+__all__ = ["HOME_ITEMS", "HomeSection", "PageRenderer", "xml_text"]
 
 JSON = dict[str, Any]
 
@@ -38,6 +38,22 @@ class HomeSection:
     title: str
     url: str | None  # the listing's first page (None for a routed type)
     items: list[Any]
+
+
+# What XML 1.0 forbids anywhere in a document (its ``Char`` production): C0 controls other
+# than tab, line feed and carriage return, lone surrogates, U+FFFE and U+FFFF. A title with
+# one of them (a stray U+0008 pasted from a word processor) made the whole feed unreadable.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(value: str) -> str:
+    """``value`` escaped for XML text, without the characters XML 1.0 does not allow."""
+    return escape(_NOT_XML.sub("", value))
+
+
+def xml_attr(value: str) -> str:
+    """``value`` as a quoted XML attribute value, without the characters XML 1.0 forbids."""
+    return quoteattr(_NOT_XML.sub("", value))
 
 
 class PageRenderer:
@@ -269,19 +285,19 @@ class PageRenderer:
         )
         for p in pages:
             lines.append("  <url>")
-            lines.append(f"    <loc>{xml_escape(self.r.absolute_url(p.url))}</loc>")
+            lines.append(f"    <loc>{xml_text(self.r.absolute_url(p.url))}</loc>")
             if p.kind == "item":
                 self.r.record(keys.item(p.key, p.language))
                 raw = store.item(p.key, p.language)
                 lastmod = (raw or {}).get("system", {}).get("last_modified")
                 if lastmod:
-                    lines.append(f"    <lastmod>{xml_escape(lastmod)}</lastmod>")
+                    lines.append(f"    <lastmod>{xml_text(lastmod)}</lastmod>")
             alternates = self.site.alternates.get((p.kind, p.key, p.number), [])
             if len(alternates) > 1:
                 for language, url in alternates:
-                    href = quoteattr(self.r.absolute_url(url))
+                    href = xml_attr(self.r.absolute_url(url))
                     lines.append(
-                        f'    <xhtml:link rel="alternate" hreflang={quoteattr(language)} '
+                        f'    <xhtml:link rel="alternate" hreflang={xml_attr(language)} '
                         f"href={href}/>"
                     )
             lines.append("  </url>")
@@ -310,15 +326,15 @@ class PageRenderer:
             title = _feed_title(raw)
             entry = [
                 "  <entry>",
-                f"    <title>{xml_escape(title)}</title>",
-                f"    <id>urn:uuid:{xml_escape(system['id'])}</id>",
-                f"    <updated>{xml_escape(modified)}</updated>",
+                f"    <title>{xml_text(title)}</title>",
+                f"    <id>urn:uuid:{xml_text(system['id'])}</id>",
+                f"    <updated>{xml_text(modified)}</updated>",
             ]
             if url:
-                entry.append(f"    <link href={quoteattr(url)}/>")
+                entry.append(f"    <link href={xml_attr(url)}/>")
             summary = _feed_summary(raw)
             if summary:
-                entry.append(f"    <summary>{xml_escape(summary)}</summary>")
+                entry.append(f"    <summary>{xml_text(summary)}</summary>")
             entry.append("  </entry>")
             entries.extend(entry)
         title = feed.title or self.config.site.title or feed.listing
@@ -327,11 +343,11 @@ class PageRenderer:
         head = [
             '<?xml version="1.0" encoding="utf-8"?>',
             '<feed xmlns="http://www.w3.org/2005/Atom">',
-            f"  <title>{xml_escape(title)}</title>",
-            f"  <id>{xml_escape(self_url)}</id>",
-            f'  <link rel="self" href={quoteattr(self_url)}/>',
-            f"  <link href={quoteattr(listing_url)}/>",
-            f"  <updated>{xml_escape(updated)}</updated>",
+            f"  <title>{xml_text(title)}</title>",
+            f"  <id>{xml_text(self_url)}</id>",
+            f'  <link rel="self" href={xml_attr(self_url)}/>',
+            f"  <link href={xml_attr(listing_url)}/>",
+            f"  <updated>{xml_text(updated)}</updated>",
         ]
         return "\n".join([*head, *entries, "</feed>"]) + "\n"
 
