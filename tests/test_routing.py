@@ -204,3 +204,50 @@ type = "article"
     en = [item("x", "article", elements={"url": slug("x")})]
     with pytest.raises(RouteError, match="listing 'all'"):
         _plan(tmp_path, toml, {"en-US": en})
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected"),
+    [
+        ("/a/{url}", "evil.js", "/a/evil.js/"),
+        ("/a/{url}", "x.svg", "/a/x.svg/"),
+        ("/a/x-{url}", "y.html", "/a/x-y.html/"),
+        ("/a/{url}.html", "x.js", "/a/x.js.html"),
+        ("/a/{url}/", "x.js", "/a/x.js/"),
+        ("/{url}/b", "x.js", "/x.js/b/"),
+    ],
+)
+def test_content_never_chooses_a_file_extension(path: str, value: str, expected: str) -> None:
+    """A slug ending in ``.js`` or ``.svg`` must not turn a page into a script or an image."""
+    article = item("x", "article", elements={"url": slug(value)})
+    url = item_url(route(path), article, "en-US", "en-US")
+    assert url == expected
+    assert output_path_for(url).endswith(".html")
+
+
+def test_a_segment_too_long_for_the_file_system_is_refused_with_room_for_staging() -> None:
+    from kontent_ssg.builder.output import StagedWriter
+    from kontent_ssg.site.routing import MAX_SEGMENT_BYTES
+
+    # The writer's hidden stand-in for a name must itself fit in 255 bytes.
+    assert len(f".{'x' * MAX_SEGMENT_BYTES}{StagedWriter.TMP_SUFFIX}") == 255
+    assert output_path_for(f"/a/{'x' * MAX_SEGMENT_BYTES}/")
+    with pytest.raises(ValueError, match="at most 238"):
+        output_path_for(f"/a/{'x' * (MAX_SEGMENT_BYTES + 1)}/")
+    with pytest.raises(ValueError, match="at most 238"):
+        output_path_for(f"/a/{'x' * 300}.html")
+
+
+def test_taxonomy_term_pages_are_folders_whatever_the_term(tmp_path: Path) -> None:
+    config = make_site(
+        tmp_path,
+        """
+        [taxonomies.topics]
+        path = "/topics/{term}"
+        template = "topic.html"
+        """,
+    )
+    store = ContentStore(snapshot({"en-US": []}))
+    plan = plan_routes(config, store, ["en-US"], taxonomy_terms={"topics": ["evil.js"]})
+    paths = {page.path for page in plan.pages if page.kind == "taxonomy"}
+    assert paths == {"topics/evil.js/index.html"}

@@ -20,6 +20,7 @@ from ..errors import RouteError
 from ..render.templates import PACKAGE_PREFIX
 
 __all__ = [
+    "MAX_SEGMENT_BYTES",
     "Page",
     "RoutePlan",
     "item_url",
@@ -41,6 +42,13 @@ _SAFE_SEGMENT = re.compile(r"[A-Za-z0-9._~-]+")
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 # Element types whose values are free text (a title), not slugs: slugified with text_slug.
 _TEXT_ELEMENTS = frozenset({"text", "custom"})
+
+#: The longest path segment (file or folder name) a URL may have. File systems allow 255
+#: bytes per name (Linux, macOS; Windows 255 UTF-16 units), and the writer stages a file or
+#: folder under a hidden name 17 bytes longer (``.{name}.kontent-ssg-tmp``, see
+#: :class:`~kontent_ssg.builder.output.StagedWriter`). Segments are ASCII (``_SAFE_SEGMENT``),
+#: so bytes and characters agree.
+MAX_SEGMENT_BYTES = 255 - len(".") - len(".kontent-ssg-tmp")
 
 
 @dataclass(frozen=True)
@@ -192,7 +200,23 @@ def item_url(route: RouteConfig, item: JSON, language: str, default_language: st
             raise ValueError(f"{{{match.group(1)}}}: the value {raw!r} leaves no usable slug")
         return slug
 
-    return normalise_url(_PLACEHOLDER.sub(substitute, path))
+    return filled_url(path, _PLACEHOLDER.sub(substitute, path))
+
+
+def filled_url(pattern: str, url: str) -> str:
+    """``url``, made from the route ``pattern`` by filling its placeholders, as a page URL.
+
+    A page's file extension comes from the route, never from content: when the last segment
+    of ``pattern`` ends with a placeholder (``/articles/{url}``), the page is a folder index
+    whatever the value holds (a slug ``evil.js`` gives ``/articles/evil.js/``, not a
+    JavaScript file); ``/articles/{url}.html`` keeps the route's ``.html``. A pattern ending in
+    ``/`` or in a literal name is a folder or that file, as :func:`normalise_url` says.
+    """
+    last = pattern.rsplit("/", 1)[-1]
+    placeholders = list(_PLACEHOLDER.finditer(last))
+    if placeholders and "." not in last[placeholders[-1].end() :] and not url.endswith("/"):
+        return url + "/"
+    return normalise_url(url)
 
 
 def normalise_url(url: str) -> str:
@@ -216,6 +240,11 @@ def output_path_for(url: str) -> str:
     for segment in [*segments, last] if last else segments:
         if segment in ("", ".", "..") or not _SAFE_SEGMENT.fullmatch(segment):
             raise ValueError(f"URL {url!r} has an unsafe or empty segment {segment!r}")
+        if len(segment) > MAX_SEGMENT_BYTES:
+            raise ValueError(
+                f"the URL segment {segment[:24]}… is {len(segment)} bytes long; a file or "
+                f"folder name may have at most {MAX_SEGMENT_BYTES}"
+            )
     if not last:
         return "/".join([*segments, "index.html"])
     return "/".join([*segments, last])
@@ -241,8 +270,8 @@ def term_url(tax: TaxonomyPageConfig, term: str, language: str, default: str) ->
     slug = slugify(term)
     if not slug:
         return None
-    url = with_language(tax.path, language, default)
-    return normalise_url(url.replace("{term}", slug).replace("{language}", language))
+    pattern = with_language(tax.path, language, default)
+    return filled_url(pattern, pattern.replace("{term}", slug).replace("{language}", language))
 
 
 def routed_languages(config: Config, store: ContentStore) -> list[str]:
@@ -298,7 +327,13 @@ def plan_routes(
             total = max(1, -(-count // listing.page_size))
             for number in range(1, total + 1):
                 url = listing_url(listing, language, default, number)
-                path = output_path_for(url)
+                try:
+                    path = output_path_for(url)
+                except ValueError as exc:
+                    raise RouteError(
+                        f"listing '{name}' page {number} ({language}): {exc}",
+                        hint="a language codename must be a safe URL segment",
+                    ) from None
                 plan.add(Page("listing", name, language, url, path, listing.template, number))
         for group, tax in config.taxonomies.items():
             for term in (taxonomy_terms or {}).get(group, []):
