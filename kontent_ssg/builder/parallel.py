@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -155,7 +157,33 @@ def _render_chunk(
     return out
 
 
+def _die_with_parent(parent: int) -> None:
+    """Make this forked worker die with the process that forked it.
+
+    A worker outliving a killed build would render on, hold the build's stdout open (so
+    ``kontent-ssg build | cat`` never ends) and, with nobody reading its results, block for
+    ever. On Linux the kernel sends SIGKILL when the parent dies (``PR_SET_PDEATHSIG``, which
+    fires when the forking *thread* ends: a render returns only after its workers finished);
+    the parent may have died before that was set, hence the check after it. Elsewhere the
+    closed pipe ends do it: a write to a pipe nobody can read fails."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
 def _render_in_child(
+    parent: int,
+    inherited: list[Any],
     conn: Any,
     config: Config,
     site: SitePlan,
@@ -166,8 +194,16 @@ def _render_in_child(
     page_hook: PageHook | None,
 ) -> None:
     """Body of a forked render worker: take chunks until none is left, streaming each one's
-    result to the parent as soon as it is done (nothing piles up in the worker)."""
+    result to the parent as soon as it is done (nothing piles up in the worker).
+
+    ``inherited`` are the pipe ends the fork copied that only the parent reads: closed
+    first, so that when the parent dies nobody can read this worker's pipe and its next
+    write fails instead of blocking."""
     import traceback
+
+    _die_with_parent(parent)
+    for end in inherited:
+        end.close()
 
     def send(payload: tuple[str, Any]) -> None:
         conn.send_bytes(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
@@ -247,14 +283,15 @@ def _render_parallel(
 
     # Objects frozen before the fork are not scanned by the children's collector, so their
     # memory pages stay shared instead of being copied.
-    children = []
+    children: list[tuple[Any, Any, threading.Thread]] = []
+    parent = os.getpid()
     with FrozenHeap():
         for _ in range(count - 1):
             receiver, sender = context.Pipe(duplex=False)
+            inherited = [receiver, *(r for _, r, _ in children)]
+            args = (sender, config, site, pages, chunks, take, writer, page_hook)
             process = context.Process(
-                target=_render_in_child,
-                args=(sender, config, site, pages, chunks, take, writer, page_hook),
-                daemon=True,
+                target=_render_in_child, args=(parent, inherited, *args), daemon=True
             )
             process.start()
             sender.close()
