@@ -105,6 +105,7 @@ def check(config: Config, args: argparse.Namespace) -> int:
     Exit 1 when there are errors (or warnings with ``--strict``), else 0.
     """
     from .builder.check import CheckOptions, check_site
+    from .builder.journal import Journal, lock_path, pending
     from .builder.report import describe_link
 
     result = check_site(
@@ -114,6 +115,14 @@ def check(config: Config, args: argparse.Namespace) -> int:
             preview=bool(getattr(args, "preview", False)),
         ),
     )
+    # A build killed while publishing left the output partly updated: say so (the next
+    # build, serve or webhook completes it; check itself writes nothing).
+    for preview in (False, True):
+        interrupted = pending(
+            Journal.for_site(config.state_dir, preview=preview), lock_path(config.state_dir)
+        )
+        if interrupted:
+            result.warnings.append(interrupted)
     quiet = bool(getattr(args, "quiet", False))
     for error in result.errors:
         print(f"error: {printable(error, newlines=True)}", file=sys.stderr)

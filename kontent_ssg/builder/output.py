@@ -5,9 +5,10 @@ process that rendered it compares it with the file on disk and, when it differs,
 in a hidden temporary file beside its destination, or inside a hidden stand-in for a folder
 that does not exist yet (:class:`StagedWriter`) — creating files is the slow part of a build,
 and this spreads it over the render processes. Static files are staged the same way. Only
-then are the staged files and folders moved into place (``os.replace``); a failure removes
-them instead, so a failed build leaves the previous output as it was. Unchanged files are
-never rewritten.
+then are the staged files and folders moved into place (``os.replace``, through the publish
+journal of :mod:`.journal`, so that even a kill halfway is completed by the next build); a
+failure before that removes them instead, so a failed build leaves the previous output as it
+was. Unchanged files are never rewritten.
 
 The manifest (``.kontent-ssg/build/manifest.json``) records every file we wrote, with its
 size, mtime and hash: it says which files are ours to delete when their page disappears
@@ -19,37 +20,58 @@ since (:func:`outputs_intact`).
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from ..config import Config
-from ..content.snapshot import atomic_write_bytes, loads_json
+from ..content.snapshot import loads_json
 from ..errors import BuildError
 from ..progress import Progress
 from .report import BuildReport
 
 __all__ = [
     "MANIFEST_FORMAT",
+    "TMP_SUFFIX",
     "Staged",
     "StagedWriter",
-    "delete_stale",
     "list_static_files",
     "load_manifest",
     "manifest_path",
+    "os_error",
     "outputs_intact",
-    "save_manifest",
+    "remove_tree",
+    "stage_manifest",
+    "staged_name",
 ]
 
 JSON = dict[str, Any]
 
 MANIFEST_FORMAT = 1
-# Threads that rename staged files into place (renames release the interpreter lock).
-PUBLISH_THREADS = 4
+#: The end of every hidden name the writer stages under (site/routing.py leaves room for it).
+TMP_SUFFIX = ".kontent-ssg-tmp"
+
+
+def staged_name(path: str) -> str:
+    """The hidden name ``path`` (a file, or a folder that does not exist yet) is staged as."""
+    head, name = os.path.split(path)
+    return os.path.join(head, f".{name}{TMP_SUFFIX}")
+
+
+def os_error(exc: OSError, doing: str, path: str | None = None) -> BuildError:
+    """A :class:`BuildError` for a failed file operation: what failed, where (``path``, else
+    the file the error names), what to do."""
+    where = f" {path or exc.filename}" if path or exc.filename else ""
+    hint = "the previous output is unchanged"
+    if exc.errno == errno.ENOSPC or exc.errno == errno.EDQUOT:
+        hint = "free some disk space and build again; " + hint
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        hint = "make the output folder writable for this user and build again; " + hint
+    return BuildError(f"cannot {doing}{where}: {exc.strerror or exc}", hint=hint)
 
 
 def _digest(data: bytes) -> str:
@@ -97,17 +119,18 @@ Staged = tuple[str, str | None, list[Any]]
 
 
 class StagedWriter:
-    """Writes a build's files beside their final places, then publishes them all at once.
+    """Writes a build's files beside their final places, and says what publishing moves.
 
     ``stage`` (called in whichever process rendered the page, right after rendering it)
     compares the page with what is on disk and, when it differs, writes it to a hidden
     temporary file next to its destination. A page whose folder does not exist yet is written
     under its own name into a hidden stand-in for the top-most missing folder
     (``articles/.post-1.kontent-ssg-tmp/``, or ``.public.kontent-ssg-tmp/`` for a first
-    build). ``commit`` renames every stand-in folder and every staged file into place
-    (``os.replace``: readers see the old file or the new one; a new folder appears with all
-    its files, in one rename instead of one per file); ``abort`` removes staged files and
-    stand-in folders, so a failed build leaves the output as it was.
+    build). Publishing (:func:`~kontent_ssg.builder.journal.publish`, given :meth:`moves`)
+    renames every stand-in folder and every staged file into place (``os.replace``: readers
+    see the old file or the new one; a new folder appears with all its files, in one rename
+    instead of one per file); ``abort`` removes staged files and stand-in folders, so a
+    failed build leaves the output as it was.
 
     ``prepare`` decides, before rendering starts and before render workers fork, where every
     page goes, so all processes write by one plan: stand-in names and temporary names are
@@ -117,7 +140,7 @@ class StagedWriter:
     system call (a million futex calls at 10k pages) while the render is CPU-bound.
     """
 
-    TMP_SUFFIX = ".kontent-ssg-tmp"
+    TMP_SUFFIX = TMP_SUFFIX
 
     def __init__(self, output_dir: Path, old_files: Mapping[str, Any]) -> None:
         self.output_dir = str(output_dir)
@@ -136,7 +159,7 @@ class StagedWriter:
             self._planned.append(path)
             self._plan(os.path.dirname(os.path.join(self.output_dir, path)))
         for shadow in list(self._shadows.values())[shadows:]:
-            _remove_tree(shadow)
+            remove_tree(shadow)
 
     def _plan(self, folder: str) -> str:
         """The folder to write a file destined for ``folder`` into: ``folder`` when it
@@ -160,13 +183,22 @@ class StagedWriter:
                 )
             else:
                 head, name = os.path.split(folder)
-                target = os.path.join(head, f".{name}{self.TMP_SUFFIX}")
+                target = os.path.join(head, f".{name}{TMP_SUFFIX}")
                 self._shadows[folder] = target
         self._write_dirs[folder] = target
         return target
 
     def stage(self, path: str, data: bytes) -> Staged:
-        """Compare ``data`` with the page's file and write it where it is staged if it differs."""
+        """Compare ``data`` with the page's file and write it where it is staged if it differs.
+
+        A file system error (a full disk, a read-only folder) is a :class:`BuildError` naming
+        the file, so that a render worker reports it like any build error."""
+        try:
+            return self._stage(path, data)
+        except OSError as exc:
+            raise os_error(exc, "write", os.path.join(self.output_dir, path)) from None
+
+    def _stage(self, path: str, data: bytes) -> Staged:
         full = os.path.join(self.output_dir, path)
         directory, name = os.path.split(full)
         target = self._write_dirs.get(directory)
@@ -178,7 +210,7 @@ class StagedWriter:
             entry = _unchanged_entry(full, data, digest, self.old_files.get(path))
             if entry is not None:
                 return path, None, entry
-            tmp = os.path.join(directory, f".{name}{self.TMP_SUFFIX}")
+            tmp = os.path.join(directory, f".{name}{TMP_SUFFIX}")
             return path, tmp, _write_new(tmp, data, digest)
         if target not in self._made:
             try:
@@ -196,7 +228,10 @@ class StagedWriter:
         When the source and the published copy are as the manifest last recorded them, the
         file is not even read. The entry keeps the source's mtime for that check."""
         self.prepare([path])
-        src_st = os.stat(source)
+        try:
+            src_st = os.stat(source)
+        except OSError as exc:
+            raise os_error(exc, "read") from None
         old = self.old_files.get(path)
         if old is not None and len(old) > 3 and old[3] == src_st.st_mtime_ns:
             try:
@@ -206,13 +241,16 @@ class StagedWriter:
             else:
                 if old[0] == dst_st.st_size == src_st.st_size and old[1] == dst_st.st_mtime_ns:
                     return path, None, list(old)
-        with open(source, "rb") as fh:
-            data = fh.read()
+        try:
+            with open(source, "rb") as fh:
+                data = fh.read()
+        except OSError as exc:
+            raise os_error(exc, "read") from None
         path, tmp, entry = self.stage(path, data)
         return path, tmp, [*entry[:3], src_st.st_mtime_ns]
 
     def add(self, staged: Staged, *, static: bool = False) -> None:
-        """Note a file staged (possibly by a render worker) for ``commit``."""
+        """Note a file staged (possibly by a render worker) for publishing."""
         self._staged.append(staged)
         if static:
             self._static.add(staged[0])
@@ -223,29 +261,15 @@ class StagedWriter:
             directory, name = os.path.split(os.path.join(self.output_dir, path))
             if self._write_dirs.get(directory) == directory:
                 with contextlib.suppress(OSError):
-                    os.unlink(os.path.join(directory, f".{name}{self.TMP_SUFFIX}"))
+                    os.unlink(os.path.join(directory, f".{name}{TMP_SUFFIX}"))
         for shadow in self._shadows.values():
-            _remove_tree(shadow)
+            remove_tree(shadow)
 
-    def commit(self, report: BuildReport, progress: Progress | None = None) -> dict[str, list[Any]]:
-        """Move staged files into place; return the manifest entries of every staged file.
+    def entries(self, report: BuildReport, progress: Progress | None = None) -> dict[str, Any]:
+        """The manifest entries of every staged file (written or unchanged).
 
         ``report`` (a :class:`~kontent_ssg.builder.report.BuildReport`) learns which pages
-        were written or unchanged, and which static files were written."""
-
-        def publish(staged: Staged) -> None:
-            path, tmp, _ = staged
-            os.replace(tmp, os.path.join(self.output_dir, path))  # type: ignore[arg-type]
-
-        # Stand-ins are disjoint (each replaces a top-most missing folder): any order.
-        for top, shadow in sorted(self._shadows.items()):
-            os.rename(shadow, top)
-        self._shadows.clear()
-        replaced = [s for s in self._staged if s[1]]
-        if replaced:
-            with ThreadPoolExecutor(PUBLISH_THREADS) as pool:
-                for _ in pool.map(publish, replaced, chunksize=64):
-                    pass
+        are written or unchanged, and which static files are written."""
         entries: dict[str, list[Any]] = {}
         for path, tmp, entry in self._staged:
             entries[path] = entry
@@ -259,11 +283,33 @@ class StagedWriter:
                 progress.page(path, "written" if tmp is not None else "unchanged")
         return entries
 
+    def moves(self) -> tuple[list[str], list[str]]:
+        """What publishing moves into place: the folders that appear (absolute paths, each
+        from its stand-in) and the files staged beside their destination (relative)."""
+        return sorted(self._shadows), [path for path, tmp, _ in self._staged if tmp]
 
-def _remove_tree(folder: str) -> None:
+    def check_deletable(self, paths: Iterable[str]) -> None:
+        """Fail now, before anything is published, if a file to delete cannot be deleted
+        (its folder is read-only: ``chmod``, ``chattr +i``, a read-only mount)."""
+        folders = {os.path.dirname(os.path.join(self.output_dir, path)) for path in paths}
+        for folder in sorted(folders):
+            if os.path.isdir(folder) and not os.access(folder, os.W_OK | os.X_OK):
+                raise BuildError(
+                    f"cannot delete the pages that went from {folder}: the folder is not writable",
+                    hint="make the output folder writable for this user and build again; "
+                    "the previous output is unchanged",
+                )
+
+
+def remove_tree(folder: str) -> None:
+    """Remove a stand-in folder (or a stray staged file) and everything in it."""
     import shutil
 
-    shutil.rmtree(folder, ignore_errors=True)
+    if os.path.isdir(folder) and not os.path.islink(folder):
+        shutil.rmtree(folder, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(folder)
 
 
 def list_static_files(static_dir: Path) -> list[str]:
@@ -276,32 +322,6 @@ def list_static_files(static_dir: Path) -> list[str]:
             rel = os.path.relpath(os.path.join(root, name), static_dir)
             found.append(rel.replace(os.sep, "/"))
     return found
-
-
-def delete_stale(
-    output_dir: Path,
-    old_files: Mapping[str, Any],
-    new_files: Mapping[str, Any],
-    old_pages: Iterable[str],
-    report: BuildReport,
-) -> None:
-    """Delete files we wrote last time and not this time; prune folders left empty."""
-    pages = set(old_pages)
-    for rel in sorted(set(old_files) - set(new_files)):
-        full = output_dir / rel
-        try:
-            full.unlink()
-        except FileNotFoundError:
-            pass
-        if rel in pages:
-            report.pages_deleted.append(rel)
-        parent = full.parent
-        while parent != output_dir and output_dir in parent.parents:
-            try:
-                parent.rmdir()
-            except OSError:
-                break
-            parent = parent.parent
 
 
 def manifest_path(config: Config, preview: bool) -> Path:
@@ -324,9 +344,18 @@ def load_manifest(config: Config, output_dir: Path, *, preview: bool) -> JSON | 
     return data
 
 
-def save_manifest(config: Config, output_dir: Path, preview: bool, manifest: JSON) -> None:
-    data = json.dumps(manifest, ensure_ascii=False, separators=(",", ":"))
-    atomic_write_bytes(manifest_path(config, preview), data.encode("utf-8"))
+def stage_manifest(path: Path, manifest: JSON) -> None:
+    """Write the manifest of the output being published beside its place (``<name>.next``);
+    publishing renames it into place (:func:`~kontent_ssg.builder.journal.publish`)."""
+    data = json.dumps(manifest, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(f"{path}.next", os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
 
 
 def outputs_intact(output_dir: Path, manifest: JSON) -> bool:

@@ -13,15 +13,20 @@
    (:mod:`.parallel`, :class:`~kontent_ssg.builder.output.StagedWriter`).
 5. **Judge** the whole site: pages not re-rendered keep the problems recorded when they were;
    ``--strict`` fails here, before anything is visible.
-6. **Publish**: staged pages and static files into place, pages that went deleted.
-7. **Record** what each page read and met, the content fingerprints, then the manifest.
+6. **Publish**: write down what is about to change (the publish journal), then
+7. **record** what each page read and met and the content fingerprints, then move the staged
+   pages and static files into place, delete the pages that went, install the manifest.
 
 An incremental build differs from a full one only in step 3 (which pages) and in what step 7
-replaces. A failure anywhere before step 6 leaves the output exactly as it was.
+replaces. A failure anywhere before step 6 leaves the output exactly as it was; from step 6 on
+a build that is killed is completed by the next one (:mod:`.journal`), which also removes what
+a build killed earlier left staged.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 import time
 import uuid
@@ -38,14 +43,16 @@ from ..incremental.engine import ContentTracker, Delta
 from ..incremental.state import BuildState, PageRecord, Problems, state_path
 from ..progress import Progress
 from ..speed import FrozenHeap, gc_paused, young_gc_threshold
+from .journal import Journal, Publication, build_lock, lock_path, publish, recover
 from .output import (
     MANIFEST_FORMAT,
     StagedWriter,
-    delete_stale,
     list_static_files,
     load_manifest,
+    manifest_path,
+    os_error,
     outputs_intact,
-    save_manifest,
+    stage_manifest,
 )
 from .report import BuildReport, fail_if_strict, finish_report, unique_links
 
@@ -116,6 +123,7 @@ class Builder:
             log=log,
             progress=self.options.progress,
         )
+        self.journal = Journal.for_site(config.state_dir, preview=self.preview)
         self.rebuilds = 0
         self._manifest: JSON | None = None  # the record of the output (cached between builds)
         self._plan: SitePlan | None = None  # the last build's plan, for plan-neutral changes
@@ -149,11 +157,32 @@ class Builder:
     # -- the pipeline ------------------------------------------------------------------------
 
     def run(self, changes: list[Change] | None, *, poll: bool) -> BuildReport:
-        """One build, top-down (see the module docstring)."""
+        """One build (see the module docstring), after finishing or undoing one that was
+        killed."""
+        with self.lock, build_lock(lock_path(self.config.state_dir), log=self._notice):
+            try:
+                self._recover()
+                return self._run(changes, poll)
+            except OSError as exc:
+                raise os_error(exc, "access") from None
+
+    def _notice(self, message: str) -> None:
+        """Tell the user, on whichever channel the command listens to."""
+        self.options.progress.warning(message)
+        self.log(message)
+
+    def _recover(self) -> None:
+        """Complete (or undo) a publish an earlier process was killed in, for either slot."""
+        for preview in (self.preview, not self.preview):
+            if recover(Journal.for_site(self.config.state_dir, preview=preview), self._notice):
+                self._manifest = None
+                self._plan = None
+
+    def _run(self, changes: list[Change] | None, poll: bool) -> BuildReport:
         options = self.options
         progress = options.progress
         started = time.perf_counter()
-        with self.lock, FrozenHeap() as heap:
+        with FrozenHeap() as heap:
             # 1. Content: what it is now, and what changed since the last build.
             progress.stage("content")
             manifest = self._manifest_now()
@@ -174,6 +203,7 @@ class Builder:
                 old_files: dict[str, Any] = dict((manifest or {}).get("files") or {})
                 staging = StagedWriter(self.output_dir, old_files)
                 progress.stage("render", len(pages))
+                self.journal.staging(self.output_dir, self._manifest_path)
                 try:
                     rendered = self._render(site, pages, staging, delta)
                     for rel in static_files:
@@ -186,21 +216,38 @@ class Builder:
                         progress.warning(warning)
                     if options.strict:
                         fail_if_strict(list(problems.warnings), list(problems.broken_links))
+                    # 6. Publish: what is about to change, durably, before anything does.
+                    progress.stage("write", len(rendered))
+                    report = BuildReport(
+                        output=self.output_dir,
+                        warnings=list(problems.warnings),
+                        broken_links=list(problems.broken_links),
+                        requests=delta.requests,
+                        incremental=delta.full is None,
+                    )
+                    manifest, publication = self._publication(
+                        staging, site, old_files, deleted, static_files, report
+                    )
+                    self.journal.publishing(publication)
+                    # 7. Record, then make it visible. The state is recorded first: once the
+                    # journal is written the build is completed even if killed, so the state
+                    # then describes the output (the manifest carries the same build id).
+                    try:
+                        self._record(delta, site, rendered, deleted, manifest, report)
+                    except BaseException:
+                        # Nothing was moved yet: undo, as if killed before the journal.
+                        self.journal.staging(self.output_dir, self._manifest_path)
+                        raise
                 except BaseException:
                     staging.abort()
+                    with contextlib.suppress(OSError):
+                        os.unlink(f"{self._manifest_path}.next")
+                    self.journal.done()
                     raise
-                # 6. Publish.
-                progress.stage("write", len(rendered))
-                report = BuildReport(
-                    output=self.output_dir,
-                    warnings=list(problems.warnings),
-                    broken_links=list(problems.broken_links),
-                    requests=delta.requests,
-                    incremental=delta.full is None,
-                )
-                files = self._publish(staging, site, old_files, deleted, static_files, report)
-                # 7. Record.
-                self._record(delta, site, rendered, deleted, files, report)
+                self._manifest = None
+                publish(publication)
+                self.journal.done()
+                self._manifest = manifest
             except BaseException:
                 # The content in memory moved on without a published build: plan afresh.
                 self._plan = None
@@ -365,7 +412,11 @@ class Builder:
 
     # -- 6. publish, 7. record ---------------------------------------------------------------
 
-    def _publish(
+    @property
+    def _manifest_path(self) -> Path:
+        return manifest_path(self.config, self.preview)
+
+    def _publication(
         self,
         staging: StagedWriter,
         site: SitePlan,
@@ -373,17 +424,39 @@ class Builder:
         deleted: list[str],
         static_files: list[str],
         report: BuildReport,
-    ) -> dict[str, Any]:
-        """Move the staged files into place and delete what went; return the manifest's
-        file entries of the new output."""
+    ) -> tuple[JSON, Publication]:
+        """The new output's manifest (staged beside the current one, as ``.next``) and what
+        publishing it does; fails, before anything is visible, when a file that went cannot
+        be deleted."""
         planned = set(site.routes.by_path)
         static = set(static_files)
         files = {path: e for path, e in old_files.items() if path in planned or path in static}
-        files.update(staging.commit(report, self.options.progress))
+        files.update(staging.entries(report, self.options.progress))
         staged = set(report.pages_written) | set(report.pages_unchanged)
         report.pages_unchanged.extend(sorted(planned - staged))
-        delete_stale(self.output_dir, old_files, files, deleted, report)
-        return files
+        stale = sorted(set(old_files) - set(files))
+        staging.check_deletable(stale)
+        went = set(deleted)
+        report.pages_deleted.extend(rel for rel in stale if rel in went)
+        build_id = uuid.uuid4().hex
+        manifest = {
+            "format": MANIFEST_FORMAT,
+            "output": str(self.output_dir),
+            "build": build_id,
+            "pages": sorted(site.routes.by_path),
+            "files": files,
+        }
+        stage_manifest(self._manifest_path, manifest)
+        shadows, replaced = staging.moves()
+        publication = Publication(
+            output=str(self.output_dir),
+            build=build_id,
+            manifest=str(self._manifest_path),
+            shadows=shadows,
+            replaced=replaced,
+            deleted=stale,
+        )
+        return manifest, publication
 
     def _record(
         self,
@@ -391,17 +464,17 @@ class Builder:
         site: SitePlan,
         rendered: list[RenderedPage],
         deleted: list[str],
-        files: dict[str, Any],
+        manifest: JSON,
         report: BuildReport,
     ) -> None:
-        """The build state (dependencies, problems, fingerprints), then the manifest: a new
-        build id in both, so a crash between the two writes means a full build next time."""
+        """The build state (dependencies, problems, fingerprints), with the manifest's build
+        id: a build interrupted before the manifest is in place is a full one next time."""
         from ..incremental.fingerprints import snapshot_rows
 
         assert delta.snapshot is not None
-        build_id = uuid.uuid4().hex
+        files = manifest["files"]
         meta = self.content.meta(delta, self.output_dir)
-        meta["build"] = build_id
+        meta["build"] = manifest["build"]
         meta["site_warnings"] = _json_dumps(site.warnings)
         report.page_deps = {r.page.path: r.deps for r in rendered}
         with gc_paused():  # only new, acyclic rows from here on
@@ -428,18 +501,6 @@ class Builder:
                 },
                 replace=delta.full is not None,
             )
-        self._manifest = {
-            "format": MANIFEST_FORMAT,
-            "output": str(self.output_dir),
-            "build": build_id,
-            "pages": sorted(site.routes.by_path),
-            "files": files,
-        }
-        try:
-            save_manifest(self.config, self.output_dir, self.preview, self._manifest)
-        except BaseException:
-            self._manifest = None
-            raise
 
 
 def options_progress(options: BuildOptions | None) -> Progress:
