@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import threading
 import time
 import uuid
@@ -38,9 +39,9 @@ from typing import TYPE_CHECKING, Any
 from ..config import Config
 from ..content.snapshot import ContentStore
 from ..content.webhooks import Change, parse_webhook
-from ..errors import RouteError, UsageError, WebhookError
+from ..errors import BuildError, RouteError, UsageError, WebhookError
 from ..incremental.engine import ContentTracker, Delta
-from ..incremental.state import BuildState, PageRecord, Problems, state_path
+from ..incremental.state import BuildState, PageRecord, Problems, is_corrupt, state_path
 from ..progress import Progress
 from ..speed import FrozenHeap, gc_paused, young_gc_threshold
 from .journal import Journal, Publication, build_lock, lock_path, publish, recover
@@ -125,6 +126,7 @@ class Builder:
         )
         self.journal = Journal.for_site(config.state_dir, preview=self.preview)
         self.rebuilds = 0
+        self._state_warned = False
         self._manifest: JSON | None = None  # the record of the output (cached between builds)
         self._plan: SitePlan | None = None  # the last build's plan, for plan-neutral changes
         self._tagged_index: TaggedIndex | None = None
@@ -158,13 +160,25 @@ class Builder:
 
     def run(self, changes: list[Change] | None, *, poll: bool) -> BuildReport:
         """One build (see the module docstring), after finishing or undoing one that was
-        killed."""
+        killed. A corrupt build state is moved aside and the build done afresh (full)."""
         with self.lock, build_lock(lock_path(self.config.state_dir), log=self._notice):
             try:
                 self._recover()
-                return self._run(changes, poll)
+                try:
+                    return self._run(changes, poll)
+                except sqlite3.DatabaseError as exc:
+                    if not is_corrupt(exc):
+                        raise
+                    self._state_moved_aside(self.state.move_aside(), exc)
+                    return self._run(changes, poll)
             except OSError as exc:
                 raise os_error(exc, "access") from None
+            except sqlite3.Error as exc:
+                raise BuildError(
+                    f"the build state {self.state.path} cannot be used: {exc}",
+                    hint="check the disk and the folder's permissions; deleting the file "
+                    "makes the next build a full one",
+                ) from None
 
     def _notice(self, message: str) -> None:
         """Tell the user, on whichever channel the command listens to."""
@@ -173,10 +187,22 @@ class Builder:
 
     def _recover(self) -> None:
         """Complete (or undo) a publish an earlier process was killed in, for either slot."""
+        if self.state.moved_aside is not None and not self._state_warned:
+            self._state_moved_aside(self.state.moved_aside, None)
         for preview in (self.preview, not self.preview):
             if recover(Journal.for_site(self.config.state_dir, preview=preview), self._notice):
                 self._manifest = None
                 self._plan = None
+
+    def _state_moved_aside(self, where: Path, exc: Exception | None) -> None:
+        self._state_warned = True
+        self._manifest = None
+        self._plan = None
+        self._notice(
+            f"the build state was corrupt{f' ({exc})' if exc else ''}: moved it to {where} "
+            "and building everything afresh; webhook notifications still queued in it are "
+            "lost (this full build reads all content again, so none of their changes is missed)"
+        )
 
     def _run(self, changes: list[Change] | None, poll: bool) -> BuildReport:
         options = self.options
@@ -189,6 +215,10 @@ class Builder:
             delta = self.content.delta(changes, full=self._full_reason(manifest), poll=poll)
             if delta.nothing:
                 return self._unchanged(delta, manifest or {}, started)
+            if delta.full is not None:
+                # A full build replaces the state: make sure no damaged page of it hides
+                # where no query of an incremental build looked.
+                self.state.check()
             assert delta.snapshot is not None
             heap.again()  # the snapshot, once read, is never garbage during the build
             try:

@@ -33,6 +33,7 @@ The dependency keys themselves are defined, with what makes each stale, in
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -51,6 +52,7 @@ __all__ = [
     "PageRecord",
     "Problems",
     "QueuedNotification",
+    "is_corrupt",
     "state_path",
 ]
 
@@ -115,6 +117,13 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 """
 
 
+def is_corrupt(exc: BaseException) -> bool:
+    """``exc`` says the database file is damaged or not a database at all (not: locked, full,
+    read-only — those are the disk's or another process's, and moving the file would not help)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(exc, sqlite3.DatabaseError) and code is not None and code & 0xFF in (11, 26)
+
+
 def state_path(state_dir: Path, *, preview: bool = False) -> Path:
     """Where the state of a site lives; preview builds keep their own."""
     name = "state-preview.sqlite" if preview else "state.sqlite"
@@ -166,6 +175,17 @@ class BuildState:
         self._page_keys: dict[str, frozenset[str]] | None = None
         self._key_pages: dict[str, set[str]] = {}
         self._index_version = -1
+        # Where a corrupt state file was moved (SQLITE_CORRUPT / SQLITE_NOTADB on opening it,
+        # or on any later query: the builder then calls move_aside and builds afresh).
+        self.moved_aside: Path | None = None
+        try:
+            self._open()
+        except sqlite3.DatabaseError as exc:
+            if not is_corrupt(exc):
+                raise
+            self.move_aside()
+
+    def _open(self) -> None:
         self._db = sqlite3.connect(
             self.path, check_same_thread=False, isolation_level=None, timeout=30.0
         )
@@ -183,6 +203,40 @@ class BuildState:
             schema = None
         if schema is None:
             self.set_meta("schema", SCHEMA_VERSION)
+
+    def move_aside(self) -> Path:
+        """Move a corrupt state file (and its WAL) to ``<name>.corrupt-<time>``; start empty.
+
+        The state is a cache of the last build, so the next build is simply a full one; only
+        the notifications still queued in it are lost."""
+        with self._lock:
+            db = getattr(self, "_db", None)
+            if db is not None:
+                db.close()
+            stamp = time.strftime("%Y%m%dT%H%M%S")
+            target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+            n = 1
+            while os.path.lexists(target):
+                n += 1
+                target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
+            for suffix in ("", "-wal", "-shm"):
+                if os.path.lexists(f"{self.path}{suffix}"):
+                    os.replace(f"{self.path}{suffix}", f"{target}{suffix}")
+            self._lookups = 0
+            self._page_keys = None
+            self._open()
+            self.moved_aside = target
+        return target
+
+    def check(self) -> None:
+        """Read every page of the file (``PRAGMA quick_check``: ~30 ms at 10k pages, so only
+        before a full build replaces the state); a damaged one raises SQLITE_CORRUPT."""
+        with self._lock:
+            rows = self._db.execute("PRAGMA quick_check").fetchall()
+        if rows != [("ok",)]:
+            exc = sqlite3.DatabaseError(f"database disk image is malformed: {rows[0][0]}")
+            exc.sqlite_errorcode = 11  # type: ignore[attr-defined]
+            raise exc
 
     # -- plumbing -------------------------------------------------------------------------
 
