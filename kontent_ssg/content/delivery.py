@@ -52,6 +52,7 @@ from ..speed import gc_paused
 from .snapshot import (
     LanguageItems,
     Snapshot,
+    check_snapshot,
     load_snapshot,
     loads_json,
     save_snapshot,
@@ -1123,5 +1124,13 @@ def obtain_snapshot(
     ) as client:
         snapshot = crawl(client, config.kontent.languages or None, progress=progress)
         requests = client.requests
+        base = client.environment_url
+    check_snapshot(
+        snapshot,
+        lambda part: f"{base}/{part}" if part in _LISTS else f"{base}/items-feed ({part})",
+    )
     save_snapshot(snapshot, folder)
     return snapshot, requests
+
+
+_LISTS = ("languages", "types", "taxonomies")

@@ -36,6 +36,7 @@ from ..content.snapshot import (
     LanguageItems,
     Snapshot,
     atomic_write_bytes,
+    check_item,
     load_snapshot,
     snapshot_files_digest,
 )
@@ -685,9 +686,14 @@ def _fetch_all(
 
     def item(key: tuple[str, str]) -> tuple[tuple[str, str], JSON | None]:
         try:
-            return key, client.item(key[0], key[1], wait_for_new_content=True, depth=0)
+            answer = client.item(key[0], key[1], wait_for_new_content=True, depth=0)
         except NotFoundError:
             return key, None
+        where = f"GET items/{key[0]}?language={key[1]}"
+        check_item(answer["item"], where)
+        for component in (answer.get("modular_content") or {}).values():
+            check_item(component, f"{where} (modular_content)", component=True)
+        return key, answer
 
     def group(codename: str) -> tuple[str, JSON | None]:
         try:
