@@ -717,6 +717,9 @@ class DeliveryClient:
             else:
                 received = 0 if not response.is_stream_consumed else len(response.content)
                 self._add_wait_time(time.perf_counter() - sent, received)
+                if 300 <= response.status_code < 400:
+                    response.close()
+                    raise self._redirected(method, path, params, what, response)
                 if response.status_code not in RETRY_STATUSES:
                     return response
                 failure = f"HTTP {response.status_code}{self._api_message(response)}"
@@ -787,6 +790,30 @@ class DeliveryClient:
             f"already failed in this build ({why})",
             url=url,
             hint="check [kontent] delivery_url/preview_url and your network, or try again later",
+        )
+
+    def _redirected(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None,
+        what: str,
+        response: httpx.Response,
+    ) -> DeliveryError:
+        """A redirect is not followed (the API key must not travel to another address):
+        say where it pointed, so the URL in kontent.toml can be fixed."""
+        url = self._display_url(path, params)
+        location = self._scrub(response.headers.get("Location", "").strip()) or "nowhere"
+        setting = "preview_url" if self.preview else "delivery_url"
+        prefix = "" if what.startswith("/") else f"{what}: "
+        return DeliveryError(
+            f"{prefix}the API answered {method} {url} with a redirect (HTTP "
+            f"{response.status_code}) to {location[:300]}",
+            url=url,
+            status=response.status_code,
+            hint=f"redirects are not followed, so that the API key goes nowhere else: check "
+            f"[kontent] {setting} in kontent.toml (set it to the address redirected to if "
+            "you trust it)",
         )
 
     def _gave_up(
