@@ -94,7 +94,10 @@ def build(config: Config, args: argparse.Namespace) -> int:
     except KontentSSGError as exc:
         progress.done()
         if options.report is not None:
-            write_failure_report(options.report, exc)
+            try:
+                write_failure_report(options.report, exc)
+            except KontentSSGError as unwritable:  # the build's own error matters more
+                print(f"warning: {unwritable.message}", file=sys.stderr)
         raise
     return 0
 

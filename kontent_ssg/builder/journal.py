@@ -110,7 +110,7 @@ class Publication:
         fields = {key: data.get(key) for key in ("output", "build", "manifest")}
         if not all(isinstance(v, str) and v for v in fields.values()):
             raise ValueError("'output', 'build' or 'manifest' is missing")
-        return cls(
+        publication = cls(
             str(fields["output"]),
             str(fields["build"]),
             str(fields["manifest"]),
@@ -118,6 +118,34 @@ class Publication:
             strings("replaced"),
             strings("deleted"),
         )
+        publication._check_paths()
+        return publication
+
+    def _check_paths(self) -> None:
+        """Refuse a journal that would touch anything outside the output folder (a damaged
+        or hand-made file must not delete ``../kontent.toml``)."""
+        output = self.output
+        if not os.path.isabs(output) or os.path.normpath(output) != output:
+            raise ValueError(f"the output folder {output!r} is not an absolute path")
+        for rel in (*self.replaced, *self.deleted):
+            if (
+                not rel
+                or os.path.isabs(rel)
+                or "\0" in rel
+                or os.path.normpath(rel) != rel
+                or rel.split("/")[0] == ".."
+            ):
+                raise ValueError(f"{rel!r} is not a path inside the output folder")
+        for top in self.shadows:
+            inside = os.path.normpath(top) == top and (
+                top == output
+                or top.startswith(output + os.sep)
+                or output.startswith(top.rstrip(os.sep) + os.sep)
+            )
+            if not inside:
+                raise ValueError(f"{top!r} is neither in nor above the output folder")
+        if os.path.basename(self.manifest) not in ("manifest.json", "manifest-preview.json"):
+            raise ValueError(f"{self.manifest!r} is not a manifest")
 
 
 @dataclass(frozen=True)
@@ -196,7 +224,10 @@ class Journal:
         if data.get("phase") != "publishing":
             return Pending(self.path, output, manifest, None)
         try:
-            return Pending(self.path, output, manifest, Publication.from_json(data))
+            publication = Publication.from_json(data)
+            if os.path.dirname(publication.manifest) != str(self.path.parent):
+                raise ValueError(f"{publication.manifest!r} is not this site's manifest")
+            return Pending(self.path, output, manifest, publication)
         except ValueError as exc:
             raise BuildError(
                 f"{self.path}: the journal of an interrupted publish is unreadable ({exc})",

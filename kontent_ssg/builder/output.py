@@ -339,9 +339,23 @@ def load_manifest(config: Config, output_dir: Path, *, preview: bool) -> JSON | 
         not isinstance(data, dict)
         or data.get("format") != MANIFEST_FORMAT
         or data.get("output") != str(output_dir)
+        or not _manifest_shape(data)
     ):
         return None
     return data
+
+
+def _manifest_shape(data: JSON) -> bool:
+    """The manifest holds what the builder reads (a damaged one is no record: full build)."""
+    files, pages = data.get("files"), data.get("pages")
+    if type(files) is not dict or type(pages) is not list or type(data.get("build")) is not str:
+        return False
+    for entry in files.values():
+        if type(entry) is not list or len(entry) < 3 or type(entry[2]) is not str:
+            return False
+        if type(entry[0]) is not int or type(entry[1]) is not int:
+            return False
+    return all(type(page) is str for page in pages)
 
 
 def stage_manifest(path: Path, manifest: JSON) -> None:

@@ -113,7 +113,7 @@ class Builder:
         # ``state``: a build state opened by the caller, who closes it (``serve`` keeps one
         # across the builders a kontent.toml edit replaces).
         self._owns_state = state is None
-        self.state = state or BuildState(state_path(config.state_dir, preview=self.preview))
+        self.state = state or _open_state(state_path(config.state_dir, preview=self.preview))
         self.content = ContentTracker(
             config,
             self.state,
@@ -535,6 +535,19 @@ class Builder:
 
 def options_progress(options: BuildOptions | None) -> Progress:
     return options.progress if options is not None else Progress()
+
+
+def _open_state(path: Path) -> BuildState:
+    """The build state at ``path``; one that cannot be opened at all (an unwritable folder, a
+    folder where the file goes) is a :class:`BuildError` saying where and why."""
+    try:
+        return BuildState(path)
+    except (OSError, sqlite3.Error) as exc:
+        raise BuildError(
+            f"cannot open the build state {path}: {exc}",
+            hint="make .kontent-ssg/build writable for this user (or remove what is in the "
+            "way): it holds the build state",
+        ) from None
 
 
 def _hash(entry: Any) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..content.snapshot import atomic_write_json
-from ..errors import StrictError
+from ..errors import StrictError, UsageError
 from ..progress import Progress
 
 __all__ = [
@@ -121,14 +121,24 @@ def finish_report(
     report.static_written.sort()
     report.seconds = time.perf_counter() - started
     if report_file is not None:
-        atomic_write_json(Path(report_file), report.to_json())
+        _write_report(Path(report_file), report.to_json())
     progress.summary(report)
     return report
 
 
+def _write_report(path: Path, data: Any) -> None:
+    try:
+        atomic_write_json(path, data)
+    except OSError as exc:
+        raise UsageError(
+            f"--report {path}: cannot write it: {exc.strerror or exc}",
+            hint="give --report a file in a folder that exists and is writable",
+        ) from None
+
+
 def write_failure_report(path: Path, error: BaseException) -> None:
-    """``--report`` after a failed build: nothing was written; the error says why."""
-    atomic_write_json(
+    """``--report`` after a failed build: the error says why."""
+    _write_report(
         Path(path),
         {
             "pages_written": [],

@@ -424,6 +424,11 @@ def template_exists(env: jinja2.Environment, name: str) -> bool:
         env.loader.get_source(env, name)  # type: ignore[union-attr]
     except jinja2.TemplateNotFound:
         return False
+    except UnicodeDecodeError as exc:
+        raise TemplateError(
+            f"template {name!r} is not UTF-8 text (byte {exc.start}: {exc.reason})",
+            hint="save the template as UTF-8",
+        ) from None
     return True
 
 
