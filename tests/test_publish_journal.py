@@ -280,3 +280,48 @@ def test_check_says_when_a_build_is_running(
         holder.wait()
     main(["check", str(site.site_dir), "--offline"])
     assert "interrupted before publishing" in capsys.readouterr().err
+
+
+def test_a_second_build_waits_for_the_one_holding_the_lock(site: Config) -> None:
+    """Two builds never publish into one output at once: the second says it waits."""
+    lock = site.state_dir / "build" / "lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    lock.touch()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os, sys\n"
+            f"fd = os.open({str(lock)!r}, os.O_RDWR)\n"
+            "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+            "print('locked', flush=True)\n"
+            "sys.stdin.readline()\n",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    build = None
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        build = subprocess.Popen(
+            [sys.executable, "-m", "kontent_ssg", "build", str(site.site_dir), "--offline"],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert build.stderr is not None
+        first = build.stderr.readline()
+        assert "waiting for another kontent-ssg process building this site" in first
+        assert build.poll() is None
+        assert (site.output_dir / "articles" / "a00" / "index.html").read_text() == "<h1>0 v1</h1>"
+        assert holder.stdin is not None
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+        assert build.wait(timeout=120) == 0
+        assert (site.output_dir / "articles" / "a00" / "index.html").read_text() == "<h1>0 v2</h1>"
+    finally:
+        holder.kill()
+        holder.wait()
+        if build is not None and build.poll() is None:
+            build.kill()
+            build.wait()
