@@ -290,10 +290,13 @@ def publish(publication: Publication, *, manifest_ok: bool = True) -> None:
             except OSError:
                 break
             parent = parent.parent
-    if manifest_ok:
-        os.replace(publication.manifest_next, publication.manifest)
-    else:
-        _write_recovered_manifest(publication)
+    try:
+        if manifest_ok:
+            os.replace(publication.manifest_next, publication.manifest)
+        else:
+            _write_recovered_manifest(publication)
+    except OSError as exc:
+        raise _stopped(publication.manifest, exc.strerror or str(exc)) from None
 
 
 def _stopped(path: str, why: str, *, deleting: bool = False) -> BuildError:
@@ -374,13 +377,33 @@ def sweep(output: Path | str) -> int:
     return removed
 
 
-def recover(journal: Journal, log: Log) -> bool:
+def recover(journal: Journal, log: Log, output: Path | str | None = None) -> bool:
     """Finish or undo the build ``journal`` says was interrupted; True if there was one.
 
+    ``output`` is the folder to clean when the journal was cut off before it named one (the
+    slot's own output folder; None leaves such a journal to its own slot's next build).
     Call with the build lock held (:func:`build_lock`)."""
     found = journal.read()
     if found is None:
         return False
+    if found.output is None:
+        if output is None:
+            return False
+        found = Pending(found.path, str(output), found.manifest, None)
+    try:
+        _finish(found, log)
+    except OSError as exc:
+        raise BuildError(
+            f"cannot finish what an interrupted build left in {found.output or 'the output'}: "
+            f"{exc.strerror or exc}: {exc.filename}",
+            hint="fix the cause (permissions, a full disk) and run the command again",
+        ) from None
+    journal.done()
+    return True
+
+
+def _finish(found: Pending, log: Log) -> None:
+    """Undo what a staging note describes, or complete a publish journal."""
     if found.publication is None:
         removed = sweep(found.output) if found.output else 0
         if found.manifest:
@@ -401,8 +424,6 @@ def recover(journal: Journal, log: Log) -> bool:
             f"folders) in {publication.output}"
             + ("" if manifest_ok else "; its record was lost, so this build is a full one")
         )
-    journal.done()
-    return True
 
 
 def _staged_manifest_is(publication: Publication) -> bool:

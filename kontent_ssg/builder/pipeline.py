@@ -190,7 +190,9 @@ class Builder:
         if self.state.moved_aside is not None and not self._state_warned:
             self._state_moved_aside(self.state.moved_aside, None)
         for preview in (self.preview, not self.preview):
-            if recover(Journal.for_site(self.config.state_dir, preview=preview), self._notice):
+            journal = Journal.for_site(self.config.state_dir, preview=preview)
+            own = self.output_dir if preview == self.preview else None
+            if recover(journal, self._notice, own):
                 self._manifest = None
                 self._plan = None
 
