@@ -314,7 +314,7 @@ def test_a_second_build_waits_for_the_one_holding_the_lock(site: Config) -> None
         )
         assert build.stderr is not None
         first = build.stderr.readline()
-        assert "waiting for another kontent-ssg process building this site" in first
+        assert "waiting: another kontent-ssg process is building this site" in first
         assert build.poll() is None
         assert (site.output_dir / "articles" / "a00" / "index.html").read_text() == "<h1>0 v1</h1>"
         assert holder.stdin is not None

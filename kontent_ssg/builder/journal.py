@@ -483,7 +483,7 @@ def build_lock(path: Path, *, wait: bool = True, log: Log | None = None) -> Iter
             if not wait:
                 raise
             if log is not None:
-                log(f"waiting for another kontent-ssg process building this site ({path})")
+                log(f"another kontent-ssg process is building this site (lock {path})")
             fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:

@@ -113,7 +113,7 @@ class Builder:
         # ``state``: a build state opened by the caller, who closes it (``serve`` keeps one
         # across the builders a kontent.toml edit replaces).
         self._owns_state = state is None
-        self.state = state or _open_state(state_path(config.state_dir, preview=self.preview))
+        self.state = state or BuildState(state_path(config.state_dir, preview=self.preview))
         self.content = ContentTracker(
             config,
             self.state,
@@ -126,7 +126,6 @@ class Builder:
         )
         self.journal = Journal.for_site(config.state_dir, preview=self.preview)
         self.rebuilds = 0
-        self._state_warned = False
         self._manifest: JSON | None = None  # the record of the output (cached between builds)
         self._plan: SitePlan | None = None  # the last build's plan, for plan-neutral changes
         self._tagged_index: TaggedIndex | None = None
@@ -161,7 +160,8 @@ class Builder:
     def run(self, changes: list[Change] | None, *, poll: bool) -> BuildReport:
         """One build (see the module docstring), after finishing or undoing one that was
         killed. A corrupt build state is moved aside and the build done afresh (full)."""
-        with self.lock, build_lock(lock_path(self.config.state_dir), log=self._notice):
+        waiting = self.options.progress.waiting
+        with self.lock, build_lock(lock_path(self.config.state_dir), log=waiting):
             try:
                 self._recover()
                 try:
@@ -187,7 +187,7 @@ class Builder:
 
     def _recover(self) -> None:
         """Complete (or undo) a publish an earlier process was killed in, for either slot."""
-        if self.state.moved_aside is not None and not self._state_warned:
+        if self.state.moved_aside is not None:  # found corrupt when it was opened
             self._state_moved_aside(self.state.moved_aside, None)
         for preview in (self.preview, not self.preview):
             journal = Journal.for_site(self.config.state_dir, preview=preview)
@@ -197,13 +197,14 @@ class Builder:
                 self._plan = None
 
     def _state_moved_aside(self, where: Path, exc: Exception | None) -> None:
-        self._state_warned = True
+        self.state.moved_aside = None  # said once, whichever builder shares the state
         self._manifest = None
         self._plan = None
         self._notice(
             f"the build state was corrupt{f' ({exc})' if exc else ''}: moved it to {where} "
             "and building everything afresh; webhook notifications still queued in it are "
-            "lost (this full build reads all content again, so none of their changes is missed)"
+            "lost (this full build reads all content again, so none of their changes is "
+            "missed), and so is the list of dead letters"
         )
 
     def _run(self, changes: list[Change] | None, poll: bool) -> BuildReport:
@@ -537,19 +538,6 @@ class Builder:
 
 def options_progress(options: BuildOptions | None) -> Progress:
     return options.progress if options is not None else Progress()
-
-
-def _open_state(path: Path) -> BuildState:
-    """The build state at ``path``; one that cannot be opened at all (an unwritable folder, a
-    folder where the file goes) is a :class:`BuildError` saying where and why."""
-    try:
-        return BuildState(path)
-    except (OSError, sqlite3.Error) as exc:
-        raise BuildError(
-            f"cannot open the build state {path}: {exc}",
-            hint="make .kontent-ssg/build writable for this user (or remove what is in the "
-            "way): it holds the build state",
-        ) from None
 
 
 def _hash(entry: Any) -> str:

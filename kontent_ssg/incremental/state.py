@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from ..content.webhooks import Change, changes_from_json, changes_to_json
+from ..errors import BuildError
 from .fingerprints import ContentKey
 
 __all__ = [
@@ -165,7 +166,6 @@ class BuildState:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         # A long-running process (the receiver, serve) asks dependants() again and again:
         # from the second lookup on it keeps the reverse index in memory (page -> keys and
@@ -179,11 +179,19 @@ class BuildState:
         # or on any later query: the builder then calls move_aside and builds afresh).
         self.moved_aside: Path | None = None
         try:
-            self._open()
-        except sqlite3.DatabaseError as exc:
-            if not is_corrupt(exc):
-                raise
-            self.move_aside()
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self._open()
+            except sqlite3.DatabaseError as exc:
+                if not is_corrupt(exc):
+                    raise
+                self.move_aside()
+        except (OSError, sqlite3.Error) as exc:
+            raise BuildError(
+                f"cannot open the build state {self.path}: {exc}",
+                hint="make .kontent-ssg/build writable for this user (or remove what is in "
+                "the way): it holds the build state",
+            ) from None
 
     def _open(self) -> None:
         self._db = sqlite3.connect(
