@@ -191,12 +191,17 @@ def template_hashes(config: Config) -> dict[str, str]:
 
 def _code_fingerprint() -> str:
     """The kontent-ssg code this process runs (taken once, at import): a new version renders
-    differently, but files edited under a running receiver do not change what it runs."""
+    differently, but files edited under a running receiver do not change what it runs.
+
+    The files' bytes, not their mtimes: a CI job installs kontent-ssg afresh on every run
+    (pip gives each file the time of the install), and mtimes would make every CI build a
+    full one. Hashing the ~0.5 MB of source costs about a millisecond.
+    """
     h = hashlib.blake2b(digest_size=16)
     package = Path(__file__).resolve().parent.parent
     for path in sorted(package.rglob("*.py")):
-        st = path.stat()
-        h.update(f"{path.relative_to(package).as_posix()}:{st.st_size}:{st.st_mtime_ns}".encode())
+        h.update(path.relative_to(package).as_posix().encode())
+        h.update(hashlib.blake2b(path.read_bytes(), digest_size=16).digest())
     return h.hexdigest()
 
 
