@@ -113,6 +113,12 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
         help="refuse webhook bodies larger than this (default: 1048576, 1 MiB)",
     )
     w.add_argument(
+        "--relay",
+        choices=("github",),
+        help="forward webhooks to GitHub's repository_dispatch instead of rebuilding here "
+        "(or [webhook] relay; token from GITHUB_DISPATCH_TOKEN)",
+    )
+    w.add_argument(
         "--insecure",
         action="store_true",
         help="accept unsigned webhooks (no KONTENT_WEBHOOK_SECRET); never in production",
@@ -125,6 +131,15 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     c.add_argument("--offline", action="store_true", help="check against the saved snapshot")
     c.add_argument("--preview", action="store_true", help="use the Preview API")
     c.add_argument("--strict", action="store_true", help="treat warnings as errors")
+
+    n = add("init", "Scaffold a site: with --ci, its CI and deploy files.")
+    n.add_argument(
+        "--ci",
+        choices=("github", "netlify"),
+        help="write GitHub Actions (Pages) or Netlify build files into a site that has its "
+        "kontent.toml",
+    )
+    n.add_argument("--force", action="store_true", help="replace files that already exist")
     _management_parsers(sub, commands)
     return parser, commands
 
@@ -235,6 +250,10 @@ def _run(args: argparse.Namespace) -> int:
         from .commands import import_snapshot
 
         return import_snapshot(args)
+    if args.command == "init":  # SITE may have no kontent.toml yet
+        from .commands import init
+
+        return init(args)
     config = load_config(args.site)
     for warning in config.warnings:
         if not args.quiet:

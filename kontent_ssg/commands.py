@@ -12,7 +12,16 @@ from typing import Any
 from .config import Config
 from .progress import printable
 
-__all__ = ["build", "check", "import_snapshot", "pull", "serve", "webhook", "webhooks"]
+__all__ = [
+    "build",
+    "check",
+    "import_snapshot",
+    "init",
+    "pull",
+    "serve",
+    "webhook",
+    "webhooks",
+]
 
 
 def pull(config: Config, args: argparse.Namespace) -> int:
@@ -309,10 +318,15 @@ def webhook(config: Config, args: argparse.Namespace) -> int:
         )
     if insecure and not secret:
         say("warning: --insecure: accepting unsigned webhooks")
+    relay = getattr(args, "relay", None) or config.webhook.relay
+    dispatcher = _github_dispatcher(config, say) if relay else None
     host = str(getattr(args, "host", "127.0.0.1"))
     port = int(getattr(args, "port", 8080))
     sock = listening_socket(host, port)  # a busy port fails here, before the catch-up build
     port = sock.getsockname()[1]
+    max_body = int(getattr(args, "max_body", None) or DEFAULT_MAX_BODY)
+    if dispatcher is not None:
+        return _relay(config, args, dispatcher, secret, sock, max_body, say)
     options = BuildOptions(preview=bool(getattr(args, "preview", False)), progress=LogProgress(say))
     builder = Builder(config, options, log=say)
     try:
@@ -334,13 +348,85 @@ def webhook(config: Config, args: argparse.Namespace) -> int:
         path=config.webhook.path,
         secret=secret or None,
         preview=builder.preview,
-        max_body=int(getattr(args, "max_body", None) or DEFAULT_MAX_BODY),
+        max_body=max_body,
     )
     say(f"listening on http://{host}:{port}{config.webhook.path} (health: /health)")
     try:
         serve_forever(app, host, port, sock=sock)
     finally:
         builder.close()
+    return 0
+
+
+def _github_dispatcher(config: Config, say: Any) -> Any:
+    """The relay's GitHub client, or a :class:`ConfigError` naming what is missing."""
+    from .errors import ConfigError
+    from .relay import GitHubDispatcher
+
+    hook = config.webhook
+    if not hook.github_repository:
+        raise ConfigError(
+            "the GitHub relay needs the repository to dispatch to",
+            hint='set [webhook] github_repository = "owner/name" in kontent.toml (or the '
+            "environment variable GITHUB_REPOSITORY)",
+        )
+    if not hook.github_token:
+        raise ConfigError(
+            "GITHUB_DISPATCH_TOKEN is not set: the relay cannot call GitHub's dispatch API",
+            hint="export GITHUB_DISPATCH_TOKEN=<a fine-grained token with Contents: read and "
+            f"write on {hook.github_repository}>",
+        )
+    return GitHubDispatcher(
+        hook.github_repository, hook.github_token, api_url=hook.github_api_url, log=say
+    )
+
+
+def _relay(
+    config: Config,
+    args: argparse.Namespace,
+    dispatcher: Any,
+    secret: str | None,
+    sock: Any,
+    max_body: int,
+    say: Any,
+) -> int:
+    """``webhook --relay github``: the receiver, with a dispatch to GitHub where it would
+    rebuild. Nothing is built here; the queue (``.kontent-ssg/relay/queue.sqlite``) keeps
+    what GitHub has not accepted yet across restarts."""
+    from .incremental.state import BuildState
+    from .server import NotificationWorker, serve_forever, webhook_app
+
+    preview = bool(getattr(args, "preview", False))
+    if preview:
+        dispatcher.event_type = f"{dispatcher.event_type}-preview"
+    state = BuildState(config.state_dir / "relay" / "queue.sqlite")
+    # A CI run takes a minute or more: waiting up to 15 s to fold a burst of publishes into
+    # one dispatch costs little, and every dispatch is a workflow run.
+    worker = NotificationWorker(
+        state,
+        dispatcher.dispatch,
+        slot="preview" if preview else "published",
+        debounce=2.0,
+        max_wait=15.0,
+        log=say,
+    )
+    app = webhook_app(
+        state,
+        worker,
+        path=config.webhook.path,
+        secret=secret or None,
+        preview=preview,
+        max_body=max_body,
+    )
+    host, port = str(getattr(args, "host", "127.0.0.1")), sock.getsockname()[1]
+    say(
+        f"relaying http://{host}:{port}{config.webhook.path} to "
+        f"{dispatcher.url} as '{dispatcher.event_type}' (health: /health)"
+    )
+    try:
+        serve_forever(app, host, port, sock=sock)
+    finally:
+        state.close()
     return 0
 
 
@@ -493,4 +579,19 @@ def import_snapshot(args: argparse.Namespace) -> int:
             + (f" ({skipped} already there)" if skipped else "")
             + f"; {report.requests} requests ({report.retries} retried) in {report.seconds:.1f} s"
         )
+    return 0
+
+
+def init(args: argparse.Namespace) -> int:
+    """``init [SITE] --ci github|netlify [--force]``: one line per file, then what to do next."""
+    from .scaffold import init as scaffold
+
+    result = scaffold(
+        Path(args.site), ci=getattr(args, "ci", None), force=bool(getattr(args, "force", False))
+    )
+    if not getattr(args, "quiet", False):
+        for written in result.files:
+            print(f"{written.action:>8}  {_relative(written.path)}")
+        for note in result.notes:
+            print(f"note: {printable(note)}", file=sys.stderr)
     return 0

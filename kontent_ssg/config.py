@@ -359,6 +359,29 @@ class WebhookConfig:
         "name of the environment's webhook `webhooks register` manages (default: "
         '"kontent-ssg <[site] base_url>")',
     )
+    relay: str = _option(
+        "",
+        "forward webhooks instead of rebuilding: `github` sends them to the repository's "
+        "`repository_dispatch` (the workflow of `init --ci github` builds them); "
+        "`kontent-ssg webhook --relay github` does the same",
+        check=_rule('"" or "github"', ("", "github").__contains__),
+    )
+    github_repository: str = _option(
+        "",
+        "the repository (owner/name) the relay dispatches to",
+        check=_rule('"" or owner/name', re.compile(r"|[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+").fullmatch),
+        env="GITHUB_REPOSITORY",
+    )
+    github_api_url: str = _option(
+        "https://api.github.com",
+        "GitHub's REST API base (GitHub Enterprise Server: https://HOST/api/v3)",
+        check=_url(),
+        env="GITHUB_API_URL",
+    )
+    github_token: str | None = _secret(
+        "the token the relay dispatches with (Bearer; fine-grained: Contents read and write)",
+        env="GITHUB_DISPATCH_TOKEN",
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -59,6 +59,7 @@ from .errors import (
 )
 from .incremental.state import BuildState, QueuedNotification
 from .progress import printable
+from .relay import RelayError
 
 __all__ = [
     "DEFAULT_MAX_BODY",
@@ -151,6 +152,10 @@ def failure_kind(exc: BaseException) -> str:
     """
     if isinstance(exc, (NetworkError, AuthError, NotFoundError, ConfigError, UsageError)):
         return "environment"
+    if isinstance(exc, RelayError):  # GitHub refused a dispatch: see DeliveryError below
+        if exc.status is None or exc.status in (401, 403, 404, 408, 429) or exc.status >= 500:
+            return "environment"
+        return "permanent"
     if isinstance(exc, WebhookError):
         return "permanent"
     if isinstance(exc, DeliveryError) and not isinstance(exc, MalformedResponseError):
