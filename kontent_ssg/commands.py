@@ -102,6 +102,7 @@ def build(config: Config, args: argparse.Namespace) -> int:
         build_site(config, options, changes_file=getattr(args, "changes", None))
     except KontentSSGError as exc:
         progress.done()
+        progress.failed(exc)
         if options.report is not None:
             try:
                 write_failure_report(options.report, exc)

@@ -9,16 +9,26 @@ of the total with the rate, and every wait (a retry, a ``Retry-After``) while it
 build never sits silent while the API is slow or down. On a terminal that is the bar's line;
 in a CI log (no terminal) it is one line per stage, when the stage ends, plus a line per
 wait and the final summary.
+
+In GitHub Actions (``GITHUB_ACTIONS=true``) the plain lines are followed by workflow
+commands: a ``::warning`` annotation per warning and broken link (shown on the run and the
+pull request, pointing at the site's template when known) and a job summary in
+``$GITHUB_STEP_SUMMARY``. On Netlify (``NETLIFY=true``) the lines stay plain, without
+colour, even where the log looks like a terminal.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, TextIO
 
 __all__ = [
+    "GitHubProgress",
     "LogProgress",
     "PlainProgress",
     "Progress",
@@ -84,6 +94,9 @@ class Progress:
 
     def summary(self, report: Any) -> None:
         """The one-line (or few-line) result at the end of a build."""
+
+    def failed(self, error: BaseException) -> None:
+        """The build failed with ``error`` (already on its way to the user)."""
 
 
 class LogProgress(Progress):
@@ -287,10 +300,209 @@ class RichProgress(Progress):
             self.console.print(line, markup=False, highlight=False)
 
 
-def make_progress(*, quiet: bool = False, verbose: bool = False) -> Progress:
-    """Bars on a terminal, plain lines otherwise (CI), nothing with ``--quiet``."""
+# -- GitHub Actions ----------------------------------------------------------------------------
+
+#: Annotations printed per build; GitHub shows only the first few of a step anyway.
+MAX_ANNOTATIONS = 50
+#: Pages listed by name in the job summary.
+MAX_LISTED = 200
+
+_ITEM_IN_WARNING = re.compile(r"^(?:rich text )?([A-Za-z0-9_]+)[. ]")
+
+
+def escape_data(text: str) -> str:
+    """A workflow command's message, escaped as GitHub's toolkit does (``%``, CR, LF)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """A workflow command's property value (``file=``, ``title=``): also ``:`` and ``,``."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def annotation(kind: str, message: str, *, title: str = "", file: str = "") -> str:
+    """``::warning file=…,title=…::message`` (``kind``: warning, error or notice)."""
+    props = [f"file={escape_property(file)}" if file else ""]
+    props.append(f"title={escape_property(title)}" if title else "")
+    joined = ",".join(p for p in props if p)
+    text = escape_data(printable(message, newlines=True))
+    return f"::{kind}{' ' + joined if joined else ''}::{text}"
+
+
+def _md(text: object) -> str:
+    """Text for a Markdown table cell or list item."""
+    return printable(text).replace("|", "\\|").replace("`", "'")
+
+
+class GitHubProgress(Progress):
+    """GitHub Actions: ``inner``'s plain lines, then annotations and the job summary.
+
+    ``file=`` is the site's template that renders the page, relative to the repository root
+    (``GITHUB_WORKSPACE``); the title names the page and the item. ``--quiet`` keeps the
+    annotations out of the log but still writes the summary (it is the job's record).
+    """
+
+    def __init__(self, inner: Progress, env: Mapping[str, str] | None = None) -> None:
+        self.inner = inner
+        self.verbose = inner.verbose
+        env = os.environ if env is None else env
+        self.workspace = Path(env.get("GITHUB_WORKSPACE") or os.getcwd())
+        summary = env.get("GITHUB_STEP_SUMMARY")
+        self.summary_file = Path(summary) if summary else None
+        self.quiet = type(inner) is Progress
+        self.stream = getattr(inner, "stream", None) or sys.stderr
+
+    def stage(self, name: str, total: int | None = None) -> None:
+        self.inner.stage(name, total)
+
+    def advance(self, n: int = 1) -> None:
+        self.inner.advance(n)
+
+    def items(self, language: str, count: int, done: bool) -> None:
+        self.inner.items(language, count, done)
+
+    def waiting(self, message: str) -> None:
+        self.inner.waiting(message)
+
+    def page(self, path: str, status: str) -> None:
+        self.inner.page(path, status)
+
+    def warning(self, message: str) -> None:
+        self.inner.warning(message)
+
+    def done(self) -> None:
+        self.inner.done()
+
+    def _repo_path(self, file: str | None) -> str:
+        if not file:
+            return ""
+        try:
+            return Path(file).resolve().relative_to(self.workspace.resolve()).as_posix()
+        except ValueError:
+            return ""
+
+    def _annotate(self, kind: str, report: Any, warnings: list[str], links: list[Any]) -> None:
+        if self.quiet:
+            return
+        pages = getattr(report, "warning_pages", {}) if report is not None else {}
+        templates = getattr(report, "page_templates", {}) if report is not None else {}
+        lines = []
+        for warning in warnings:
+            page = pages.get(warning, "")
+            found = _ITEM_IN_WARNING.match(warning)
+            item = found.group(1) if found else ""
+            title = " · ".join(x for x in (page and f"page {page}", item and f"item {item}") if x)
+            lines.append(
+                annotation(
+                    kind,
+                    warning,
+                    title=f"kontent-ssg: {title}" if title else "kontent-ssg",
+                    file=self._repo_path(templates.get(page)),
+                )
+            )
+        for link in links:
+            from .builder.report import describe_link
+
+            page = str(link.get("page") or "")
+            title = f"kontent-ssg: broken link on page {page or '?'} · item {link.get('item')}"
+            lines.append(
+                annotation(
+                    kind,
+                    describe_link(link),
+                    title=title,
+                    file=self._repo_path(templates.get(page)),
+                )
+            )
+        for line in lines[:MAX_ANNOTATIONS]:
+            print(line, file=self.stream, flush=True)
+        if len(lines) > MAX_ANNOTATIONS:
+            more = len(lines) - MAX_ANNOTATIONS
+            print(
+                annotation("notice", f"{more} more problems: see the job summary or --report"),
+                file=self.stream,
+                flush=True,
+            )
+
+    def _write_summary(self, lines: list[str]) -> None:
+        if self.summary_file is None:
+            return
+        with self.summary_file.open("a", encoding="utf-8") as fh:
+            fh.write("\n".join(lines) + "\n\n")
+
+    def summary(self, report: Any) -> None:
+        self.inner.summary(report)
+        self._annotate("warning", report, list(report.warnings), list(report.broken_links))
+        kind = (
+            "nothing changed"
+            if report.skipped
+            else ("incremental" if report.incremental else "full build")
+        )
+        lines = [
+            f"### kontent-ssg: {kind}",
+            "",
+            "| pages written | unchanged | deleted | rendered | warnings | broken links | "
+            "API requests | seconds |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|",
+            f"| {len(report.pages_written)} | {len(report.pages_unchanged)} | "
+            f"{len(report.pages_deleted)} | {len(report.pages_rendered)} | "
+            f"{len(report.warnings)} | {len(report.broken_links)} | {report.requests} | "
+            f"{report.seconds:.2f} |",
+        ]
+        for name, paths in (("written", report.pages_written), ("deleted", report.pages_deleted)):
+            if paths:
+                lines += ["", f"<details><summary>Pages {name} ({len(paths)})</summary>", ""]
+                lines += [f"- `{_md(path)}`" for path in paths[:MAX_LISTED]]
+                if len(paths) > MAX_LISTED:
+                    lines.append(f"- … and {len(paths) - MAX_LISTED} more")
+                lines += ["", "</details>"]
+        lines += _problem_tables(list(report.warnings), list(report.broken_links))
+        self._write_summary(lines)
+
+    def failed(self, error: BaseException) -> None:
+        self.inner.failed(error)
+        warnings = list(getattr(error, "warnings", []) or [])
+        links = list(getattr(error, "broken_links", []) or [])
+        self._annotate("error", None, warnings, links)
+        message = getattr(error, "message", None) or str(error)
+        lines = ["### kontent-ssg: build failed", "", f"{_md(message.splitlines()[0])}"]
+        lines.append("")
+        lines.append("The previous output was left as it was.")
+        lines += _problem_tables(warnings, links)
+        self._write_summary(lines)
+
+
+def _problem_tables(warnings: list[str], links: list[Any]) -> list[str]:
+    lines: list[str] = []
+    if links:
+        lines += ["", "| broken link on page | item | element | language | links to |"]
+        lines.append("|---|---|---|---|---|")
+        for link in links[:MAX_LISTED]:
+            target = link.get("target_codename") or link.get("target_id") or "?"
+            lines.append(
+                f"| {_md(link.get('page', ''))} | {_md(link.get('item'))} | "
+                f"{_md(link.get('element'))} | {_md(link.get('language'))} | {_md(target)} |"
+            )
+    if warnings:
+        lines += ["", "| warning |", "|---|"]
+        lines += [f"| {_md(warning)} |" for warning in warnings[:MAX_LISTED]]
+    return lines
+
+
+def make_progress(
+    *, quiet: bool = False, verbose: bool = False, env: Mapping[str, str] | None = None
+) -> Progress:
+    """Bars on a terminal, plain lines otherwise (CI, and always on Netlify), nothing with
+    ``--quiet``; in GitHub Actions plain lines plus annotations and a job summary."""
+    env = os.environ if env is None else env
+    inner: Progress
     if quiet:
-        return Progress()
-    if sys.stderr.isatty():
-        return RichProgress(verbose=verbose)
-    return PlainProgress(verbose=verbose)
+        inner = Progress()
+    elif (
+        sys.stderr.isatty() and env.get("NETLIFY") != "true" and env.get("GITHUB_ACTIONS") != "true"
+    ):
+        inner = RichProgress(verbose=verbose)
+    else:
+        inner = PlainProgress(verbose=verbose)
+    if env.get("GITHUB_ACTIONS") == "true":
+        return GitHubProgress(inner, env)
+    return inner

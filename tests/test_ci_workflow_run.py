@@ -262,6 +262,9 @@ def test_second_ci_run_writes_only_the_changed_pages(
     renders = rendered(second["log"])
     assert len(renders) == 2  # --changes, then the Sync API catch-up
     assert 0 < renders[0] < len(pages) / 2 and renders[1] == 0, second["log"]
+    # The job summary says so too (GitHub annotations mode: GITHUB_ACTIONS=true).
+    assert "### kontent-ssg: full build" in first["summary"]
+    assert second["summary"].count("### kontent-ssg: incremental") == 2
 
     # The same content built from scratch gives the same site.
     clean = tmp_path / "clean"

@@ -244,7 +244,8 @@ class Builder:
                             staging.stage_file(rel, self.config.static_dir / rel), static=True
                         )
                     # 5. Judge the whole site.
-                    problems = self._judge(site, rendered, deleted, delta.full is not None)
+                    where: dict[str, str] = {}
+                    problems = self._judge(site, rendered, deleted, delta.full is not None, where)
                     for warning in problems.warnings:
                         progress.warning(warning)
                     if options.strict:
@@ -257,6 +258,8 @@ class Builder:
                         broken_links=list(problems.broken_links),
                         requests=delta.requests,
                         incremental=delta.full is None,
+                        warning_pages=where,
+                        page_templates=self._page_templates(site),
                     )
                     manifest, publication = self._publication(
                         staging, site, old_files, deleted, static_files, report
@@ -324,7 +327,8 @@ class Builder:
 
     def _unchanged(self, delta: Delta, manifest: JSON, started: float) -> BuildReport:
         """Nothing changed: the report describes the site as recorded."""
-        problems = self._judge(None, [], [], False)
+        where: dict[str, str] = {}
+        problems = self._judge(None, [], [], False, where)
         progress = self.options.progress
         for warning in problems.warnings:
             progress.warning(warning)
@@ -339,6 +343,7 @@ class Builder:
             requests=delta.requests,
             skipped=True,
             incremental=True,
+            warning_pages=where,
         )
         return finish_report(report, started, self.options.report, progress)
 
@@ -424,9 +429,11 @@ class Builder:
         rendered: list[RenderedPage],
         deleted: Iterable[str],
         full: bool,
+        where: dict[str, str] | None = None,
     ) -> Problems:
         """The problems of the whole site: the plan's (items without a page, no base_url),
-        then every page's in path order, re-rendered pages with what they met now."""
+        then every page's in path order, re-rendered pages with what they met now. ``where``
+        gets the page (its URL, else its path) each warning was first met on."""
         if site is not None:
             site_warnings = list(site.warnings)
         else:
@@ -441,7 +448,28 @@ class Builder:
         for path in sorted(recorded):
             warnings.extend(recorded[path].warnings)
             links.extend(recorded[path].broken_links)
+            if where is not None:
+                planned = site.routes.by_path.get(path) if site is not None else None
+                for warning in recorded[path].warnings:
+                    where.setdefault(warning, planned.url if planned is not None else path)
         return Problems(tuple(dict.fromkeys(warnings)), tuple(unique_links(links)))
+
+    def _page_templates(self, site: SitePlan) -> dict[str, str]:
+        """Page URL -> the site's template file that renders it (package defaults left out):
+        where CI annotations point (``progress.GitHubProgress``)."""
+        files: dict[str, str] = {}
+        out: dict[str, str] = {}
+        folder = self.config.templates_dir
+        for page in site.routes.pages:
+            if page.template is None:
+                continue
+            found = files.get(page.template)
+            if found is None:
+                path = folder / page.template
+                found = files[page.template] = str(path) if path.is_file() else ""
+            if found:
+                out[page.url] = found
+        return out
 
     # -- 6. publish, 7. record ---------------------------------------------------------------
 

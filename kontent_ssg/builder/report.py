@@ -51,6 +51,10 @@ class BuildReport:
     skipped: bool = False
     incremental: bool = False
     page_deps: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    # For CI annotations (not in --report): warning -> the page it was first met on, and
+    # page URL -> the site's template file rendering it.
+    warning_pages: dict[str, str] = field(default_factory=dict, repr=False)
+    page_templates: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def pages_rendered(self) -> list[str]:
