@@ -271,8 +271,12 @@ def serve(config: Config, args: argparse.Namespace) -> int:
         on_startup=worker.start,
         on_shutdown=shutdown,
         allowed_hosts=allowed_hosts_for(host),
+        base_path=lambda: _base_path(current["builder"].config),
     )
-    say(f"serving {current['builder'].output_dir} at http://{host}:{port}/ (Ctrl+C to stop)")
+    say(
+        f"serving {current['builder'].output_dir} at "
+        f"http://{host}:{port}{_base_path(current['builder'].config)}/ (Ctrl+C to stop)"
+    )
     try:
         serve_forever(app, host, port, graceful=2.0, sock=sock)
     finally:
@@ -281,6 +285,13 @@ def serve(config: Config, args: argparse.Namespace) -> int:
             current["builder"].close()
             state.close()
     return 0
+
+
+def _base_path(config: Config) -> str:
+    """The path of ``[site] base_url`` (``/repo``), where ``serve`` mounts the site."""
+    from urllib.parse import urlsplit
+
+    return urlsplit(config.site.base_url).path.rstrip("/")
 
 
 def webhook(config: Config, args: argparse.Namespace) -> int:

@@ -267,7 +267,8 @@ class SiteConfig:
     base_url: str = _option(
         "",
         "absolute URL of the site (sitemap, robots.txt, feed, the `absolute` filter); builds "
-        "warn while it is unset",
+        "warn while it is unset. With a path (`https://user.github.io/repo/`) every URL the "
+        "site writes is under that path (templates: the `url` filter, `site.base_path`)",
         check=_url(True),
     )
     output: str = _option(

@@ -724,8 +724,13 @@ def preview_app(
     on_startup: Callable[[], Any] | None = None,
     on_shutdown: Callable[[], Any] | None = None,
     allowed_hosts: frozenset[str] | None = None,
+    base_path: str | Callable[[], str] = "",
 ) -> Starlette:
     """Serve the built site with live reload; optionally also receive content webhooks.
+
+    ``base_path`` (``/repo`` for a ``base_url`` of ``https://user.github.io/repo/``) mounts
+    the output under that path, as the host will serve it: ``/`` redirects there, other
+    paths outside it are 404s. The reload and webhook endpoints stay where they are.
 
     ``output_dir`` and the webhook path may be getters: ``serve`` replaces its builder when
     kontent.toml changes (``[site] output`` or ``[webhook] path`` may have moved), and every
@@ -756,10 +761,17 @@ def preview_app(
         return JSONResponse({"error": "method not allowed"}, status_code=405)
 
     async def static(request: Request) -> Response:
-        url_path = request.url.path
-        path, redirect = _file_for(_now(output_dir), url_path)
+        url_path: str | None = request.url.path
+        prefix = _now(base_path)
+        if prefix and url_path is not None:
+            if url_path in ("/", prefix):
+                return RedirectResponse(prefix + "/", status_code=302)
+            url_path = url_path[len(prefix) :] if url_path.startswith(prefix + "/") else None
+        path, redirect = (
+            (None, False) if url_path is None else _file_for(_now(output_dir), url_path)
+        )
         if redirect:
-            return RedirectResponse(url_path + "/", status_code=301)
+            return RedirectResponse(request.url.path + "/", status_code=301)
         status = 200
         if path is None:
             path, _ = _file_for(_now(output_dir), "/404.html")

@@ -223,6 +223,10 @@ class RichTextEnv:
       the default ``<figure><img ...></figure>``.
     - ``asset_url(url, asset_id)``: optional; localises ``<a data-asset-id>`` URLs when asset
       download is on.
+    - ``site_url(url)``: optional; a site path (``/images/x.svg``, ``/about/``) as the site
+      serves it, under the path of ``[site] base_url`` (None: no such path). Applied to
+      images and to links an editor wrote or an asset has; item links come from
+      ``url_for_id`` already served so.
     - ``post_processors``: optional BeautifulSoup hooks, run on a page item's own element
       (``stack`` empty or just that item), embedded items included; not on nested calls.
     - ``sanitize``: sanitise each value from the CMS against the Delivery API's allowlist
@@ -238,6 +242,7 @@ class RichTextEnv:
     asset_url: Callable[[str, str], str] | None = None
     post_processors: Sequence[PostProcessor] = ()
     sanitize: bool = True
+    site_url: Callable[[str], str] | None = None
 
 
 class SimpleEnv(RichTextEnv):
@@ -683,7 +688,11 @@ class _Resolution:
     def link(self, node: Any) -> None:
         attrs = self.backend.attributes(node)
         data = [name for name in attrs if name[:5] == "data-"]
+        site_url = self.env.site_url
         if not data:
+            href = attrs.get("href") if site_url is not None else None
+            if site_url is not None and href and href[:1] == "/" and href[1:2] != "/":
+                self.backend.edit_attrs(node, {"href": site_url(href)}, [])
             return
         updates: dict[str, str] = {}
         if "data-item-id" in attrs:
@@ -700,7 +709,9 @@ class _Resolution:
                 self.collector.deps.assets.add(asset_id)
                 href = attrs.get("href")
                 if href and self.env.asset_url is not None:
-                    updates["href"] = self.env.asset_url(href, asset_id)
+                    updates["href"] = href = self.env.asset_url(href, asset_id)
+                if href and site_url is not None and href[:1] == "/" and href[1:2] != "/":
+                    updates["href"] = site_url(href)
         if attrs.get("data-new-window") == "true":
             updates["target"] = "_blank"
             updates["rel"] = "noopener noreferrer"
@@ -754,6 +765,8 @@ class _Resolution:
             alt = description if isinstance(description, str) else (img.get("alt") or "")
             width = _int_or_none(meta.get("width"))
             height = _int_or_none(meta.get("height"))
+        if self.env.site_url is not None and url[:1] == "/" and url[1:2] != "/":
+            url = self.env.site_url(url)
         html, src, srcset, sizes = _image_html(
             url, alt, width, height, self.env.image_options, transform
         )

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jinja2
 from markupsafe import Markup
@@ -499,9 +500,16 @@ class Renderer:
         self.env = env or make_environment(config.templates_dir)
         if isinstance(self.env, _Environment):
             self.env.renderer = self
+        # A base_url with a path (a GitHub Pages project site: https://user.github.io/repo)
+        # serves the site under that path: every URL a page gets is prefixed with it, while
+        # pages are still planned and written at their site URLs (``/articles/x/``).
+        split = urlsplit(config.site.base_url)
+        self.base_path = split.path.rstrip("/")
+        self.origin = f"{split.scheme}://{split.netloc}" if split.netloc else ""
         self.site = {
             "title": config.site.title,
             "base_url": config.site.base_url,
+            "base_path": self.base_path,
             "languages": list(languages),
             "default_language": self.default_language,
         }
@@ -511,7 +519,8 @@ class Renderer:
             url_for=self._url_for_global,
             taxonomy=self._taxonomy_global,
         )
-        self.env.filters["absolute"] = self.absolute_url
+        self.env.filters["absolute"] = self.absolute_public
+        self.env.filters["url"] = self.public
         self.env.filters["markdown"] = markdown_filter(
             html=config.site.markdown_html, sanitize=config.site.sanitize_html
         )
@@ -581,15 +590,15 @@ class Renderer:
             if raw is not None:
                 deps.add(keys.link(raw["system"]["id"]))
         url = self.urls.get((codename, language))
-        if url is not None:
-            return url
-        if raw is not None:
+        if url is None and raw is not None:
             fallback = raw["system"].get("language")
             if fallback and fallback != language:
                 url = self.urls.get((codename, fallback))
-                if url is not None:
-                    return url
-        return self.urls.get((codename, self.default_language))
+        if url is None:
+            url = self.urls.get((codename, self.default_language))
+        if url is not None and self.base_path:
+            return self.base_path + url
+        return url
 
     def url_for_id(self, item_id: str, language: str) -> str | None:
         codename = self.store.codename_for_id(item_id)
@@ -599,11 +608,31 @@ class Renderer:
         return self.url_for_codename(codename, language)
 
     def absolute_url(self, url: str | None) -> str:
+        """A site URL (``/articles/x/``, as planned) as an absolute URL under ``base_url``."""
         if not url:
             return ""
         if "://" in url:
             return url
         return self.config.site.base_url + url
+
+    def public(self, url: Any) -> Any:
+        """The ``url`` filter: a site path (``/css/site.css``, as written in ``static/`` or a
+        route) as the site serves it, under ``base_url``'s path. Anything else (an absolute
+        or relative URL, ``//host``, ``#top``, None) is returned as it is. URLs the build
+        gives templates (``item.url``, ``url_for``, ``page_url``, alternates, pagination,
+        terms, assets) already are; pass only paths you write yourself."""
+        if self.base_path and isinstance(url, str) and url[:1] == "/" and url[1:2] != "/":
+            return self.base_path + url
+        return url
+
+    def absolute_public(self, url: str | None) -> str:
+        """The ``absolute`` filter: a URL as pages hold it (what ``url`` and ``item.url``
+        give) made absolute, for canonical links, hreflang alternates and feeds."""
+        if not url:
+            return ""
+        if "://" in url or not url.startswith("/"):
+            return url
+        return (self.origin if self.base_path else self.config.site.base_url) + url
 
     def has_template(self, name: str) -> bool:
         found = self._template_exists.get(name)
@@ -646,7 +675,7 @@ class Renderer:
         key = self._term_keys[cache_key]
         if key is not None:
             self.record(key)
-        return self.term_urls.get(cache_key)
+        return self.public(self.term_urls.get(cache_key))
 
     def taxonomy_view(self, codename: str, language: str) -> _Attrs | None:
         self.record(keys.taxonomy(codename))
@@ -711,7 +740,9 @@ class Renderer:
             sanitize = self.config.site.sanitize_html
             return [
                 Asset(
-                    url=self.asset_url(view, codename, a) if sanitize else a.get("url", ""),
+                    url=self.asset_url(view, codename, a)
+                    if sanitize
+                    else self.public(a.get("url", "")),
                     name=a.get("name", ""),
                     description=a.get("description"),
                     width=a.get("width"),
@@ -740,10 +771,11 @@ class Renderer:
 
     def asset_url(self, view: ItemView, codename: str, asset: JSON) -> str:
         """An asset's URL, or "" (and a warning) when its scheme is not a safe one: templates
-        put it into ``href``/``src``, where Jinja's escaping does not stop ``javascript:``."""
+        put it into ``href``/``src``, where Jinja's escaping does not stop ``javascript:``.
+        A site-relative one (``/images/x.svg``) is prefixed like every URL of the site."""
         url = str(asset.get("url") or "")
         if safe_url(url):
-            return url
+            return str(self.public(url))
         self.warn(
             f"asset element {view.codename}.{codename} ({view.language}): URL with an unsafe "
             "scheme left empty"
@@ -941,6 +973,7 @@ def _richtext_env(renderer: Renderer) -> Any:
         url_for_id=renderer.url_for_id,
         render_embedded=renderer.render_embedded,
         image_options=renderer.config.images,
+        site_url=renderer.public if renderer.base_path else None,
         render_image=render_image if renderer.has_template("rich_text/image.html") else None,
         sanitize=renderer.config.site.sanitize_html,
     )

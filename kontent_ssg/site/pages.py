@@ -82,13 +82,31 @@ class PageRenderer:
         by_path = self.site.routes.by_path
         static = self.site.static
         base_url = self.config.site.base_url
+        base_path = self.r.base_path
+        page_url = self.r.public(page.url)
         known = self._link_targets  # path -> (its key, whether it names a file)
         seen: set[str] = set()
         for attribute, url in page_links(text):
-            path = internal_path(url, page.url, base_url)
-            if path is None or path in seen:
-                continue
-            seen.add(path)
+            if base_path:
+                # Served under base_url's path: a link is internal when it is under that
+                # path (root-relative, relative or absolute); a root-relative one outside it
+                # misses the site (a template that wrote "/css/x.css" without `|url`).
+                if url == base_url or url.startswith(base_url + "/"):
+                    url = base_path + (url[len(base_url) :] or "/")
+                served = internal_path(url, page_url)
+                if served is None or served in seen:
+                    continue
+                seen.add(served)
+                if served != base_path and not served.startswith(base_path + "/"):
+                    rec.broken_links.append({"attribute": attribute, "target": url})
+                    continue
+                path = served[len(base_path) :] or "/"
+            else:
+                found_path = internal_path(url, page.url, base_url)
+                if found_path is None or found_path in seen:
+                    continue
+                seen.add(found_path)
+                path = found_path
             target = known.get(path)
             if target is None:
                 found = resolves(path, by_path) or resolves(path, static)
@@ -116,7 +134,11 @@ class PageRenderer:
             elif page.kind == "home":
                 self.r.record(keys.url(with_language("/", language, default)))
         return [
-            {"language": language, "url": url, "is_current": language == page.language}
+            {
+                "language": language,
+                "url": self.r.public(url),
+                "is_current": language == page.language,
+            }
             for language, url in found
         ]
 
@@ -125,7 +147,7 @@ class PageRenderer:
             "site": self.r.site,
             "language": page.language,
             "alternates": self._alternates(page),
-            "page_url": page.url,
+            "page_url": self.r.public(page.url),
         }
 
     def _template_for(self, wanted: str | None, fallback: str, what: str) -> str:
@@ -165,9 +187,9 @@ class PageRenderer:
                 items=items,
                 number=page.number,
                 total_pages=total,
-                prev_url=urls.get(page.number - 1),
-                next_url=urls.get(page.number + 1),
-                url=page.url,
+                prev_url=self.r.public(urls.get(page.number - 1)),
+                next_url=self.r.public(urls.get(page.number + 1)),
+                url=self.r.public(page.url),
             ),
         )
         template = self._template_for(page.template, "listing.html", f"listing '{page.key}'")
@@ -240,7 +262,9 @@ class PageRenderer:
             if items:
                 first = self._listing_pages(name, language)
                 title = name.replace("_", " ").capitalize()
-                sections.append(HomeSection(name, title, first[0].url if first else None, items))
+                sections.append(
+                    HomeSection(name, title, self.r.public(first[0].url) if first else None, items)
+                )
         for type_codename in self.config.routes:
             if type_codename in listed:
                 continue
@@ -322,7 +346,7 @@ class PageRenderer:
             system = raw["system"]
             modified = system.get("last_modified") or updated
             updated = max(updated, modified)
-            url = self.r.absolute_url(view.url) if view.url else ""
+            url = self.r.absolute_public(view.url) if view.url else ""
             title = _feed_title(raw)
             entry = [
                 "  <entry>",
