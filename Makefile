@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test chromium lint soak bench golden docs clean
+.PHONY: demo test chromium lint soak bench golden docs wheel-check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,22 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy kontent_ssg
 
+# The package as users install it: sdist and wheel built (isolated, as pip would) from a clean
+# clone of the committed tree, the wheel installed with its dependencies into an empty
+# virtual environment, the example site built offline by it and compared with the golden tree.
+WHEEL_CHECK := .wheel-check
+wheel-check: $(STAMP)
+	rm -rf $(WHEEL_CHECK)
+	git clone --quiet . $(WHEEL_CHECK)/src
+	$(BIN)/python -m build --outdir $(WHEEL_CHECK)/dist $(WHEEL_CHECK)/src
+	$(PYTHON) -m venv $(WHEEL_CHECK)/venv
+	$(WHEEL_CHECK)/venv/bin/python -m pip install --quiet $(WHEEL_CHECK)/dist/*.whl
+	cp -r $(WHEEL_CHECK)/src/example-site $(WHEEL_CHECK)/site
+	cd $(WHEEL_CHECK) && venv/bin/kontent-ssg -q build site --offline
+	diff -r tests/golden/example-site $(WHEEL_CHECK)/site/public
+	@echo "wheel-check: $$(cd $(WHEEL_CHECK)/dist && echo *): installed, built the example site as the golden tree"
+	rm -rf $(WHEEL_CHECK)
+
 soak: $(STAMP)
 	$(BIN)/python -m pytest tests/soak -q
 
@@ -56,4 +72,4 @@ golden: $(STAMP)
 	$(BIN)/python -m tests.support.golden
 
 clean:
-	rm -rf $(VENV) example-site/public example-site/.kontent-ssg/build
+	rm -rf $(VENV) $(WHEEL_CHECK) example-site/public example-site/.kontent-ssg/build
