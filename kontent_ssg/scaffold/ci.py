@@ -112,6 +112,7 @@ def ci_files(config: Config, kind: str) -> dict[str, str]:
         "version": __version__,
         "python": PYTHON_VERSION,
         "site_dir": inside,
+        "site_dir_note": "the repository root" if inside == "." else inside,
         "branch": "main",
         "output": output,
         "preview_output": preview_output,
