@@ -243,6 +243,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+# Commands that run on a loaded kontent.toml: the name on the command line -> the function in
+# ``commands`` (imported on first use: `kontent-ssg build` need not import the servers).
+_COMMANDS = {
+    "pull": "pull",
+    "build": "build",
+    "check": "check",
+    "serve": "serve",
+    "webhook": "webhook",
+    "webhooks": "webhooks",
+}
+
+
 def _run(args: argparse.Namespace) -> int:
     from .config import load_config
 
@@ -258,28 +270,9 @@ def _run(args: argparse.Namespace) -> int:
     for warning in config.warnings:
         if not args.quiet:
             print(f"warning: {printable(warning)}", file=sys.stderr)
-    if args.command == "pull":
-        from .commands import pull
+    from . import commands
 
-        return pull(config, args)
-    if args.command == "build":
-        from .commands import build
-
-        return build(config, args)
-    if args.command == "check":
-        from .commands import check
-
-        return check(config, args)
-    if args.command == "serve":
-        from .commands import serve
-
-        return serve(config, args)
-    if args.command == "webhook":
-        from .commands import webhook
-
-        return webhook(config, args)
-    if args.command == "webhooks":
-        from .commands import webhooks
-
-        return webhooks(config, args)
+    command = _COMMANDS.get(args.command)
+    if command is not None:
+        return int(getattr(commands, command)(config, args))
     raise UsageError(f"unknown command {args.command!r}")

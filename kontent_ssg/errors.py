@@ -10,6 +10,7 @@ Exit statuses (also in the README): 0 success, 1 build/content/network error,
 from __future__ import annotations
 
 __all__ = [
+    "APIError",
     "AuthError",
     "BuildError",
     "ConfigError",
@@ -56,8 +57,9 @@ class ConfigError(KontentSSGError):
     exit_code = 2
 
 
-class DeliveryError(KontentSSGError):
-    """A Delivery API request failed. ``url`` names the request (never with a key in it)."""
+class APIError(KontentSSGError):
+    """A request to a Kontent.ai API failed. ``url`` names the request and ``status`` is the
+    HTTP status (None: no answer); neither ever holds a key."""
 
     def __init__(
         self,
@@ -70,6 +72,10 @@ class DeliveryError(KontentSSGError):
         super().__init__(message, hint=hint)
         self.url = url
         self.status = status
+
+
+class DeliveryError(APIError):
+    """A Delivery API request failed."""
 
 
 class AuthError(DeliveryError):
@@ -124,18 +130,5 @@ class WebhookError(KontentSSGError):
     """A webhook body or signature is unacceptable."""
 
 
-class ManagementError(KontentSSGError):
-    """A Management API request failed. ``status`` is the HTTP status (None: no answer);
-    ``url`` names the request; neither ever holds the key."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        url: str | None = None,
-        status: int | None = None,
-        hint: str | None = None,
-    ) -> None:
-        super().__init__(message, hint=hint)
-        self.url = url
-        self.status = status
+class ManagementError(APIError):
+    """A Management API request failed."""
