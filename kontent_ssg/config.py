@@ -36,6 +36,7 @@ from .errors import ConfigError
 
 __all__ = [
     "CONFIG_FILE",
+    "AssetsConfig",
     "Config",
     "DeployConfig",
     "FeedConfig",
@@ -423,6 +424,46 @@ class ImageConfig:
     sizes: str = _option("(max-width: 960px) 100vw, 960px", "the `sizes` attribute with a srcset")
 
 
+def _assets_path(value: str) -> str:
+    _url_path().apply(value)
+    trimmed = value.rstrip("/")
+    if not trimmed:
+        raise ValueError(f"must name a folder below the site root, got {_toml(value)}")
+    return trimmed
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssetsConfig:
+    path: str = _option(
+        "/assets",
+        "URL path downloaded assets are published under: `{path}/<id>/<file name>`, image "
+        "variants in a folder per transformation below it",
+        check=_Check("a URL path below '/' (A-Z a-z 0-9 . _ ~ - segments)", _assets_path),
+    )
+    on_missing: str = _option(
+        "fail",
+        'an asset that cannot be downloaded (after retries) or is too large: "fail" the '
+        'build, or "link" the CDN URL with a warning naming the page (an error with `--strict`)',
+        check=_rule('"fail" or "link"', ("fail", "link").__contains__),
+    )
+    max_bytes: int = _option(
+        50_000_000,
+        "largest asset downloaded, in bytes; a larger one is refused",
+        check=_rule("at least 1", lambda v: v >= 1),
+    )
+    keep_days: int = _option(
+        30,
+        "days a downloaded asset or image variant no build uses stays in the cache "
+        "(`.kontent-ssg/assets/`) before a build prunes it",
+        check=_rule("0 or more", lambda v: v >= 0),
+    )
+    concurrency: int = _option(
+        8,
+        "downloads at once",
+        check=_rule("between 1 and 64", lambda v: 1 <= v <= 64),
+    )
+
+
 @dataclass(frozen=True, kw_only=True)
 class Config:
     """A loaded ``kontent.toml``: one field per table (declared with its doc), plus where it
@@ -453,6 +494,10 @@ class Config:
     )
     images: ImageConfig = field(
         default_factory=ImageConfig, metadata=_doc("responsive rich-text images")
+    )
+    assets: AssetsConfig = field(
+        default_factory=AssetsConfig,
+        metadata=_doc("downloaded assets, when `[site] download_assets` is on"),
     )
     warnings: tuple[str, ...] = ()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 __all__ = [
     "APIError",
+    "AssetError",
     "AuthError",
     "BuildError",
     "ConfigError",
@@ -108,6 +109,10 @@ class TemplateError(KontentSSGError):
 
 class BuildError(KontentSSGError):
     """The build failed; the previous output is left as it was."""
+
+
+class AssetError(BuildError):
+    """An asset could not be downloaded, was refused (too large) or could not be processed."""
 
 
 class StrictError(BuildError):

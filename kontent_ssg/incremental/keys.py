@@ -31,6 +31,7 @@ __all__ = [
     "KINDS",
     "KeyKind",
     "StructuralChange",
+    "asset",
     "component",
     "item",
     "keys_for_change",
@@ -100,6 +101,12 @@ def urls_changed(paths: Iterable[str]) -> set[str]:
     """The ``url`` keys made stale by files appearing in or going from the output (paths
     relative to the output folder: pages and static files)."""
     return {url("/" + path) for path in paths}
+
+
+def asset(source: str, variant: str = "") -> str:
+    """A downloaded asset was used (``[site] download_assets``), or the image variant of it
+    that ``variant`` names (``w640-webp``). URLs hold no spaces (others are not downloaded)."""
+    return f"asset:{source} {variant}" if variant else f"asset:{source}"
 
 
 def kind_of(key: str) -> str:

@@ -16,6 +16,17 @@ URL layout (``emu.url`` is what goes into ``delivery_url``)::
 These are the requests kontent-ssg makes, and only those: no ``/items`` listing, no query
 filters, ordering or ``elements`` projection.
 
+Asset files (the asset CDN, for ``[site] download_assets``)::
+
+    GET {url}/assets/{env}/{file id}/{file name}      emu.asset_url(file_id, name)
+
+answer with the bytes registered in ``asset_files`` (path -> bytes, or None: 404), else with a
+file generated from the content's own metadata for that URL (an asset element value or a
+rich-text image: its name, width and height; see ``tests/support/assets.py``),
+deterministic, so the size an asset element states is the size served. ``asset_faults`` (a
+:class:`Faults`, counted over asset requests alone) injects 429/5xx/dropped connections
+there; ``asset_log`` lists the asset paths requested, with the status answered.
+
 ``emu.preview_url`` is ``{url}/preview`` (the same paths below it): it serves the preview
 content (``preview_snapshot``, else the published one) and, when ``preview_key`` is set,
 demands ``Authorization: Bearer <preview_key>``. The published paths demand
@@ -801,6 +812,12 @@ class Emulator:
         self.webhooks_sent: list[WebhookDelivery] = []
         # Exceptions raised while answering (emulator bugs, answered with a 500).
         self.internal_errors: list[BaseException] = []
+        # The asset CDN (module docstring).
+        self.asset_files: dict[str, bytes | None] = {}
+        self.asset_faults: Faults | None = None
+        self.asset_log: list[tuple[str, int | None]] = []
+        self._asset_requests = 0
+        self._asset_index: tuple[int, dict[str, tuple[str, int | None, int | None]]] | None = None
 
     @classmethod
     def from_folder(cls, folder: Path, **options: Any) -> Emulator:
@@ -876,6 +893,10 @@ class Emulator:
     def preview_url(self) -> str:
         """The Preview API base: ``preview_url``."""
         return f"{self.url}/preview"
+
+    def asset_url(self, file_id: str, name: str) -> str:
+        """The URL of an asset file on this emulator's asset CDN."""
+        return f"{self.url}/assets/{self.environment_id}/{file_id}/{name}"
 
     @property
     def request_count(self) -> int:
@@ -1058,6 +1079,8 @@ class Emulator:
     # ---- request handling
 
     def _handle(self, method: str, raw_path: str, headers: Any) -> _Answer | object:
+        if raw_path.startswith("/assets/"):
+            return self._asset(method, raw_path)
         with self._lock:
             self._requests += 1
             number = self._requests
@@ -1103,6 +1126,58 @@ class Emulator:
         with self._lock:
             self._log.append(record)
         return answer
+
+    def _asset(self, method: str, raw_path: str) -> _Answer | object:
+        """An asset file (module docstring), with ``asset_faults``."""
+        from .assets import asset_bytes, mime_of
+
+        with self._lock:
+            self._asset_requests += 1
+            number = self._asset_requests
+        path = urlsplit(raw_path).path
+        answer: _Answer | object | None = None
+        if self.asset_faults is not None:
+            answer = _fault(self.asset_faults, number)
+        if answer is None:
+            data = self.asset_files.get(path)
+            if data is None and path not in self.asset_files:
+                meta = self._asset_metadata().get(path)
+                if meta is not None:
+                    data = asset_bytes(*meta)
+            if data is None or method not in ("GET", "HEAD"):
+                answer = _Answer(404, b"not found", {"Content-Type": "text/plain"})
+            else:
+                name = path.rsplit("/", 1)[-1]
+                answer = _Answer(200, data, {"Content-Type": mime_of(name)})
+        with self._lock:
+            self.asset_log.append((path, answer.status if isinstance(answer, _Answer) else None))
+        return answer
+
+    def _asset_metadata(self) -> dict[str, tuple[str, int | None, int | None]]:
+        """URL path -> (file name, width, height) of every asset the published content names."""
+        content = self._slots["published"]
+        with content.lock:
+            index = self._asset_index
+            if index is not None and index[0] == content.version:
+                return index[1]
+            found: dict[str, tuple[str, int | None, int | None]] = {}
+            entities = [v for table in content.own.values() for v in table.values()]
+            entities += [c for table in content.components.values() for c in table.values()]
+            for entity in entities:
+                for element in (entity.get("elements") or {}).values():
+                    if not isinstance(element, dict):
+                        continue
+                    metas = (
+                        list(element.get("value") or []) if element.get("type") == "asset" else []
+                    )
+                    metas += list((element.get("images") or {}).values())
+                    for meta in metas:
+                        if isinstance(meta, dict) and isinstance(meta.get("url"), str):
+                            path = urlsplit(meta["url"]).path
+                            name = path.rsplit("/", 1)[-1]
+                            found.setdefault(path, (name, meta.get("width"), meta.get("height")))
+            self._asset_index = (content.version, found)
+            return found
 
     def _error(self, status: int, message: str, number: int, code: int) -> _Answer:
         return _Answer(
