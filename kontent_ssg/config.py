@@ -292,8 +292,8 @@ class SiteConfig:
     )
     download_assets: bool = _option(
         False,
-        "reserved: copy assets into the output instead of linking the asset CDN",
-        check=_rule("false (asset download is not implemented yet)", lambda v: not v),
+        "download every asset the content references into the output ([assets]) and make "
+        "image variants locally, so the site never links the asset CDN (docs/ASSETS.md)",
     )
     sanitize_html: bool = _option(
         True,

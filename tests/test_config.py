@@ -135,23 +135,34 @@ def test_missing_config_file(tmp_path: Path) -> None:
 # --- declared options: every key does something, or is refused --------------------------------
 
 
-def test_download_assets_true_is_refused_false_accepted(tmp_path: Path) -> None:
-    head = f'[kontent]\nenvironment_id = "{ENV_ID}"\n[site]\n'
-    write(tmp_path, head + "download_assets = true\n")
-    with pytest.raises(ConfigError) as info:
-        load_config(tmp_path, env={})
-    assert "[site] download_assets" in str(info.value)
-    assert "not implemented" in str(info.value)
-    assert info.value.exit_code == 2
-    write(tmp_path, head + "download_assets = false\n")
+def test_download_assets_and_the_assets_table(tmp_path: Path) -> None:
+    head = f'[kontent]\nenvironment_id = "{ENV_ID}"\n[site]\ndownload_assets = true\n'
+    write(tmp_path, head)
     config = load_config(tmp_path, env={})
-    assert config.site.download_assets is False
+    assert config.site.download_assets is True
+    assert config.assets.path == "/assets"
+    assert config.assets.on_missing == "fail"
+    assert config.assets.max_bytes == 50_000_000
+    assert config.assets.keep_days == 30
+    write(tmp_path, head + '[assets]\npath = "/media/files/"\non_missing = "link"\n')
+    config = load_config(tmp_path, env={})
+    assert (config.assets.path, config.assets.on_missing) == ("/media/files", "link")
     assert config.warnings == ()
+    for bad, says in (
+        ('on_missing = "ignore"', 'must be "fail" or "link"'),
+        ('path = "/"', "must name a folder below the site root"),
+        ('path = "/../x"', "'..'"),
+        ("max_bytes = 0", "at least 1"),
+    ):
+        write(tmp_path, head + f"[assets]\n{bad}\n")
+        with pytest.raises(ConfigError) as info:
+            load_config(tmp_path, env={})
+        assert "[assets]" in str(info.value) and says in str(info.value), str(info.value)
+        assert info.value.exit_code == 2
 
 
 def test_every_declared_option_is_read_by_the_package() -> None:
-    """A key nobody reads would be silently accepted: each one is used outside config.py
-    (``download_assets`` is refused when true, so it needs no reader yet)."""
+    """A key nobody reads would be silently accepted: each one is used outside config.py."""
     package = Path(__file__).resolve().parent.parent / "kontent_ssg"
     sources = "\n".join(
         p.read_text(encoding="utf-8") for p in package.rglob("*.py") if p.name != "config.py"
@@ -163,7 +174,6 @@ def test_every_declared_option_is_read_by_the_package() -> None:
         if not option.secret
         and option.key != "netlify_build_hook_env"  # read by load_config itself
         and option.key != "preview_output"  # read by Config.preview_output_dir
-        and option.key != "download_assets"
         and f".{option.key}" not in sources
     ]
     assert unread == []

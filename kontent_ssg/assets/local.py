@@ -128,10 +128,16 @@ class Localizer:
         self.originals = originals
         self.missing = dict(missing or {})
         self._by_local = {o.local_url: url for url, o in originals.items()}
+        self._handed: set[str] = set()  # local URLs given to pages in this process
         # (url, options) -> figure and its keys: the same image recurs across pages
         self._figures: dict[
             tuple[str, ImageConfig], tuple[tuple[str, str, int | None, int | None], tuple[str, ...]]
         ] = {}
+
+    def publishes(self, path: str) -> bool:
+        """Whether ``path`` (a site path) is a file this process handed out to a page, which
+        the build publishes (the link check of written pages asks)."""
+        return path in self._handed
 
     def remote(self, url: str) -> str:
         """The asset URL behind a local one (templates may pass ``asset.url`` back in)."""
@@ -143,7 +149,10 @@ class Localizer:
         if not downloadable(url):
             return None
         record(asset_key(url))
-        return self.originals.get(url)
+        found = self.originals.get(url)
+        if found is not None:
+            self._handed.add(found.local_url)
+        return found
 
     def link(self, url: str, record: Record) -> str:
         """``url`` made local when it is a downloaded asset (links, asset element values)."""
@@ -162,6 +171,9 @@ class Localizer:
         made = self._figures.get((found.url, options))
         if made is None:
             made = self._figures[(found.url, options)] = self._figure(found.url, options)
+            src, srcset = made[0][0], made[0][1]
+            self._handed.add(src)
+            self._handed.update(c.split()[0] for c in srcset.split(", ") if c)
         result, keys = made
         for key in keys:
             record(key)
@@ -223,7 +235,9 @@ class Localizer:
         if made is None:
             return found.local_url
         record(asset_key(found.url, made))
-        return "/" + variant_path(self.prefix, found.url, made)
+        local = "/" + variant_path(self.prefix, found.url, made)
+        self._handed.add(local)
+        return local
 
     # -- after rendering ---------------------------------------------------------------------
 

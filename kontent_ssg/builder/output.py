@@ -147,6 +147,7 @@ class StagedWriter:
         self.old_files = old_files
         self._staged: list[Staged] = []
         self._static: set[str] = set()
+        self._assets: set[str] = set()
         self._planned: list[str] = []
         self._shadows: dict[str, str] = {}  # top-most missing folder -> its hidden stand-in
         self._write_dirs: dict[str, str] = {}  # destination folder -> folder written into
@@ -249,11 +250,14 @@ class StagedWriter:
         path, tmp, entry = self.stage(path, data)
         return path, tmp, [*entry[:3], src_st.st_mtime_ns]
 
-    def add(self, staged: Staged, *, static: bool = False) -> None:
-        """Note a file staged (possibly by a render worker) for publishing."""
+    def add(self, staged: Staged, *, static: bool = False, asset: bool = False) -> None:
+        """Note a file staged (possibly by a render worker) for publishing; ``static`` and
+        ``asset`` files are reported apart from pages."""
         self._staged.append(staged)
         if static:
             self._static.add(staged[0])
+        if asset:
+            self._assets.add(staged[0])
 
     def abort(self) -> None:
         """Remove staged files and stand-in folders: the output is as it was."""
@@ -276,6 +280,10 @@ class StagedWriter:
             if path in self._static:
                 if tmp is not None:
                     report.static_written.append(path)
+                continue
+            if path in self._assets:
+                if tmp is not None:
+                    report.assets_written.append(path)
                 continue
             (report.pages_written if tmp is not None else report.pages_unchanged).append(path)
             if progress is not None:

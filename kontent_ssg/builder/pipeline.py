@@ -21,6 +21,10 @@ An incremental build differs from a full one only in step 3 (which pages) and in
 replaces. A failure anywhere before step 6 leaves the output exactly as it was; from step 6 on
 a build that is killed is completed by the next one (:mod:`.journal`), which also removes what
 a build killed earlier left staged.
+
+With ``[site] download_assets`` the assets the content references are downloaded between
+steps 2 and 3 (pages state the real size of each image), and the files the pages of the site
+use, image variants made then, are staged after step 4 with the pages (docs/ASSETS.md).
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ from .output import (
 from .report import BuildReport, fail_if_strict, finish_report, unique_links
 
 if TYPE_CHECKING:
+    from ..assets.stage import AssetStage
     from ..site.plan import SitePlan, TaggedIndex
     from ..site.routing import Page
     from .parallel import RenderedPage
@@ -216,6 +221,8 @@ class Builder:
             progress.stage("content")
             manifest = self._manifest_now()
             delta = self.content.delta(changes, full=self._full_reason(manifest), poll=poll)
+            if delta.nothing and self._assets_to_retry():
+                delta = self.content.current(delta.requests)
             if delta.nothing:
                 return self._unchanged(delta, manifest or {}, started)
             if delta.full is not None:
@@ -229,6 +236,8 @@ class Builder:
                 progress.stage("routes")
                 site, static_files = self._plan_site(delta)
                 heap.again()
+                # Assets the content references, downloaded (pages state their real sizes).
+                assets = self._prepare_assets(delta, site)
                 # 3. Choose the pages to render.
                 old_pages = set((manifest or {}).get("pages") or ())
                 pages, deleted = self._choose(site, delta, old_pages, manifest, static_files)
@@ -243,6 +252,8 @@ class Builder:
                         staging.add(
                             staging.stage_file(rel, self.config.static_dir / rel), static=True
                         )
+                    if assets is not None:
+                        self._stage_assets(assets, staging, site, rendered, deleted, static_files)
                     # 5. Judge the whole site.
                     where: dict[str, str] = {}
                     problems = self._judge(site, rendered, deleted, delta.full is not None, where)
@@ -261,6 +272,9 @@ class Builder:
                         warning_pages=where,
                         page_templates=self._page_templates(site),
                     )
+                    if assets is not None:
+                        report.assets_downloaded = assets.downloaded
+                        report.assets_encoded = assets.encoded
                     manifest, publication = self._publication(
                         staging, site, old_files, deleted, static_files, report
                     )
@@ -269,7 +283,7 @@ class Builder:
                     # journal is written the build is completed even if killed, so the state
                     # then describes the output (the manifest carries the same build id).
                     try:
-                        self._record(delta, site, rendered, deleted, manifest, report)
+                        self._record(delta, site, rendered, deleted, manifest, report, assets)
                     except BaseException:
                         # Nothing was moved yet: undo, as if killed before the journal.
                         self.journal.staging(self.output_dir, self._manifest_path)
@@ -284,6 +298,8 @@ class Builder:
                 publish(publication)
                 self.journal.done()
                 self._manifest = manifest
+                if assets is not None:
+                    assets.finish()  # the cache's index saved, what no build used pruned
             except BaseException:
                 # The content in memory moved on without a published build: plan afresh.
                 self._plan = None
@@ -392,6 +408,10 @@ class Builder:
         if delta.full is not None:
             return list(site.routes.pages), deleted
         files = (manifest or {}).get("files") or {}
+        if self.config.site.download_assets:
+            # Downloaded assets come and go with the pages using them (asset: keys).
+            prefix = self.config.assets.path.lstrip("/") + "/"
+            files = {path: e for path, e in files.items() if not path.startswith(prefix)}
         # Pages and static files that appeared or went: pages pointing at their paths.
         moved = (set(planned) | set(static_files)) ^ (old_pages | set(files))
         stale = set(delta.keys) | keys.urls_changed(moved)
@@ -401,6 +421,77 @@ class Builder:
             # The sitemap lists every page: a page appearing or going changes it.
             dirty |= {page.path for page in site.routes.pages if page.kind == "sitemap"}
         return [planned[path] for path in sorted(dirty | fresh) if path in planned], deleted
+
+    # -- assets (``[site] download_assets``) -------------------------------------------------
+
+    def _assets_to_retry(self) -> bool:
+        """The last build linked assets it could not download to the CDN: this one retries."""
+        return (
+            self.config.site.download_assets
+            and not self.options.offline
+            and bool(self.state.get_meta("assets_missing"))
+        )
+
+    def _prepare_assets(self, delta: Delta, site: SitePlan) -> AssetStage | None:
+        """Download what the content references and the cache lacks; the pages that linked
+        an asset on the CDN because it could not be downloaded become stale once it is."""
+        if not self.config.site.download_assets:
+            site.assets = None
+            return None
+        from ..assets.stage import AssetStage, stale_keys
+
+        assert delta.snapshot is not None
+        network = self.content.network()
+        stage = AssetStage(
+            self.config,
+            offline=self.options.offline,
+            transport=network["transport"],
+            on_retry=network["on_retry"],
+            dead_hosts=network["dead_hosts"],
+            progress=self.options.progress,
+        )
+        contents = (
+            (language, raw)
+            for language, lang_items in delta.snapshot.items.items()
+            for raws in (lang_items.items, lang_items.modular_content.values())
+            for raw in raws
+        )
+        site.assets = stage.prepare(contents)
+        if delta.full is None:
+            delta.keys |= stale_keys(self.state.get_meta("assets_missing"), site.assets)
+        return stage
+
+    def _stage_assets(
+        self,
+        stage: AssetStage,
+        staging: StagedWriter,
+        site: SitePlan,
+        rendered: list[RenderedPage],
+        deleted: list[str],
+        static_files: list[str],
+    ) -> None:
+        """Stage every asset file a page of the site uses: what the rendered pages recorded,
+        and what the others recorded when they were rendered (from the build state)."""
+        keys: set[str] = set()
+        fresh = set()
+        for page in rendered:
+            fresh.add(page.page.path)
+            keys.update(k for k in page.deps if k[:6] == "asset:")
+        gone = set(deleted)
+        if len(fresh) < len(site.routes.pages):
+            for path, recorded in self.state.keys_of_kind("asset").items():
+                if path not in fresh and path not in gone:
+                    keys |= recorded
+        files = stage.files(keys)
+        static = set(static_files)
+        for rel in sorted(files):
+            if rel in site.routes.by_path or rel in static:
+                other = site.routes.by_path[rel].label if rel in site.routes.by_path else ""
+                raise RouteError(
+                    f"the downloaded asset {rel} and {other or 'static/' + rel} both write {rel}",
+                    hint="change [assets] path in kontent.toml",
+                )
+            staging.add(staging.stage_file(rel, files[rel]), asset=True)
 
     # -- 4. render, 5. judge -----------------------------------------------------------------
 
@@ -527,6 +618,7 @@ class Builder:
         deleted: list[str],
         manifest: JSON,
         report: BuildReport,
+        assets: AssetStage | None = None,
     ) -> None:
         """The build state (dependencies, problems, fingerprints), with the manifest's build
         id: a build interrupted before the manifest is in place is a full one next time."""
@@ -536,6 +628,8 @@ class Builder:
         files = manifest["files"]
         meta = self.content.meta(delta, self.output_dir)
         meta["build"] = manifest["build"]
+        # Assets linked on the CDN because they could not be downloaded: retried next build.
+        meta["assets_missing"] = assets.missing_json() if assets is not None else None
         meta["site_warnings"] = _json_dumps(site.warnings)
         report.page_deps = {r.page.path: r.deps for r in rendered}
         with gc_paused():  # only new, acyclic rows from here on

@@ -37,6 +37,9 @@ class BuildReport:
 
     ``pages_unchanged`` lists every page of the site that was not written, re-rendered or
     not; ``page_deps`` maps each page rendered by this build to its dependency keys.
+    ``assets_downloaded`` and ``assets_encoded`` count the files this build downloaded and the
+    image variants it made (``[site] download_assets``); ``assets_written`` lists the asset
+    files it published anew.
     """
 
     output: Path
@@ -44,6 +47,9 @@ class BuildReport:
     pages_unchanged: list[str] = field(default_factory=list)
     pages_deleted: list[str] = field(default_factory=list)
     static_written: list[str] = field(default_factory=list)
+    assets_written: list[str] = field(default_factory=list)
+    assets_downloaded: int = 0
+    assets_encoded: int = 0
     warnings: list[str] = field(default_factory=list)
     broken_links: list[JSON] = field(default_factory=list)
     requests: int = 0
@@ -67,6 +73,9 @@ class BuildReport:
             "pages_deleted": self.pages_deleted,
             "pages_rendered": self.pages_rendered,
             "static_written": self.static_written,
+            "assets_written": self.assets_written,
+            "assets_downloaded": self.assets_downloaded,
+            "assets_encoded": self.assets_encoded,
             "warnings": self.warnings,
             "broken_links": self.broken_links,
             "requests": self.requests,
@@ -123,6 +132,7 @@ def finish_report(
     report.pages_unchanged.sort()
     report.pages_deleted.sort()
     report.static_written.sort()
+    report.assets_written.sort()
     report.seconds = time.perf_counter() - started
     if report_file is not None:
         _write_report(Path(report_file), report.to_json())

@@ -155,6 +155,11 @@ class ContentTracker:
             self._client = client_for(self.config, preview=self.preview, **self._network())
         return self._client
 
+    def network(self) -> dict[str, Any]:
+        """The transport, retry notices and dead-host memory every client of this build
+        shares (asset downloads too)."""
+        return self._network()
+
     def _network(self) -> dict[str, Any]:
         """What every client of this build shares: the transport, the progress line that
         hears of each retry, and the hosts that proved dead during this build."""
@@ -461,6 +466,11 @@ class ContentTracker:
             persist=(touched_languages, bool(fetched["taxonomies"])),
             patch={(k[2], k[1]) for k in updates if k[0] == "item"} if neutral else None,
         )
+
+    def current(self, requests: int = 0) -> Delta:
+        """The content as it is, with nothing changed: for a build that has work of its own
+        (assets the last build could not download)."""
+        return Delta(self._current_snapshot(), requests)
 
     def _nothing(self, requests: int, sync_token: str | None) -> Delta:
         """Nothing changed: no snapshot to load, no page to render, no file to touch."""

@@ -182,6 +182,16 @@ KINDS: tuple[KeyKind, ...] = (
         "does not exist",
         "the template's bytes change, or it appears or goes",
     ),
+    KeyKind(
+        "asset",
+        "asset:<url>[ <variant>]",
+        "uses a downloaded asset or an image variant of it (`[site] download_assets`): "
+        "rich-text images and asset links, asset elements, `image_url`; the keys also say "
+        "which files of `[assets] path` the page needs",
+        'the last build could not download the asset (`on_missing = "link"`) and this one '
+        "did; a new URL or size reaches pages through the `item:`/`component:` key of the "
+        "item holding it",
+    ),
 )
 
 

@@ -327,6 +327,18 @@ class BuildState:
             row = self._db.execute("SELECT deps FROM pages WHERE path = ?", (page,)).fetchone()
         return set(json.loads(row[0])) if row else set()
 
+    def keys_of_kind(self, kind: str) -> dict[str, set[str]]:
+        """Page path -> its recorded keys of ``kind`` (pages that recorded some), in one read."""
+        needle = f'"{kind}:'
+        prefix = f"{kind}:"
+        with self._lock:
+            rows = self._db.execute("SELECT path, deps FROM pages").fetchall()
+        out: dict[str, set[str]] = {}
+        for path, deps in rows:
+            if needle in deps:
+                out[path] = {k for k in json.loads(deps) if k.startswith(prefix)}
+        return out
+
     def record(
         self,
         pages: Iterable[tuple[PageRecord, Iterable[str]]],

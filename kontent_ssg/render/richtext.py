@@ -221,8 +221,11 @@ class RichTextEnv:
     - ``image_options``: widths/format/quality for ``srcset`` (``[images]`` in kontent.toml).
     - ``render_image(ImageContext)``: optional override (``rich_text/image.html``); None ->
       the default ``<figure><img ...></figure>``.
-    - ``asset_url(url, asset_id)``: optional; localises ``<a data-asset-id>`` URLs when asset
-      download is on.
+    - ``asset_url(url, asset_id)``: optional; localises ``<a data-asset-id>`` URLs (and asset
+      links of the generic rendering) when asset download is on.
+    - ``local_image(url, image_options)``: optional; ``(src, srcset, width, height)`` of an
+      image from its downloaded files when asset download is on (URLs as the site serves
+      them), None to keep the CDN's.
     - ``site_url(url)``: optional; a site path (``/images/x.svg``, ``/about/``) as the site
       serves it, under the path of ``[site] base_url`` (None: no such path). Applied to
       images and to links an editor wrote or an asset has; item links come from
@@ -243,6 +246,9 @@ class RichTextEnv:
     post_processors: Sequence[PostProcessor] = ()
     sanitize: bool = True
     site_url: Callable[[str], str] | None = None
+    local_image: (
+        Callable[[str, ImageConfig], tuple[str, str, int | None, int | None] | None] | None
+    ) = None
 
 
 class SimpleEnv(RichTextEnv):
@@ -423,15 +429,20 @@ def _image_html(
     src = image_url(url, fm=fm, q=q, auto=auto) if url and transform else url
     srcset = srcset_for(url, width, options) if url and transform else ""
     sizes = options.sizes if srcset else ""
+    return _figure_html(src, alt, width, height, srcset, sizes), src, srcset, sizes
+
+
+def _figure_html(
+    src: str, alt: str, width: int | None, height: int | None, srcset: str, sizes: str
+) -> str:
     size = f' width="{width}"' if width else ""
     if height:
         size += f' height="{height}"'
     responsive = f' srcset="{_attr(srcset)}" sizes="{_attr(sizes)}"' if srcset else ""
-    html = (
+    return (
         f'<figure><img src="{_attr(src)}" alt="{_attr(alt)}"{size}'
         f' loading="lazy" decoding="async"{responsive}></figure>'
     )
-    return html, src, srcset, sizes
 
 
 # --------------------------------------------------------------------------- the parser
@@ -765,11 +776,19 @@ class _Resolution:
             alt = description if isinstance(description, str) else (img.get("alt") or "")
             width = _int_or_none(meta.get("width"))
             height = _int_or_none(meta.get("height"))
-        if self.env.site_url is not None and url[:1] == "/" and url[1:2] != "/":
-            url = self.env.site_url(url)
-        html, src, srcset, sizes = _image_html(
-            url, alt, width, height, self.env.image_options, transform
-        )
+        local = None
+        if transform and self.env.local_image is not None:
+            local = self.env.local_image(url, self.env.image_options)
+        if local is not None:
+            src, srcset, width, height = local
+            sizes = self.env.image_options.sizes if srcset else ""
+            html = _figure_html(src, alt, width, height, srcset, sizes)
+        else:
+            if self.env.site_url is not None and url[:1] == "/" and url[1:2] != "/":
+                url = self.env.site_url(url)
+            html, src, srcset, sizes = _image_html(
+                url, alt, width, height, self.env.image_options, transform
+            )
         if self.env.render_image is not None:
             custom = self.env.render_image(
                 ImageContext(
@@ -917,7 +936,9 @@ def _render_default_into(
             inner_stack = (*stack, codename)
             body = _Resolution(el, item, name, language, env, inner_stack, backend, collector).run()
         else:
-            body, unsafe = _element_html(kind, el.get("value"), env.sanitize)
+            body, unsafe = _element_html(
+                kind, el.get("value"), env.sanitize, env.asset_url, env.site_url
+            )
             if unsafe:
                 collector.warnings.append(
                     f"{codename}.{name} ({language}): left out {unsafe} asset URL(s) with an "
@@ -929,9 +950,16 @@ def _render_default_into(
     return "".join(out)
 
 
-def _element_html(kind: Any, value: Any, sanitize: bool = True) -> tuple[str, int]:
+def _element_html(
+    kind: Any,
+    value: Any,
+    sanitize: bool = True,
+    asset_url: Callable[[str, str], str] | None = None,
+    site_url: Callable[[str], str] | None = None,
+) -> tuple[str, int]:
     """A non-rich-text element's value, for the generic rendering, and how many assets were
-    left out for a URL with an unsafe scheme (when sanitising)."""
+    left out for a URL with an unsafe scheme (when sanitising); ``asset_url`` localises,
+    ``site_url`` serves a site path under the base path."""
     if value is None or value == "" or value == []:
         return "", 0
     if kind in ("multiple_choice", "taxonomy") and isinstance(value, list):
@@ -946,7 +974,12 @@ def _element_html(kind: Any, value: Any, sanitize: bool = True) -> tuple[str, in
                     unsafe += 1
                     continue
                 label = asset.get("description") or asset.get("name") or asset["url"]
-                links.append(f'<a href="{_attr(str(asset["url"]))}">{_text(str(label))}</a>')
+                href = str(asset["url"])
+                if asset_url is not None:
+                    href = asset_url(href, "")
+                if site_url is not None and href[:1] == "/" and href[1:2] != "/":
+                    href = site_url(href)
+                links.append(f'<a href="{_attr(href)}">{_text(str(label))}</a>')
         return " ".join(links), unsafe
     if kind == "modular_content" or isinstance(value, list | dict):
         return "", 0

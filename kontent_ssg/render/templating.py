@@ -20,14 +20,14 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import jinja2
 from markupsafe import Markup
 
 from .. import speed
-from ..config import Config
+from ..config import Config, ImageConfig
 from ..content.snapshot import ContentStore
 from ..errors import KontentSSGError, TemplateError
 from ..incremental import keys
@@ -35,6 +35,9 @@ from ..site.ordering import sort_items
 from ..site.routing import term_url
 from .sanitize import safe_url
 from .templates import PACKAGE_PREFIX, PACKAGE_TEMPLATES
+
+if TYPE_CHECKING:
+    from ..assets.local import Localizer
 
 __all__ = [
     "PACKAGE_TEMPLATES",
@@ -297,8 +300,9 @@ class ItemView:
 # ``item.<name>`` that never means an element, whatever the content type calls its elements.
 _RESERVED_VIEW_ATTRIBUTES = frozenset({"system", "elements", "url"})
 
-# Element types whose friendly value reads other things (items, taxonomies, links).
-_RECORDING_KINDS = frozenset({"rich_text", "modular_content", "taxonomy"})
+# Element types whose friendly value reads other things (items, taxonomies, links; asset
+# elements record the downloaded files they use, with ``[site] download_assets``).
+_RECORDING_KINDS = frozenset({"rich_text", "modular_content", "taxonomy", "asset"})
 
 # Resolved rich text kept for re-use (a listing showing bodies, an item embedded on many
 # pages). Bounded: most rich text is read by one page, and a 10k-item site would otherwise
@@ -489,8 +493,11 @@ class Renderer:
         languages: list[str],
         env: jinja2.Environment | None = None,
         term_urls: Mapping[tuple[str, str, str], str] | None = None,
+        assets: Localizer | None = None,
     ) -> None:
         self.config = config
+        # Downloaded assets (``[site] download_assets``): local URLs instead of the CDN's.
+        self.assets = assets
         self.store = store
         self.urls = urls
         self.languages = languages
@@ -521,6 +528,8 @@ class Renderer:
         )
         self.env.filters["absolute"] = self.absolute_public
         self.env.filters["url"] = self.public
+        if assets is not None:
+            self.env.filters["image_url"] = self._local_image_url
         self.env.filters["markdown"] = markdown_filter(
             html=config.site.markdown_html, sanitize=config.site.sanitize_html
         )
@@ -738,20 +747,27 @@ class Renderer:
             return out
         if kind == "asset":
             sanitize = self.config.site.sanitize_html
-            return [
-                Asset(
-                    url=self.asset_url(view, codename, a)
-                    if sanitize
-                    else self.public(a.get("url", "")),
-                    name=a.get("name", ""),
-                    description=a.get("description"),
-                    width=a.get("width"),
-                    height=a.get("height"),
-                    type=a.get("type", ""),
-                    size=a.get("size"),
+            assets = []
+            for a in value or []:
+                raw = str(a.get("url") or "")
+                url = self.asset_url(view, codename, a) if sanitize else self.public(raw)
+                width, height = a.get("width"), a.get("height")
+                local = self.assets.original(raw, self.record) if self.assets and url else None
+                if local is not None:  # the downloaded file: its URL and real size
+                    url = self.public(local.local_url)
+                    width, height = local.facts.width, local.facts.height
+                assets.append(
+                    Asset(
+                        url=url,
+                        name=a.get("name", ""),
+                        description=a.get("description"),
+                        width=width,
+                        height=height,
+                        type=a.get("type", ""),
+                        size=a.get("size"),
+                    )
                 )
-                for a in value or []
-            ]
+            return assets
         if kind == "taxonomy":
             group = element.get("taxonomy_group", "")
             self.record(keys.taxonomy(group))
@@ -781,6 +797,29 @@ class Renderer:
             "scheme left empty"
         )
         return ""
+
+    def _local_image_url(self, value: Any, **params: Any) -> str:
+        """The ``image_url`` filter with downloaded assets: the local variant's URL (made
+        after rendering); an URL that was not downloaded keeps the CDN's."""
+        cdn = image_url(value, **params)  # checks the parameters, raises on bad ones
+        if not cdn:
+            return cdn
+        url = value.url if isinstance(value, Asset) else value
+        if isinstance(url, Mapping):
+            url = url.get("url")
+        assert self.assets is not None
+        url = str(url)
+        if self.base_path and url.startswith(self.base_path + "/"):
+            url = url[len(self.base_path) :]  # a local URL a page was given: its site path
+        local = self.assets.image_url(
+            url,
+            self.record,
+            **{k: v for k, v in params.items() if k in ("w", "h", "fit", "fm", "q")},
+        )
+        if local is not None:
+            return str(self.public(local))
+        remote = self.assets.remote(url)
+        return cdn if remote == url else image_url(remote, **params)
 
     def cached_rich_text(self, view: ItemView, codename: str) -> Markup:
         """Resolved rich text from the bounded cache, its record replayed; else resolve it."""
@@ -967,6 +1006,26 @@ def _richtext_env(renderer: Renderer) -> Any:
             what=f"an image in {image.item.get('system', {}).get('codename')} ({image.language})",
         )
 
+    assets = renderer.assets
+
+    def asset_url(url: str, asset_id: str) -> str:
+        assert assets is not None
+        return assets.link(url, renderer.record)
+
+    def local_image(
+        url: str, options: ImageConfig
+    ) -> tuple[str, str, int | None, int | None] | None:
+        assert assets is not None
+        found = assets.figure(url, options, renderer.record)
+        if found is None or not renderer.base_path:
+            return found
+        src, srcset, width, height = found
+        public = renderer.public
+        srcset = ", ".join(
+            f"{public(c.split(' ', 1)[0])} {c.split(' ', 1)[1]}" for c in srcset.split(", ") if c
+        )
+        return str(public(src)), srcset, width, height
+
     return RichTextEnv(
         linked_item=linked_item,
         component=component,
@@ -976,4 +1035,6 @@ def _richtext_env(renderer: Renderer) -> Any:
         site_url=renderer.public if renderer.base_path else None,
         render_image=render_image if renderer.has_template("rich_text/image.html") else None,
         sanitize=renderer.config.site.sanitize_html,
+        asset_url=asset_url if assets is not None else None,
+        local_image=local_image if assets is not None else None,
     )

@@ -61,7 +61,12 @@ class PageRenderer:
 
     def __init__(self, config: Config, site: SitePlan) -> None:
         self.r = Renderer(
-            config, site.store, site.routes.item_urls, site.languages, term_urls=site.term_urls
+            config,
+            site.store,
+            site.routes.item_urls,
+            site.languages,
+            term_urls=site.term_urls,
+            assets=site.assets,
         )
         self.site = site
         self.config = site.config
@@ -73,6 +78,8 @@ class PageRenderer:
             text = getattr(self, f"_{page.kind}")(page)
         if page.path.endswith((".html", ".htm")):
             self._check_links(page, text, rec)
+        if self.site.assets is not None:  # assets it links on the CDN, named per page
+            rec.warnings.extend(self.site.assets.page_warnings(page.url, rec.deps))
         return text.encode("utf-8"), rec
 
     def _check_links(self, page: Page, text: str, rec: Recorder) -> None:
@@ -109,7 +116,11 @@ class PageRenderer:
                 path = found_path
             target = known.get(path)
             if target is None:
-                found = resolves(path, by_path) or resolves(path, static)
+                found = (
+                    resolves(path, by_path)
+                    or resolves(path, static)
+                    or (self.site.assets is not None and self.site.assets.publishes(path))
+                )
                 target = known[path] = (keys.url(path), found)
             rec.deps.add(target[0])
             if not target[1]:

@@ -46,6 +46,8 @@ class SitePlan:
     warnings: list[str] = field(default_factory=list)
     # The static files (paths relative to the output): links may point at them too
     static: frozenset[str] = frozenset()
+    # downloaded assets (a kontent_ssg.assets.local.Localizer), set by the build when on
+    assets: Any = None
 
 
 def plan_site(config: Config, store: ContentStore, static: Collection[str] = ()) -> SitePlan:
