@@ -18,6 +18,7 @@ import pytest
 from PIL import Image, ImageOps
 from selectolax.lexbor import LexborHTMLParser
 
+from kontent_ssg.assets.cache import AssetCache
 from kontent_ssg.builder.pipeline import Builder, BuildOptions
 from kontent_ssg.config import load_config
 from kontent_ssg.content.snapshot import LanguageItems, Snapshot
@@ -382,6 +383,8 @@ def test_changing_one_assets_url_rerenders_exactly_its_pages_and_fetches_one_fil
     ]
     assert report.assets_downloaded == 1
     assert not old.exists() and not (site.out / "assets" / FILE_IDS["photo-1.jpg"]).exists()
+    # ... but kept in the cache ([assets] keep_days = 30)
+    assert AssetCache(site.config.state_dir / "assets").get(cdn.url("photo-1.jpg")) is not None
     first = pages(site.out)["articles/first/index.html"]
     assert "photo-1b.jpg" in first and "photo-1.jpg" not in first
     check_local_images(site.out)

@@ -221,9 +221,16 @@ class AssetStage:
             self.cache.save()
 
     def finish(self) -> None:
-        """Prune what no build used for ``[assets] keep_days``; save the cache's index."""
-        self.cache.prune(self.config.assets.keep_days)
-        self.cache.save()
+        """Prune what no build used for ``[assets] keep_days``; save the cache's index.
+
+        After publishing: a cache that cannot be tidied (a full disk) is said on the progress
+        line, not a failed build; the next build tries again."""
+        try:
+            self.cache.prune(self.config.assets.keep_days)
+            self.cache.save()
+        except OSError as exc:
+            if self.progress is not None:
+                self.progress.warning(f"asset cache {self.cache.folder}: not tidied: {exc}")
 
     def missing_json(self) -> str | None:
         """The URLs not downloaded this build (the next build retries them)."""
