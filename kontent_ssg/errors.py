@@ -9,6 +9,9 @@ Exit statuses (also in the README): 0 success, 1 build/content/network error,
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 __all__ = [
     "APIError",
     "AssetError",
@@ -21,12 +24,15 @@ __all__ = [
     "ManagementError",
     "NetworkError",
     "NotFoundError",
+    "PluginError",
     "RouteError",
     "SnapshotError",
     "StrictError",
     "TemplateError",
+    "UnknownNameError",
     "UsageError",
     "WebhookError",
+    "did_you_mean",
 ]
 
 
@@ -99,6 +105,14 @@ class SnapshotError(KontentSSGError):
     """A stored snapshot is missing, unreadable or of an unknown format."""
 
 
+class UnknownNameError(ConfigError):
+    """A name in ``kontent.toml`` or a template that the content model or the site does not
+    have (a content type, element, taxonomy group, listing, ``url_for`` target), or a name
+    used the wrong way; names where it was written and the closest valid name."""
+
+    located = False  # the message already says which template and line
+
+
 class RouteError(KontentSSGError):
     """An item's URL is unsafe, or two items claim one URL."""
 
@@ -113,6 +127,12 @@ class BuildError(KontentSSGError):
 
 class AssetError(BuildError):
     """An asset could not be downloaded, was refused (too large) or could not be processed."""
+
+
+class PluginError(BuildError):
+    """A site plugin raised: names the plugin, what it was doing and the page."""
+
+    located = False  # the message already says which template and line
 
 
 class StrictError(BuildError):
@@ -137,3 +157,17 @@ class WebhookError(KontentSSGError):
 
 class ManagementError(APIError):
     """A Management API request failed."""
+
+
+def did_you_mean(name: str, candidates: Iterable[str], *, listed: str = "") -> str:
+    """``"; did you mean 'article'?"`` for the closest candidate, else (with ``listed``, the
+    candidates' kind) ``" (content types: a, b, c)"``, else ``""``: the tail of a message about
+    an unknown ``name``."""
+    known = sorted(set(candidates))
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean '{close[0]}'?"
+    if listed:
+        shown = ", ".join(known[:12]) + (", …" if len(known) > 12 else "")
+        return f" ({listed}: {shown or 'none'})"
+    return ""

@@ -182,12 +182,12 @@ def test_filters(tmp_path: Path) -> None:
 def test_globals(tmp_path: Path) -> None:
     template = (
         "{% for a in items(type='author') %}{{ a.system.codename }}{% endfor %}|"
-        "{{ url_for('jane') }}|{{ url_for(item) }}|{{ url_for('nope') }}|"
+        "{{ url_for('jane') }}|{{ url_for(item) }}|{{ url_for('topics', term='rust') }}|"
         "{% for t in taxonomy('topics').terms %}{{ t.codename }}={{ t.url }};{% endfor %}"
     )
     page, _, _ = _render(tmp_path, {"article.html": template})
     # Nothing is tagged rust: its term page is not written, so it has no URL.
-    assert page == "jane|/authors/jane/|/articles/hello/|None|python=/topics/python/;rust=None;"
+    assert page == ("jane|/authors/jane/|/articles/hello/|None|python=/topics/python/;rust=None;")
 
 
 def test_template_error_names_template_line_and_item(tmp_path: Path) -> None:
@@ -330,7 +330,10 @@ def test_term_pages_list_items_of_narrower_terms(tmp_path: Path) -> None:
     ]
     snap = snapshot(
         {"en-US": en},
-        types=[content_type("article", title="text", url="url_slug", topics="taxonomy")],
+        types=[
+            content_type("article", title="text", url="url_slug", topics="taxonomy"),
+            content_type("author", name="text"),
+        ],
         taxonomies=[nested],
     )
     templates = {

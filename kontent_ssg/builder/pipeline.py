@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 from ..config import Config
 from ..content.snapshot import ContentStore
 from ..content.webhooks import Change, parse_webhook
-from ..errors import BuildError, RouteError, UsageError, WebhookError
+from ..errors import BuildError, RouteError, UnknownNameError, UsageError, WebhookError
 from ..incremental.engine import ContentTracker, Delta
 from ..incremental.state import BuildState, PageRecord, Problems, is_corrupt, state_path
 from ..progress import Progress
@@ -65,6 +65,7 @@ if TYPE_CHECKING:
     from ..assets.stage import AssetStage
     from ..site.plan import SitePlan, TaggedIndex
     from ..site.routing import Page
+    from ..site.validate import TemplateUses
     from .parallel import RenderedPage
 
 __all__ = ["BuildOptions", "Builder", "build"]
@@ -134,6 +135,10 @@ class Builder:
         self._manifest: JSON | None = None  # the record of the output (cached between builds)
         self._plan: SitePlan | None = None  # the last build's plan, for plan-neutral changes
         self._tagged_index: TaggedIndex | None = None
+        # What the site's templates use (names, item.<element>), re-parsed only when a
+        # template's bytes change; and the warnings checking them against the model gave.
+        self._template_uses: dict[str, TemplateUses] | None = None
+        self._name_warnings: list[str] = []
 
     def close(self) -> None:
         self.content.close()
@@ -372,6 +377,7 @@ class Builder:
 
         assert delta.snapshot is not None
         store = ContentStore(delta.snapshot)
+        self._check_names(store)
         static_files = list_static_files(self.config.static_dir)
         previous = self._plan
         if (
@@ -391,6 +397,46 @@ class Builder:
                     hint="rename the static file or change the route",
                 )
         return site, static_files
+
+    def _check_names(self, store: ContentStore) -> None:
+        """Names in kontent.toml and the templates against the content model: an unknown
+        one stops the build (exit status 2, with the closest valid name); an element a
+        template reads that its type lacks is a warning of the site. Every build runs this
+        (the model is the snapshot's); templates are re-parsed only when they changed."""
+        from ..content.model import ContentModel
+        from ..render.templates import TEMPLATE_SUFFIXES, template_files
+        from ..render.templating import make_environment
+        from ..site.validate import scan_templates, validate_site
+
+        config = self.config
+        names = [
+            name
+            for name in template_files(config.templates_dir, defaults=False)
+            if name.endswith(TEMPLATE_SUFFIXES)
+        ]
+        previous = self._template_uses
+        if previous is None:
+            previous = _stored_uses(self.state.get_meta("template_uses"))
+        env = make_environment(config.templates_dir)
+        self._template_uses = scan_templates(env, names, previous)
+        found = validate_site(config, ContentModel(store), self._template_uses)
+        if found.errors:
+            head = (
+                found.errors[0]
+                if len(found.errors) == 1
+                else f"{len(found.errors)} unknown names:\n  " + "\n  ".join(found.errors)
+            )
+            raise UnknownNameError(
+                head,
+                hint="fix the name in kontent.toml or the template (`kontent-ssg check` lists "
+                "every problem); nothing was written",
+            )
+        self._name_warnings = found.warnings
+
+    def _site_warnings(self, site: SitePlan) -> list[str]:
+        """The site's own warnings: the plan's (items without a page, no base_url), and
+        element names templates read that their types lack."""
+        return [*site.warnings, *self._name_warnings]
 
     def _choose(
         self,
@@ -526,7 +572,7 @@ class Builder:
         then every page's in path order, re-rendered pages with what they met now. ``where``
         gets the page (its URL, else its path) each warning was first met on."""
         if site is not None:
-            site_warnings = list(site.warnings)
+            site_warnings = self._site_warnings(site)
         else:
             site_warnings = _json_list(self.state.get_meta("site_warnings"))
         recorded = {} if full else self.state.problems()
@@ -630,7 +676,10 @@ class Builder:
         meta["build"] = manifest["build"]
         # Assets linked on the CDN because they could not be downloaded: retried next build.
         meta["assets_missing"] = assets.missing_json() if assets is not None else None
-        meta["site_warnings"] = _json_dumps(site.warnings)
+        meta["site_warnings"] = _json_dumps(self._site_warnings(site))
+        meta["template_uses"] = _json_dumps(
+            {name: uses.to_json() for name, uses in (self._template_uses or {}).items()}
+        )
         report.page_deps = {r.page.path: r.deps for r in rendered}
         with gc_paused():  # only new, acyclic rows from here on
             content = delta.content
@@ -670,6 +719,19 @@ def _json_dumps(value: Any) -> str:
     import json
 
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _stored_uses(text: str | None) -> dict[str, TemplateUses]:
+    """The template scan the last build recorded (an unreadable one is scanned afresh)."""
+    import json
+
+    from ..site.validate import TemplateUses
+
+    try:
+        stored = json.loads(text or "{}")
+        return {name: TemplateUses.from_json(data) for name, data in stored.items()}
+    except (ValueError, TypeError, KeyError, IndexError):
+        return {}
 
 
 def _json_list(text: str | None) -> list[Any]:

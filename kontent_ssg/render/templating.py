@@ -15,6 +15,7 @@ false negatives) even though the work is done once. The incremental build stores
 from __future__ import annotations
 
 import functools
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -28,11 +29,12 @@ from markupsafe import Markup
 
 from .. import speed
 from ..config import Config, ImageConfig
+from ..content.model import ContentModel
 from ..content.snapshot import ContentStore
-from ..errors import KontentSSGError, TemplateError
+from ..errors import KontentSSGError, PluginError, TemplateError, UnknownNameError, did_you_mean
 from ..incremental import keys
 from ..site.ordering import sort_items
-from ..site.routing import term_url
+from ..site.routing import listing_url, term_url, with_language
 from .sanitize import safe_url
 from .templates import PACKAGE_PREFIX, PACKAGE_TEMPLATES
 
@@ -297,6 +299,8 @@ class ItemView:
         return value
 
 
+_PATH_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
 # ``item.<name>`` that never means an element, whatever the content type calls its elements.
 _RESERVED_VIEW_ATTRIBUTES = frozenset({"system", "elements", "url"})
 
@@ -494,6 +498,8 @@ class Renderer:
         env: jinja2.Environment | None = None,
         term_urls: Mapping[tuple[str, str, str], str] | None = None,
         assets: Localizer | None = None,
+        listing_urls: Mapping[tuple[str, str, int], str] | None = None,
+        home_urls: Mapping[str, str] | None = None,
     ) -> None:
         self.config = config
         # Downloaded assets (``[site] download_assets``): local URLs instead of the CDN's.
@@ -504,6 +510,11 @@ class Renderer:
         self.default_language = languages[0] if languages else store.default_language
         self.term_urls = term_urls or {}
         self._term_keys: dict[tuple[str, str, str], str | None] = {}
+        # (listing name, language, page number) -> URL: ``url_for('<listing>')``
+        self.listing_urls = listing_urls or {}
+        # language -> URL of the page at its home (``/``, ``/{language}/``): ``url_for('home')``
+        self.home_urls = home_urls or {}
+        self.model = ContentModel(store)
         self.env = env or make_environment(config.templates_dir)
         if isinstance(self.env, _Environment):
             self.env.renderer = self
@@ -659,7 +670,13 @@ class Renderer:
         limit: int | None = None,
         translated_only: bool = True,
     ) -> list[ItemView]:
-        """Items of ``type`` in ``language`` (a listing query: recorded as a type dependency)."""
+        """Items of ``type`` in ``language`` (a listing query: recorded as a type dependency).
+        A type the content model does not have is an :class:`UnknownNameError`."""
+        if type is not None and not self.model.has_type(type):
+            raise UnknownNameError(
+                f"items(type='{type}'): no content type '{type}'"
+                + did_you_mean(type, self.model.type_names(), listed="content types")
+            )
         self.record(keys.listing(type, language))
         if order:
             self.record(keys.order(type, language, order.split()[0]))
@@ -915,6 +932,20 @@ class Renderer:
         try:
             template = self.env.get_template(name)
             return speed.render_template(template, context)
+        except (UnknownNameError, PluginError) as exc:
+            # Raised by a global or a plugin: say where the template called it.
+            if exc.located:
+                raise
+            folders = (self.config.templates_dir.resolve(), PACKAGE_TEMPLATES)
+            template_name, line = _template_frame(exc, folders)
+            where = template_name or name
+            if line is not None:
+                where = f"{where}, line {line}"
+            located = type(exc)(
+                f"template {where}: {exc.message} (while rendering {what})", hint=exc.hint
+            )
+            located.located = True
+            raise located from None
         except KontentSSGError:
             raise
         except jinja2.TemplateNotFound as exc:
@@ -950,19 +981,99 @@ class Renderer:
 
     @jinja2.pass_context
     def _url_for_global(
-        self, context: jinja2.runtime.Context, target: Any, language: str | None = None
+        self,
+        context: jinja2.runtime.Context,
+        target: Any,
+        language: str | None = None,
+        *,
+        term: str | None = None,
+        page: int = 1,
     ) -> str | None:
         lang = language or context.get("language") or self.default_language
+        return self.url_for(target, lang, term=term, page=page)
+
+    def url_for(
+        self, target: Any, language: str, *, term: str | None = None, page: int = 1
+    ) -> str | None:
+        """``url_for()``: the URL of an item (a view or its codename), a term, a listing's
+        page (``page``), a taxonomy term page (``term``) or a route's only page; None when
+        it names something that has no page in ``language``. A name the site does not have
+        is an :class:`UnknownNameError` (exit status 2) with the closest name."""
+        if target is None:
+            return None
         if isinstance(target, ItemView):
-            return self.url_for_codename(target.codename, lang)
-        if isinstance(target, str):
-            return self.url_for_codename(target, lang)
+            return self.url_for_codename(target.codename, language)
+        if isinstance(target, Term):
+            return target.url
+        if not isinstance(target, str):
+            raise UnknownNameError(
+                f"url_for({target!r}): takes an item, a term, or the name of an item, listing, "
+                "taxonomy group or route"
+            )
+        config = self.config
+        listing = config.listings.get(target)
+        if listing is not None:
+            # Page N exists while the listing has enough items (page 1: any, unless
+            # ``[site] empty_pages``): the asking page records the URL it would have.
+            slot = listing_url(listing, language, self.default_language, page)
+            self.record(keys.url(slot))
+            return self.public(self.listing_urls.get((target, language, page)))
+        if target in config.taxonomies:
+            return self._term_url(target, term, language)
+        if any(self.store.item(target, lang) is not None for lang in self.store.languages):
+            return self.url_for_codename(target, language)
+        route = config.routes.get(target)
+        if route is not None:
+            return self._route_url(target, route.path, language)
+        if target == "home":  # the language's home page, whatever page is there
+            self.record(keys.url(with_language("/", language, self.default_language)))
+            return self.public(self.home_urls.get(language))
+        from ..site.validate import unknown_page_name, url_for_names
+
+        codenames = {raw["system"]["codename"] for raw in self.store.items(language)}
+        self.record(keys.item(target, language))  # it may appear
+        raise UnknownNameError(
+            f"url_for('{target}'): " + unknown_page_name(target, url_for_names(config), codenames)
+        )
+
+    def _term_url(self, group: str, term: str | None, language: str) -> str | None:
+        if term is None:
+            raise UnknownNameError(
+                f"url_for('{group}'): taxonomy group '{group}' has a page per term",
+                hint=f"name the term: url_for('{group}', term='<term codename>'), or use a "
+                "term's own .url",
+            )
+        view = self.taxonomy_view(group, language)  # records the group
+        known = self.model.term_codenames(group)
+        if view is not None and term not in known:
+            raise UnknownNameError(
+                f"url_for('{group}', term='{term}'): taxonomy group '{group}' has no term "
+                f"'{term}'" + did_you_mean(term, known, listed="its terms")
+            )
+        return self.term_page_url(group, term, language)
+
+    def _route_url(self, type_codename: str, path: str, language: str) -> str | None:
+        """A route's only page: its path names no element, so at most one item has it."""
+        if any(name != "language" for name in _PATH_PLACEHOLDER.findall(path)):
+            raise UnknownNameError(
+                f"url_for('{type_codename}'): route '{type_codename}' ({path}) has a page per item",
+                hint="pass the item (url_for(item)) or its codename",
+            )
+        self.record(keys.listing(type_codename, language))
+        for raw in self.store.items_of_type(type_codename, language):
+            return self.url_for_codename(raw["system"]["codename"], language)
         return None
 
     @jinja2.pass_context
     def _taxonomy_global(self, context: jinja2.runtime.Context, codename: str) -> _Attrs | None:
         lang = context.get("language") or self.default_language
-        return self.taxonomy_view(codename, lang)
+        view = self.taxonomy_view(codename, lang)
+        if view is None and not self.model.has_group(codename):
+            raise UnknownNameError(
+                f"taxonomy('{codename}'): no taxonomy group '{codename}'"
+                + did_you_mean(codename, self.model.group_names(), listed="taxonomy groups")
+            )
+        return view
 
 
 def _unset_resolver(*args: Any, **kwargs: Any) -> Any:

@@ -20,7 +20,7 @@ from ..render.templating import Pagination, Recorder, Renderer
 from .links import internal_path, page_links, resolves
 from .ordering import sort_items
 from .plan import SitePlan
-from .routing import Page, listing_url, with_language
+from .routing import Page, listing_url, output_path_for, with_language
 
 __all__ = ["HOME_ITEMS", "HomeSection", "PageRenderer", "xml_text"]
 
@@ -60,6 +60,17 @@ class PageRenderer:
     """Renders one :class:`Page` of any kind to bytes, recording what it read."""
 
     def __init__(self, config: Config, site: SitePlan) -> None:
+        listing_urls = {
+            (page.key, page.language, page.number): page.url
+            for page in site.routes.pages
+            if page.kind == "listing"
+        }
+        default = site.languages[0] if site.languages else site.store.default_language
+        home_urls = {}
+        for language in site.languages:
+            home = site.routes.by_path.get(output_path_for(with_language("/", language, default)))
+            if home is not None:
+                home_urls[language] = home.url
         self.r = Renderer(
             config,
             site.store,
@@ -67,6 +78,8 @@ class PageRenderer:
             site.languages,
             term_urls=site.term_urls,
             assets=site.assets,
+            listing_urls=listing_urls,
+            home_urls=home_urls,
         )
         self.site = site
         self.config = site.config
