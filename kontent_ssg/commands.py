@@ -217,8 +217,12 @@ def serve(config: Config, args: argparse.Namespace) -> int:
                 f"{len(report.pages_deleted)} deleted in {time.perf_counter() - started:.2f} s"
             )
 
+    # The site's own plugin modules: an edit reloads them (a new builder, a full build).
+    plugin_files = tuple(f"{name}.py" for name in config.plugins.modules if "." not in name)
+
     def on_files(changed: set[Path]) -> None:
-        if any(p.name == CONFIG_FILE and p.parent == config.site_dir for p in changed):
+        reload_names = (CONFIG_FILE, *plugin_files)
+        if any(p.name in reload_names and p.parent == config.site_dir for p in changed):
             try:
                 new_config = load_config(config.site_dir)
             except KontentSSGError as exc:
@@ -250,7 +254,8 @@ def serve(config: Config, args: argparse.Namespace) -> int:
             )
 
     stop = threading.Event()
-    watch_site(config.site_dir, on_files, stop)  # first: an edit during the first build counts
+    # First: an edit during the first build counts.
+    watch_site(config.site_dir, on_files, stop, files=plugin_files)
     rebuild("start")
     worker = NotificationWorker(state, apply, slot=current["builder"].slot, debounce=0.3, log=say)
 

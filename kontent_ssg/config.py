@@ -44,6 +44,7 @@ __all__ = [
     "KontentConfig",
     "ListingConfig",
     "OptionDoc",
+    "PluginsConfig",
     "RouteConfig",
     "SiteConfig",
     "TableDoc",
@@ -465,6 +466,23 @@ class AssetsConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class PluginsConfig:
+    modules: tuple[str, ...] = _option(
+        (),
+        "the site's plugins, each a module with `register(plugin)`: a module in the site "
+        "folder (`hooks` is `hooks.py`), an entry point of the group `kontent_ssg.plugins`, "
+        "or an installed module (docs/PLUGINS.md)",
+        check=_rule(
+            "Python module names, each once",
+            lambda v: (
+                all(re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*", m) for m in v)
+                and len(set(v)) == len(v)
+            ),
+        ),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
 class Config:
     """A loaded ``kontent.toml``: one field per table (declared with its doc), plus where it
     came from and the warnings loading it gave."""
@@ -498,6 +516,10 @@ class Config:
     assets: AssetsConfig = field(
         default_factory=AssetsConfig,
         metadata=_doc("downloaded assets, when `[site] download_assets` is on"),
+    )
+    plugins: PluginsConfig = field(
+        default_factory=PluginsConfig,
+        metadata=_doc("Python plugins: filters, hooks, resolvers and pages (docs/PLUGINS.md)"),
     )
     warnings: tuple[str, ...] = ()
 

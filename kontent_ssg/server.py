@@ -1044,8 +1044,10 @@ def watch_site(
     config_name: str = "kontent.toml",
     folders: tuple[str, ...] = ("templates", "static"),
     debounce_ms: int = 300,
+    files: tuple[str, ...] = (),
 ) -> list[threading.Thread]:
-    """Call ``rebuild(changed)`` per burst of changes to kontent.toml, templates/ and static/.
+    """Call ``rebuild(changed)`` per burst of changes to kontent.toml, templates/ and static/
+    (and ``files``: more top-level files, such as the site's plugin modules).
 
     The site folder itself is watched (not recursively), not the config file: an editor
     that saves by writing a new file and renaming it over the old one (``sed -i``, vim, most
@@ -1056,7 +1058,7 @@ def watch_site(
     import watchfiles
 
     site_dir = Path(site_dir).resolve()
-    names = {config_name, *folders}
+    names = {config_name, *folders, *files}
     rearm = threading.Event()
 
     def top_level(change: Any, path: str) -> bool:
@@ -1080,7 +1082,7 @@ def watch_site(
             if present() != folders_now:  # a folder came or went: watch the new set
                 folders_now = present()
                 rearm.set()
-            elif not any(p.name == config_name for p in changed):
+            elif not any(p.name == config_name or p.name in files for p in changed):
                 continue  # a folder's own metadata; its watcher reports what changed inside
             rebuild(changed)
 

@@ -44,6 +44,7 @@ def check_site(config: Config, options: CheckOptions | None = None) -> CheckResu
     build would meet them) and writes nothing.
     """
     from ..content.model import ContentModel
+    from ..plugins import load_plugins
     from ..render.templates import TEMPLATE_SUFFIXES, template_files
     from ..render.templating import make_environment, template_exists
     from ..site.validate import scan_templates, validate_site
@@ -66,8 +67,9 @@ def check_site(config: Config, options: CheckOptions | None = None) -> CheckResu
         if found.syntax_error is not None:
             line, message = found.syntax_error
             result.errors.append(f"template {name}, line {line}: {message}")
+    plugins = load_plugins(config)
     model = ContentModel(store)
-    names = validate_site(config, model, uses)
+    names = validate_site(config, model, uses, page_names=plugins.pages)
     result.errors.extend(names.errors)
     result.warnings.extend(names.warnings)
 
@@ -108,7 +110,7 @@ def check_site(config: Config, options: CheckOptions | None = None) -> CheckResu
 
     # Routes and a full render in memory: collisions, unsafe URLs, template errors, links.
     try:
-        site = plan_site(config, store, list_static_files(config.static_dir))
+        site = plan_site(config, store, list_static_files(config.static_dir), plugins)
     except RouteError as exc:
         result.errors.append(str(exc))
         return result

@@ -373,11 +373,14 @@ class Builder:
     def _plan_site(self, delta: Delta) -> tuple[SitePlan, list[str]]:
         """The site plan (patched from the last one when the change cannot alter it) and the
         static files; a static file where a page goes is an error."""
+        from ..plugins import load_plugins
         from ..site.plan import patch_plan, plan_site
 
         assert delta.snapshot is not None
         store = ContentStore(delta.snapshot)
-        self._check_names(store)
+        # Imported here, before rendering forks: render processes inherit them.
+        plugins = load_plugins(self.config)
+        self._check_names(store, plugins.pages)
         static_files = list_static_files(self.config.static_dir)
         previous = self._plan
         if (
@@ -387,7 +390,7 @@ class Builder:
         ):
             site, self._tagged_index = patch_plan(previous, store, delta.patch, self._tagged_index)
         else:
-            site = plan_site(self.config, store, static_files)
+            site = plan_site(self.config, store, static_files, plugins)
             self._tagged_index = None
         self._plan = None
         for rel in static_files:
@@ -398,7 +401,7 @@ class Builder:
                 )
         return site, static_files
 
-    def _check_names(self, store: ContentStore) -> None:
+    def _check_names(self, store: ContentStore, page_names: Iterable[str] = ()) -> None:
         """Names in kontent.toml and the templates against the content model: an unknown
         one stops the build (exit status 2, with the closest valid name); an element a
         template reads that its type lacks is a warning of the site. Every build runs this
@@ -419,7 +422,9 @@ class Builder:
             previous = _stored_uses(self.state.get_meta("template_uses"))
         env = make_environment(config.templates_dir)
         self._template_uses = scan_templates(env, names, previous)
-        found = validate_site(config, ContentModel(store), self._template_uses)
+        found = validate_site(
+            config, ContentModel(store), self._template_uses, page_names=page_names
+        )
         if found.errors:
             head = (
                 found.errors[0]

@@ -23,6 +23,7 @@ from typing import Any
 from .. import __version__
 from ..config import Config
 from ..content.snapshot import ContentStore, Snapshot
+from ..plugins import plugin_fingerprint
 from ..render.templates import template_files
 from ..site.routing import Page
 
@@ -214,6 +215,7 @@ def global_fingerprint(config: Config, output_dir: Path, preview: bool) -> str:
     h.update(f"{__version__}|{preview}|{output_dir}".encode())
     h.update(config.path.read_bytes())
     h.update(_CODE_FINGERPRINT.encode())
+    h.update(plugin_fingerprint(config).encode())
     h.update("\n".join(sorted(template_files(config.templates_dir))).encode())
     return h.hexdigest()
 

@@ -33,6 +33,7 @@ from ..content.model import ContentModel
 from ..content.snapshot import ContentStore
 from ..errors import KontentSSGError, PluginError, TemplateError, UnknownNameError, did_you_mean
 from ..incremental import keys
+from ..plugins import Plugins, no_plugins
 from ..site.ordering import sort_items
 from ..site.routing import listing_url, term_url, with_language
 from .sanitize import safe_url
@@ -500,6 +501,8 @@ class Renderer:
         assets: Localizer | None = None,
         listing_urls: Mapping[tuple[str, str, int], str] | None = None,
         home_urls: Mapping[str, str] | None = None,
+        plugins: Plugins | None = None,
+        plugin_page_urls: Mapping[tuple[str, str], str] | None = None,
     ) -> None:
         self.config = config
         # Downloaded assets (``[site] download_assets``): local URLs instead of the CDN's.
@@ -544,6 +547,17 @@ class Renderer:
         self.env.filters["markdown"] = markdown_filter(
             html=config.site.markdown_html, sanitize=config.site.sanitize_html
         )
+        self.env.filters["srcset"] = self._srcset_filter
+        # The language of the page being rendered (set by the page renderer; plugins read it).
+        self.page_language: str | None = None
+        self.plugins = plugins if plugins is not None else no_plugins()
+        # (plugin page name, language) -> URL: ``url_for('<plugin page>')``
+        self.plugin_page_urls = plugin_page_urls or {}
+        # The rich-text elements being resolved, innermost last: (view, element, language).
+        self._rich_in_hand: list[tuple[ItemView, str, str]] = []
+        self._links: dict[tuple[str, str], tuple[str | None, Recorder]] = {}
+        if self.plugins:
+            self.plugins.install(self)
         self._views: dict[tuple[str, str, bool], ItemView] = {}
         self._frames: list[Recorder] = []
         self._stack: tuple[str, ...] = ()
@@ -609,6 +623,10 @@ class Renderer:
             deps.add(keys.item(codename, language))
             if raw is not None:
                 deps.add(keys.link(raw["system"]["id"]))
+        if raw is not None and self.plugins.link_resolvers:
+            resolved = self._resolved_link(raw, language)
+            if resolved is not None:
+                return str(self.public(resolved))
         url = self.urls.get((codename, language))
         if url is None and raw is not None:
             fallback = raw["system"].get("language")
@@ -618,6 +636,26 @@ class Renderer:
             url = self.urls.get((codename, self.default_language))
         if url is not None and self.base_path:
             return self.base_path + url
+        return url
+
+    def _resolved_link(self, raw: JSON, language: str) -> str | None:
+        """A plugin's URL for links to this item (None: its page), kept per item and language
+        with what the resolver read, which later pages linking to it replay."""
+        key = (raw["system"]["codename"], language)
+        hit = self._links.get(key)
+        if hit is not None:
+            self.replay(hit[1])
+            return hit[0]
+        with self.recording() as rec:
+            url = self.plugins.resolve_link(self, self.view(raw, language), language)
+            if url is not None and self.config.site.sanitize_html and not safe_url(url):
+                self.warn(
+                    f"a link resolver's URL for {key[0]} ({language}) has an unsafe scheme: "
+                    "links go to its page instead"
+                )
+                url = None
+        if self.cacheable():
+            self._links[key] = (url, rec)
         return url
 
     def url_for_id(self, item_id: str, language: str) -> str | None:
@@ -653,6 +691,15 @@ class Renderer:
         if "://" in url or not url.startswith("/"):
             return url
         return (self.origin if self.base_path else self.config.site.base_url) + url
+
+    def _srcset_filter(self, value: Any) -> str:
+        """The ``srcset`` filter: an asset's ``srcset`` from ``[images]`` (widths below the
+        original, then the original); "" for an asset of unknown width."""
+        from .richtext import srcset_for
+
+        if not isinstance(value, Asset) or not value.url:
+            return ""
+        return srcset_for(value.url, value.width, self.config.images)
 
     def has_template(self, name: str) -> bool:
         found = self._template_exists.get(name)
@@ -865,14 +912,18 @@ class Renderer:
             self._richtext_env = _richtext_env(self)
             self._resolve_rich_text = resolve_rich_text
         language = view.language
-        result = self._resolve_rich_text(
-            element,
-            item=view.raw,
-            element_codename=codename,
-            language=language,
-            env=self._richtext_env,
-            stack=self._stack,
-        )
+        self._rich_in_hand.append((view, codename, language))
+        try:
+            result = self._resolve_rich_text(
+                element,
+                item=view.raw,
+                element_codename=codename,
+                language=language,
+                env=self._richtext_env,
+                stack=self._stack,
+            )
+        finally:
+            self._rich_in_hand.pop()
         for warning in result.warnings:
             self.warn(str(warning))
         if self._frames:
@@ -898,18 +949,29 @@ class Renderer:
                 add(keys.link(target))
         return Markup(result.html)
 
+    def rich_text_in_hand(self) -> tuple[ItemView | None, str, str]:
+        """The rich-text element being resolved now: (item view, element, language)."""
+        if self._rich_in_hand:
+            return self._rich_in_hand[-1]
+        return None, "", self.page_language or self.default_language
+
     def render_embedded(
         self, raw: JSON, parent: JSON, rel: str, language: str, stack: tuple[str, ...]
     ) -> str | None:
-        """Render a component or inline linked item with ``components/<type>.html``.
+        """Render a component or inline linked item: a plugin's resolver for its type, else
+        ``components/<type>.html``.
 
         ``None`` when the type has no template (the resolver then renders it generically
         and warns); the lookup of the missing name is recorded (adding it later re-renders).
         """
+        is_component = rel == "component"
+        if raw["system"]["type"] in self.plugins.component_resolvers:
+            html = self._plugin_component(raw, parent, rel, language, stack)
+            if html is not None:
+                return html
         name = f"components/{raw['system']['type']}.html"
         if not self.has_template(name):
             return None
-        is_component = rel == "component"
         item = self.view(raw, language, is_component=is_component)
         parent_view = self.view(parent, language, is_component=False)
         saved = self._stack
@@ -921,6 +983,18 @@ class Renderer:
                 what=f"{'component' if is_component else 'linked item'} "
                 f"'{item.codename}' ({language})",
             )
+        finally:
+            self._stack = saved
+
+    def _plugin_component(
+        self, raw: JSON, parent: JSON, rel: str, language: str, stack: tuple[str, ...]
+    ) -> str | None:
+        item = self.view(raw, language, is_component=rel == "component")
+        parent_view = self.view(parent, language, is_component=False)
+        saved = self._stack
+        self._stack = (*stack, item.codename)  # its own rich text nests, as in a template
+        try:
+            return self.plugins.resolve_component(self, item, parent_view, rel, language)
         finally:
             self._stack = saved
 
@@ -1020,6 +1094,10 @@ class Renderer:
             return self.public(self.listing_urls.get((target, language, page)))
         if target in config.taxonomies:
             return self._term_url(target, term, language)
+        if target in self.plugins.pages:
+            urls = self.plugin_page_urls
+            found = urls.get((target, language)) or urls.get((target, self.default_language))
+            return self.public(found)
         if any(self.store.item(target, lang) is not None for lang in self.store.languages):
             return self.url_for_codename(target, language)
         route = config.routes.get(target)
@@ -1033,7 +1111,8 @@ class Renderer:
         codenames = {raw["system"]["codename"] for raw in self.store.items(language)}
         self.record(keys.item(target, language))  # it may appear
         raise UnknownNameError(
-            f"url_for('{target}'): " + unknown_page_name(target, url_for_names(config), codenames)
+            f"url_for('{target}'): "
+            + unknown_page_name(target, url_for_names(config, self.plugins.pages), codenames)
         )
 
     def _term_url(self, group: str, term: str | None, language: str) -> str | None:
@@ -1145,6 +1224,7 @@ def _richtext_env(renderer: Renderer) -> Any:
         image_options=renderer.config.images,
         site_url=renderer.public if renderer.base_path else None,
         render_image=render_image if renderer.has_template("rich_text/image.html") else None,
+        post_processors=renderer.plugins.rich_text_hooks(renderer),
         sanitize=renderer.config.site.sanitize_html,
         asset_url=asset_url if assets is not None else None,
         local_image=local_image if assets is not None else None,

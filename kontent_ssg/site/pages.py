@@ -15,6 +15,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from ..config import Config
+from ..errors import PluginError
 from ..incremental import keys
 from ..render.templating import Pagination, Recorder, Renderer
 from .links import internal_path, page_links, resolves
@@ -80,20 +81,39 @@ class PageRenderer:
             assets=site.assets,
             listing_urls=listing_urls,
             home_urls=home_urls,
+            plugins=site.plugins,
+            plugin_page_urls={
+                (page.key, page.language): page.url
+                for page in site.routes.pages
+                if page.kind == "plugin"
+            },
         )
         self.site = site
         self.config = site.config
         self._link_targets: dict[str, tuple[str, bool]] = {}
 
     def render(self, page: Page) -> tuple[bytes, Recorder]:
-        """The page's bytes, and what rendering it read and met."""
-        with self.r.recording() as rec:
-            text = getattr(self, f"_{page.kind}")(page)
-        if page.path.endswith((".html", ".htm")):
-            self._check_links(page, text, rec)
+        """The page's bytes, and what rendering it read and met. A plugin error is told
+        which page it happened on."""
+        self.r.page_language = page.language
+        try:
+            with self.r.recording() as rec:
+                out = getattr(self, f"_{page.kind}")(page)
+        except PluginError as exc:
+            if exc.located:
+                raise
+            located = PluginError(f"{exc.message} (while rendering {page.label})", hint=exc.hint)
+            located.located = True
+            raise located from exc.__cause__
+        if isinstance(out, str) and page.path.endswith((".html", ".htm")):
+            self._check_links(page, out, rec)
         if self.site.assets is not None:  # assets it links on the CDN, named per page
             rec.warnings.extend(self.site.assets.page_warnings(page.url, rec.deps))
-        return text.encode("utf-8"), rec
+        return (out if isinstance(out, bytes) else out.encode("utf-8")), rec
+
+    def _plugin(self, page: Page) -> str | bytes:
+        """A plugin's own page (``plugin.add_page``): what its function returns."""
+        return self.r.plugins.render_page(self.r, page.key, page.language, page.url)
 
     def _check_links(self, page: Page, text: str, rec: Recorder) -> None:
         """Every ``href``/``src``/``srcset`` of the page that points inside the site must name

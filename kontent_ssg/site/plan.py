@@ -16,6 +16,7 @@ from typing import Any
 
 from ..config import Config
 from ..content.snapshot import ContentStore
+from ..plugins import Plugins, no_plugins
 from .ordering import sort_items
 from .routing import RoutePlan, plan_routes, routed_languages
 
@@ -48,11 +49,20 @@ class SitePlan:
     static: frozenset[str] = frozenset()
     # downloaded assets (a kontent_ssg.assets.local.Localizer), set by the build when on
     assets: Any = None
+    # The site's plugins (their pages are planned; render processes install the rest)
+    plugins: Plugins = field(default_factory=no_plugins)
 
 
-def plan_site(config: Config, store: ContentStore, static: Collection[str] = ()) -> SitePlan:
+def plan_site(
+    config: Config,
+    store: ContentStore,
+    static: Collection[str] = (),
+    plugins: Plugins | None = None,
+) -> SitePlan:
     """Route every page and precompute listings and taxonomy membership. ``static`` lists the
-    static files (relative to the output): a home page is generated only where none is."""
+    static files (relative to the output): a home page is generated only where none is;
+    ``plugins`` add pages of their own."""
+    plugins = plugins if plugins is not None else no_plugins()
     languages = routed_languages(config, store)
     listing_items: dict[tuple[str, str], list[str]] = {}
     for name, listing in config.listings.items():
@@ -102,7 +112,9 @@ def plan_site(config: Config, store: ContentStore, static: Collection[str] = ())
         for term in terms[group]
         for language in languages
     }
-    routes = plan_routes(config, store, languages, counts, terms, term_counts, static)
+    routes = plan_routes(
+        config, store, languages, counts, terms, term_counts, static, plugins.pages.values()
+    )
     alternates: dict[tuple[str, str, int], list[tuple[str, str]]] = {}
     term_urls: dict[tuple[str, str, str], str] = {}
     for page in routes.pages:
@@ -128,6 +140,7 @@ def plan_site(config: Config, store: ContentStore, static: Collection[str] = ())
         },
         warnings=_site_warnings(config, routes),
         static=frozenset(static),
+        plugins=plugins,
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from ..config import Config, ListingConfig, RouteConfig, TaxonomyPageConfig
 from ..content.snapshot import ContentStore
 from ..errors import RouteError
+from ..plugins import PluginPage
 from ..render.templates import PACKAGE_PREFIX
 
 __all__ = [
@@ -56,10 +57,11 @@ class Page:
     """One output file: what renders it and where it goes.
 
     ``kind`` is ``item``, ``listing``, ``taxonomy``, ``home`` (generated where nothing else
-    claims a language's home URL), ``notfound``, ``sitemap``, ``feed`` or ``robots``; ``key``
-    identifies the source (item codename, listing name, ``group/term``) and ``number`` the
-    listing page. ``url`` is site-relative (``/articles/x/``) and ``path`` the
-    file relative to the output folder (``articles/x/index.html``).
+    claims a language's home URL), ``notfound``, ``sitemap``, ``feed``, ``robots`` or
+    ``plugin`` (a plugin's own page); ``key`` identifies the source (item codename, listing
+    name, ``group/term``, plugin page name) and ``number`` the listing page. ``url`` is
+    site-relative (``/articles/x/``) and ``path`` the file relative to the output folder
+    (``articles/x/index.html``).
     """
 
     kind: str
@@ -77,6 +79,8 @@ class Page:
             return f"listing '{self.key}' page {self.number} ({self.language})"
         if self.kind == "home":
             return f"the home page ({self.language})"
+        if self.kind == "plugin":
+            return f"plugin page '{self.key}' ({self.language})"
         return f"{self.kind} '{self.key}' ({self.language})"
 
 
@@ -290,6 +294,7 @@ def plan_routes(
     taxonomy_terms: Mapping[str, list[str]] | None = None,
     term_counts: Mapping[tuple[str, str, str], int] | None = None,
     static: Collection[str] = (),
+    plugin_pages: Iterable[PluginPage] = (),
 ) -> RoutePlan:
     """Plan every page: item pages, listing pages, taxonomy term pages and the site files.
 
@@ -350,6 +355,18 @@ def plan_routes(
                     plan.rejected.append((f"{group}/{term}", language, str(exc)))
                     continue
                 plan.add(Page("taxonomy", f"{group}/{term}", language, found, path, tax.template))
+    for extra in plugin_pages:
+        for language in languages if extra.per_language else [default]:
+            url = with_language(extra.path, language, default).replace("{language}", language)
+            url = normalise_url(url)
+            try:
+                path = output_path_for(url)
+            except ValueError as exc:
+                raise RouteError(
+                    f"plugin '{extra.plugin}': page '{extra.name}': {exc}",
+                    hint="give add_page() a path of safe segments, starting with '/'",
+                ) from None
+            plan.add(Page("plugin", extra.name, language, url, path))
     home_template = "home.html"
     templates = {r.template for r in config.routes.values()}
     templates |= {listing.template for listing in config.listings.values()}
