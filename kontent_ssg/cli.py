@@ -132,12 +132,40 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     c.add_argument("--preview", action="store_true", help="use the Preview API")
     c.add_argument("--strict", action="store_true", help="treat warnings as errors")
 
-    n = add("init", "Scaffold a site: with --ci, its CI and deploy files.")
+    n = add(
+        "init",
+        "Scaffold a site (kontent.toml and templates) from its content model; with --ci, its "
+        "CI and deploy files.",
+    )
     n.add_argument(
         "--ci",
         choices=("github", "netlify"),
         help="write GitHub Actions (Pages) or Netlify build files into a site that has its "
         "kontent.toml",
+    )
+    n.add_argument(
+        "--environment-id",
+        metavar="ID",
+        help="the environment to read (or KONTENT_ENVIRONMENT_ID); for a folder without "
+        "kontent.toml",
+    )
+    n.add_argument(
+        "--delivery-url",
+        metavar="URL",
+        help="Delivery API base (default: https://deliver.kontent.ai); for a folder without "
+        "kontent.toml",
+    )
+    n.add_argument(
+        "--offline",
+        action="store_true",
+        help="read the model from a saved snapshot (the site's, or --snapshot DIR)",
+    )
+    n.add_argument(
+        "--snapshot",
+        type=Path,
+        metavar="DIR",
+        help="a snapshot folder to read the model from (implies --offline); it becomes the "
+        "site's saved content",
     )
     n.add_argument("--force", action="store_true", help="replace files that already exist")
     _management_parsers(sub, commands)

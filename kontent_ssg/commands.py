@@ -600,15 +600,22 @@ def import_snapshot(args: argparse.Namespace) -> int:
 
 
 def init(args: argparse.Namespace) -> int:
-    """``init [SITE] --ci github|netlify [--force]``: one line per file, then what to do next."""
+    """``init [SITE]``: the site from its content model, or with ``--ci`` its CI files; one
+    line per file considered, then notes (what was read, what to do next) on stderr."""
     from .scaffold import init as scaffold
 
     result = scaffold(
-        Path(args.site), ci=getattr(args, "ci", None), force=bool(getattr(args, "force", False))
+        Path(args.site),
+        ci=getattr(args, "ci", None),
+        environment_id=getattr(args, "environment_id", None),
+        delivery_url=getattr(args, "delivery_url", None),
+        offline=bool(getattr(args, "offline", False)),
+        snapshot=getattr(args, "snapshot", None),
+        force=bool(getattr(args, "force", False)),
     )
     if not getattr(args, "quiet", False):
         for written in result.files:
-            print(f"{written.action:>8}  {_relative(written.path)}")
+            print(f"{written.action:>9}  {_relative(written.path)}")
         for note in result.notes:
             print(f"note: {printable(note)}", file=sys.stderr)
     return 0

@@ -50,6 +50,7 @@ __all__ = [
     "TableDoc",
     "TaxonomyPageConfig",
     "WebhookConfig",
+    "config_from_text",
     "load_config",
     "reference",
 ]
@@ -785,22 +786,34 @@ class _Loader:
 
 def load_config(site_dir: Path | str = ".", env: Mapping[str, str] | None = None) -> Config:
     """Load and validate ``SITE/kontent.toml``; raise :class:`ConfigError` naming the key."""
-    env = os.environ if env is None else env
     site_dir = Path(site_dir).resolve()
     path = site_dir / CONFIG_FILE
     if not site_dir.is_dir():
         raise ConfigError(f"site folder {site_dir} does not exist")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
             f"{path}: not found",
             hint="SITE must be a folder holding kontent.toml (default: the current folder)",
         ) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
+    return config_from_text(text, site_dir, env)
+
+
+def config_from_text(
+    text: str, site_dir: Path | str, env: Mapping[str, str] | None = None
+) -> Config:
+    """A ``kontent.toml`` not (yet) on disk, loaded and validated as :func:`load_config`
+    would (``init`` checks what it is about to write)."""
+    env = os.environ if env is None else env
+    site_dir = Path(site_dir).resolve()
+    path = site_dir / CONFIG_FILE
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     return _Loader(path, env).config(raw, site_dir)
 
 

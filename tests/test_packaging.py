@@ -61,6 +61,8 @@ def test_wheel_contents_and_version(dist: tuple[Path, Path, str]) -> None:
         "netlify-plugin/manifest.yml",
     ):
         assert f"kontent_ssg/scaffold/ci-files/{ci_file}" in names
+    for site_file in ("base.html", "item.html", "component.html", "macros/elements.html"):
+        assert f"kontent_ssg/scaffold/site-files/{site_file}" in names
     assert not [n for n in names if n.startswith("tests/") or "/support/" in n]
     assert not [n for n in names if "emulator" in n]
     with tarfile.open(sdist) as tf:

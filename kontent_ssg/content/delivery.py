@@ -474,6 +474,15 @@ class DeliveryClient:
                 progress(FeedProgress(language, len(result.items), page, last))
         return result
 
+    def items_feed_sample(self, language: str) -> LanguageItems:
+        """The first page of the items-feed of ``language`` only: a sample of the content
+        (``init`` looks at it to see which types have items and which appear in rich text)."""
+        result = LanguageItems()
+        response = self._feed_page(language, None, 1)
+        body = self._read_feed_body(response, language, None, 1)
+        self._merge_feed_page(result, body, language, 1)
+        return result
+
     def _feed_bodies(self, language: str) -> Iterator[tuple[int, bytes, bool]]:
         """(page number, body, whether it is the last page) of every feed page, in order,
         each next page requested while the current one is read (see :meth:`items_feed`)."""

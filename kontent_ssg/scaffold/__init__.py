@@ -1,19 +1,25 @@
-"""``kontent-ssg init``: files a site starts from.
+"""``kontent-ssg init``: the files a site starts from.
 
-Each part of the scaffold is a module here; :func:`init` dispatches on the command's flags.
-Today: the CI and deploy files of ``--ci github|netlify`` (:mod:`.ci`).
+Each part of the scaffold is a module here; :func:`init` dispatches on the command's flags:
+
+- without ``--ci``: the site itself from the environment's content model, ``kontent.toml``
+  and templates (:mod:`.model`);
+- ``--ci github|netlify``: the CI and deploy files of a site that has its ``kontent.toml``
+  (:mod:`.ci`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import CONFIG_FILE, load_config
 from ..errors import UsageError
-from .ci import CI_KINDS, Written, repository_root, write_ci
+from .ci import Written, repository_root, write_ci
+from .model import scaffold_site
 
-__all__ = ["InitResult", "init"]
+__all__ = ["InitResult", "Written", "init"]
 
 
 @dataclass(frozen=True)
@@ -24,20 +30,42 @@ class InitResult:
     notes: list[str]
 
 
-def init(site: Path, *, ci: str | None = None, force: bool = False) -> InitResult:
-    """Scaffold ``site``; with ``ci``, write its CI files (it must have its kontent.toml)."""
-    if ci is None:
-        raise UsageError(
-            "init: nothing to do",
-            hint=f"pass --ci {'|'.join(CI_KINDS)} to write CI files into a site that has its "
-            f"{CONFIG_FILE}",
-        )
+def init(
+    site: Path,
+    *,
+    ci: str | None = None,
+    environment_id: str | None = None,
+    delivery_url: str | None = None,
+    offline: bool = False,
+    snapshot: Path | None = None,
+    force: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> InitResult:
+    """Scaffold ``site`` from its content model (see :func:`.model.scaffold_site`); with
+    ``ci``, write its CI files instead (it must have its kontent.toml)."""
     site = Path(site)
+    if ci is None:
+        files, notes = scaffold_site(
+            site,
+            environment_id=environment_id,
+            delivery_url=delivery_url,
+            offline=offline,
+            snapshot=snapshot,
+            force=force,
+            env=env,
+        )
+        return InitResult(files, notes)
+    if environment_id or delivery_url or offline or snapshot is not None:
+        raise UsageError(
+            "init --ci writes only the CI and deploy files; the content-model options are for "
+            "the site itself",
+            hint="run `kontent-ssg init SITE ...` first, then `kontent-ssg init SITE --ci ...`",
+        )
     if not (site / CONFIG_FILE).is_file():
         raise UsageError(
             f"init --ci: {site / CONFIG_FILE} not found; --ci writes CI files into a site "
             f"that already has its {CONFIG_FILE}",
-            hint=f"create {CONFIG_FILE} first (README: 'Your first site, step by step'), "
+            hint="scaffold the site first (`kontent-ssg init SITE --environment-id ID`), "
             "or give the site's folder: kontent-ssg init SITE --ci ...",
         )
     config = load_config(site)

@@ -34,7 +34,8 @@ _TOKEN = re.compile(r"%%([a-z_]+)%%")
 @dataclass(frozen=True)
 class Written:
     """One file ``init`` considered: where, and what happened (``written``, ``replaced``,
-    ``kept``: it existed and ``--force`` was not given)."""
+    ``completed``: a kontent.toml given the tables it lacked, ``kept``: it existed and
+    ``--force`` was not given)."""
 
     path: Path
     action: str
