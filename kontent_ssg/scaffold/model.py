@@ -532,14 +532,14 @@ def listing_template(listing: ListingPlan, t: TypePlan) -> str:
 
 
 def base_template(plan: ScaffoldPlan) -> str:
-    if plan.home is not None:
-        brand = (
-            '{%- set home_url = url_for("' + plan.home + '") %}\n'
-            '  {% if home_url %}<a class="site-title" href="{{ home_url }}">{{ site.title }}</a>'
-            '{% else %}<span class="site-title">{{ site.title }}</span>{% endif %}'
-        )
-    else:
-        brand = '<span class="site-title">{{ site.title }}</span>'
+    """The layout: the site's title linking home (``url_for('home')``: the page at the
+    language's home URL, the home type's item or the generated home page), a link to each
+    listing that has a page in the language, the language switcher."""
+    brand = (
+        '{%- set home_url = url_for("home") %}\n'
+        '  {% if home_url %}<a class="site-title" href="{{ home_url }}">{{ site.title }}</a>'
+        '{% else %}<span class="site-title">{{ site.title }}</span>{% endif %}'
+    )
     nav = []
     for listing in plan.listings:
         nav.append(
@@ -550,21 +550,11 @@ def base_template(plan: ScaffoldPlan) -> str:
     return _file("base.html", brand=brand, nav="\n".join(nav))
 
 
-def not_found_template(plan: ScaffoldPlan) -> str:
-    if plan.home is not None:
-        link = (
-            '{%- set home_url = url_for("' + plan.home + '", site.default_language) %}\n'
-            '{%- if home_url %}<p><a href="{{ home_url }}">Go to the home page</a></p>'
-            "{% endif %}"
-        )
-    elif plan.listings:
-        name = plan.listings[0].name
-        link = (
-            f"{{%- set url = url_for({_toml(name)}, site.default_language) %}}\n"
-            f'{{%- if url %}}<p><a href="{{{{ url }}}}">{_human(name)}</a></p>{{% endif %}}'
-        )
-    else:
-        link = ""
+def not_found_template() -> str:
+    link = (
+        '{%- set home_url = url_for("home", site.default_language) %}\n'
+        '{%- if home_url %}<p><a href="{{ home_url }}">Go to the home page</a></p>{% endif %}'
+    )
     return _file("404.html", home_link=link)
 
 
@@ -572,7 +562,7 @@ def site_templates(plan: ScaffoldPlan) -> dict[str, str]:
     """Every template of a new site, by name."""
     files = {
         "base.html": base_template(plan),
-        "404.html": not_found_template(plan),
+        "404.html": not_found_template(),
         MACROS: (SITE_FILES / MACROS).read_text(encoding="utf-8"),
     }
     for t in plan.routed:
