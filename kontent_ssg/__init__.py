@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import importlib
 from os import PathLike
-from typing import TYPE_CHECKING, Any
+
+# Not ``typing.TYPE_CHECKING``: importing ``typing`` would be this file's largest cost.
+TYPE_CHECKING = False
 
 __version__ = "0.1.0"
 
@@ -42,6 +44,8 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from .builder.pipeline import BuildOptions
     from .builder.report import BuildReport
     from .config import Config, load_config
