@@ -38,7 +38,9 @@ TEMPLATES = {
 {% for a in item.hero %}
 <img class="hero" src="{{ a.url }}" width="{{ a.width }}" height="{{ a.height }}">
 <img class="thumb" src="{{ a | image_url(w=300) }}">
-<img class="square" src="{{ a | image_url(w=200, h=200, fit='crop', fm='webp') }}">{% endfor %}
+<img class="square" src="{{ a | image_url(w=200, h=200, fit='crop', fm='webp') }}">
+{%- set srcset = a|srcset %}
+<img class="set" src="{{ a.url }}"{% if srcset %} srcset="{{ srcset }}"{% endif %}>{% endfor %}
 {% for f in item.attachment %}<a class="attachment" href="{{ f.url }}">{{ f.name }}</a>{% endfor %}
 <main>{{ item.body }}</main>
 </body></html>
@@ -312,6 +314,10 @@ def test_no_remote_asset_url_and_every_image_has_the_size_its_html_claims(site) 
         assert (site.out / local.lstrip("/")).read_bytes() == site.emu.asset_files.get(
             f"/assets/{ENV}/{FILE_IDS[name]}/{name}", asset_bytes(name, *SIZES[name])
         )
+    # the srcset filter: local variants at the [images] widths below the original, then it
+    hero_set = re.search(r'class="set" src="[^"]+" srcset="([^"]+)"', first).group(1)
+    descriptors = [c.split()[1] for c in hero_set.split(", ")]
+    assert descriptors[:3] == ["320w", "640w", "960w"] and len(descriptors) == 4
     # the hero's image_url variants: 300 wide, and a 200x200 WebP crop
     thumb = re.search(r'class="thumb" src="([^"]+)"', first).group(1)
     square = re.search(r'class="square" src="([^"]+)"', first).group(1)

@@ -693,13 +693,27 @@ class Renderer:
         return (self.origin if self.base_path else self.config.site.base_url) + url
 
     def _srcset_filter(self, value: Any) -> str:
-        """The ``srcset`` filter: an asset's ``srcset`` from ``[images]`` (widths below the
-        original, then the original); "" for an asset of unknown width."""
+        """The ``srcset`` filter: an asset's ``srcset`` from ``[images]`` (a candidate per
+        width below the original, then the original), as rich-text images get it; with
+        downloaded assets, of local variants. "" for an asset of unknown width."""
         from .richtext import srcset_for
 
-        if not isinstance(value, Asset) or not value.url:
+        if not isinstance(value, Asset) or not value.url or not value.width:
             return ""
-        return srcset_for(value.url, value.width, self.config.images)
+        options = self.config.images
+        if self.assets is None:
+            return srcset_for(value.url, value.width, options)
+        params = {k: v for k, v in (("fm", options.format), ("q", options.quality)) if v}
+        candidates = [
+            (self._local_image_url(value, w=w, **params), w)
+            for w in options.widths
+            if w < value.width
+        ]
+        candidates.append((self._local_image_url(value, **params), value.width))
+        # An image that is not resized (an SVG, an animated GIF): one file, no srcset.
+        if len({url for url, _ in candidates}) < len(candidates):
+            return ""
+        return ", ".join(f"{url} {w}w" for url, w in candidates)
 
     def has_template(self, name: str) -> bool:
         found = self._template_exists.get(name)
