@@ -264,3 +264,18 @@ def test_init_output_builds_without_unknown_names(tmp_path: Path, real_fixtures,
     site = tmp_path / "site"
     assert _init(str(site), "--snapshot", str(folder), "--environment-id", ENV) == 0
     assert main(["check", str(site), "--offline", "-q"]) == 0
+
+
+def test_ci_and_the_model_options_are_two_separate_runs(tmp_path: Path, capsys) -> None:
+    """One ``init`` command: without --ci the site from its model, with --ci its CI files;
+    the model options with --ci are a usage error, and --ci needs a kontent.toml."""
+    site = tmp_path / "site"
+    code = main(["init", str(site), "--ci", "github", "--environment-id", ENV])
+    assert code == 2
+    assert "init --ci writes only the CI and deploy files" in capsys.readouterr().err
+    assert main(["init", str(site), "--ci", "github"]) == 2
+    assert "kontent.toml not found" in capsys.readouterr().err
+    snapshot = EXAMPLE_SITE / ".kontent-ssg" / "snapshot"
+    assert _init(str(site), "--snapshot", str(snapshot), "--environment-id", ENV) == 0
+    assert _init(str(site), "--ci", "github") == 0
+    assert (site / ".github" / "workflows" / "kontent-ssg.yml").is_file()
