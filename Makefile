@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test chromium lint soak bench golden docs wheel-check clean
+.PHONY: demo test chromium lint soak bench bench-realistic golden docs wheel-check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,12 @@ bench: $(STAMP)
 	$(BIN)/python bench/crawl.py
 	$(BIN)/python bench/richtext.py
 	$(BIN)/python bench/build.py
+
+# Real-shaped content (components nested 3 deep, two languages) beside Hugo; ~10 minutes at the
+# default 1k and 10k articles, so not part of `make bench`. More: BENCH_ARGS="--sizes 100000".
+bench-realistic: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python bench/realistic.py $(BENCH_ARGS)
 
 docs: $(STAMP)
 	$(BIN)/python -m tests.support.docs
