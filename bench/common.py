@@ -49,11 +49,16 @@ def hugo_version() -> str:
 
 
 def descendants(pid: int) -> list[int]:
-    """``pid`` and every process below it."""
+    """``pid`` and every process below it (processes may end while we look: those are left
+    out)."""
     found = [pid]
-    for task in Path(f"/proc/{pid}/task").glob("*"):
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for task in tasks:
         try:
-            children = (task / "children").read_text().split()
+            children = Path(f"/proc/{pid}/task/{task}/children").read_text().split()
         except OSError:
             continue
         for child in children:
@@ -61,27 +66,32 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def tree_memory_mb(pid: int, *, pss: bool = True) -> tuple[float, float]:
-    """(PSS, RSS) in MB summed over ``pid`` and its descendants.
-
-    PSS splits shared pages fairly, so forked render workers count once each for what they
-    really add; the RSS sum counts every shared page once per process (an upper bound).
-    ``pss=False`` skips the PSS (reading smaps_rollup walks the page tables: costly for a
-    process of several GB) and returns 0 for it.
-    """
-    pss_kb = 0
-    rss_kb = 0.0
-    for p in descendants(pid):
+def rss_mb(pids: list[int]) -> float:
+    """RSS in MB summed over ``pids``: counts every shared page once per process (an upper
+    bound for forked workers). Cheap: one small read per process."""
+    kb = 0.0
+    for p in pids:
         try:
-            rss_kb += int(Path(f"/proc/{p}/statm").read_text().split()[1]) * PAGE_SIZE_KB
-            if pss:
-                for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
-                    if line.startswith("Pss:"):
-                        pss_kb += int(line.split()[1])
-                        break
+            kb += int(Path(f"/proc/{p}/statm").read_text().split()[1]) * PAGE_SIZE_KB
         except (OSError, IndexError, ValueError):
             continue
-    return pss_kb / 1024, rss_kb / 1024
+    return kb / 1024
+
+
+def pss_mb(pids: list[int]) -> float:
+    """PSS in MB summed over ``pids``: shared pages split fairly, so forked render workers
+    count once each for what they really add. Costly for big processes: reading
+    smaps_rollup walks the page tables (~0.1 s for a 2 GB process on a busy machine)."""
+    kb = 0
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    kb += int(line.split()[1])
+                    break
+        except (OSError, IndexError, ValueError):
+            continue
+    return kb / 1024
 
 
 @dataclass
@@ -92,6 +102,8 @@ class Measured:
     peak_mb: float  # the larger of the process's max RSS and the sampled peak PSS of the tree
     tree_rss_mb: float  # sampled peak of the RSS summed over the tree
     cpu_seconds: float  # user + system time of the process and its waited-for descendants
+    system_seconds: float  # the system part of it (file creation shows here)
+    sampler_cpu_seconds: float  # what sampling the memory cost this process meanwhile
     stderr: str = ""
 
 
@@ -101,10 +113,18 @@ def run_measured(
     *,
     env: Mapping[str, str] | None = None,
     interval: float = 0.02,
+    pss_interval: float | None = None,
     check: bool = True,
 ) -> Measured:
-    """Run ``cmd`` and measure it (see :class:`Measured`); memory is sampled every
-    ``interval`` seconds from a thread of this process."""
+    """Run ``cmd`` and measure it (see :class:`Measured`).
+
+    Memory is sampled every ``interval`` seconds from a thread of this process. The PSS is
+    read at every sample when ``pss_interval`` is None; otherwise at most every
+    ``pss_interval`` seconds and only while the tree has more than one process (a single
+    process's max RSS, which the kernel keeps exactly, stands for it): reading it for a big
+    process costs more CPU than the interval leaves, which the measured build would feel on
+    a small machine.
+    """
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(
@@ -114,15 +134,20 @@ def run_measured(
         stderr=subprocess.PIPE,
         env=dict(env) if env is not None else None,
     )
-    peak = [0.0, 0.0]
+    peak = {"pss": 0.0, "rss": 0.0, "cpu": 0.0}
     stop = threading.Event()
 
     def sample() -> None:
+        next_pss = 0.0
         while not stop.is_set():
-            pss, rss = tree_memory_mb(proc.pid)
-            peak[0] = max(peak[0], pss)
-            peak[1] = max(peak[1], rss)
+            pids = descendants(proc.pid)
+            peak["rss"] = max(peak["rss"], rss_mb(pids))
+            now = time.monotonic()
+            if pss_interval is None or (len(pids) > 1 and now >= next_pss):
+                peak["pss"] = max(peak["pss"], pss_mb(pids))
+                next_pss = now + (pss_interval or 0.0)
             stop.wait(interval)
+        peak["cpu"] = time.thread_time()
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -138,12 +163,15 @@ def run_measured(
         proc.stderr.close()
     if check and proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    system = after.ru_stime - before.ru_stime
+    cpu = (after.ru_utime - before.ru_utime) + system
     return Measured(
         seconds=elapsed,
-        peak_mb=max(usage.ru_maxrss / 1024, peak[0]),
-        tree_rss_mb=max(usage.ru_maxrss / 1024, peak[1]),
+        peak_mb=max(usage.ru_maxrss / 1024, peak["pss"]),
+        tree_rss_mb=max(usage.ru_maxrss / 1024, peak["rss"]),
         cpu_seconds=cpu,
+        system_seconds=system,
+        sampler_cpu_seconds=peak["cpu"],
         stderr=err,
     )
 

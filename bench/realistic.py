@@ -79,13 +79,16 @@ What is measured, per size
    binary: ``hugo --quiet --source SITE --destination public``.
 
 Reported: medians (and every run), peak memory of the whole process tree — the larger of the
-main process's max RSS and the sampled (every 20 ms; 100 ms from 50k items) peak of the PSS
-summed over the tree (forked render workers count for what they add), and beside it the peak
-of the RSS summed over the tree (counts shared pages once per process: an upper bound) —,
-CPU seconds (user + system of the tree), and **pages per second per core** = pages / (cold
-wall x cores), where cores is the number of usable CPUs (``nproc``), or the worker count for a
-kontent-ssg run with ``--workers``. The load average is printed with each size: on a shared
-machine, compare the ratios within one run.
+main process's max RSS (exact, from the kernel) and the sampled peak of the PSS summed over
+the tree while it has several processes (forked render workers count for what they add; read
+every 0.5 s: reading a big process's PSS costs ~0.1 s of CPU, which would slow the build
+measured), and beside it the peak of the RSS summed over the tree (sampled every 20 ms;
+counts shared pages once per process: an upper bound) —,
+CPU seconds (user + system of the tree), **pages per second per core** = pages / (cold wall x
+cores), where cores is the number of usable CPUs (``nproc``: what the tool may use), or the
+worker count for a kontent-ssg run with ``--workers``, and pages per CPU-second (cold). The
+load average is printed with each size: on a shared machine wall times swing with other
+load (CPU seconds much less), so compare the ratios within one run.
 
 Options: ``--workers 1,2`` measures kontent-ssg once per worker count (``KONTENT_SSG_WORKERS``)
 to show scaling; ``--compare CHECKOUT`` measures another kontent-ssg checkout (its own
@@ -148,6 +151,7 @@ EN, ES = "en-US", "es-ES"
 BROKEN_EVERY, BROKEN_AT = 500, 250
 CODE_SYNTAXES = ("python", "javascript", "shell", "json")
 TONES = ("tip", "note", "warning")
+PSS_INTERVAL = 0.5  # seconds between PSS readings of a multi-process tree (common.run_measured)
 
 _json = msgspec.json.Encoder()
 
@@ -968,16 +972,10 @@ def hugo_author(doc: Author) -> str:
 # ------------------------------------------------------------------------------ generating
 
 
-def generate(project: Project, kontent_dir: Path, hugo_dir: Path) -> None:
-    """Write both sites in one streaming pass over the documents."""
-    writer = KontentWriter(project)
-    snap = kontent_dir / ".kontent-ssg" / "snapshot"
-    (snap / "items").mkdir(parents=True, exist_ok=True)
-    (kontent_dir / "kontent.toml").write_text(KONTENT_TOML)
-    shutil.copytree(TEMPLATES / "kontent" / "templates", kontent_dir / "templates")
-    for site in (kontent_dir, hugo_dir):
-        (site / "static").mkdir(parents=True, exist_ok=True)
-        (site / "static" / "style.css").write_text(STYLE)
+def _hugo_skeleton(project: Project, hugo_dir: Path) -> Path:
+    """Hugo's config, layouts, static file and section/term pages; returns content/."""
+    (hugo_dir / "static").mkdir(parents=True, exist_ok=True)
+    (hugo_dir / "static" / "style.css").write_text(STYLE)
     (hugo_dir / "hugo.toml").write_text(HUGO_CONFIG)
     shutil.copytree(TEMPLATES / "hugo" / "layouts", hugo_dir / "layouts")
     content = hugo_dir / "content"
@@ -993,6 +991,19 @@ def generate(project: Project, kontent_dir: Path, hugo_dir: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "_index.md").write_text(_hugo_front({"title": f"Topic {k}"}))
         (folder / "_index.es.md").write_text(_hugo_front({"title": f"Topic {k}"}))
+    return content
+
+
+def generate(project: Project, kontent_dir: Path, hugo_dir: Path | None) -> None:
+    """Write both sites (or only ours) in one streaming pass over the documents."""
+    writer = KontentWriter(project)
+    snap = kontent_dir / ".kontent-ssg" / "snapshot"
+    (snap / "items").mkdir(parents=True, exist_ok=True)
+    (kontent_dir / "kontent.toml").write_text(KONTENT_TOML)
+    shutil.copytree(TEMPLATES / "kontent" / "templates", kontent_dir / "templates")
+    (kontent_dir / "static").mkdir(parents=True, exist_ok=True)
+    (kontent_dir / "static" / "style.css").write_text(STYLE)
+    content = _hugo_skeleton(project, hugo_dir) if hugo_dir is not None else None
 
     # Small snapshot files, then the two feeds, streamed; the manifest last (a folder with a
     # manifest is a complete snapshot).
@@ -1022,14 +1033,16 @@ def generate(project: Project, kontent_dir: Path, hugo_dir: Path) -> None:
     for i in range(project.n):
         en_doc = project.article(i, EN)
         en_item, en_comps = writer.article(en_doc)
-        (content / "articles" / f"post-{i}.md").write_text(hugo_article(en_doc))
+        if content is not None:
+            (content / "articles" / f"post-{i}.md").write_text(hugo_article(en_doc))
         feeds[EN].item(en_item)
         for codename, data in en_comps.items():
             feeds[EN].component(codename, data)
         if project.article_translated(i):
             es_doc = project.article(i, ES)
             es_item, es_comps = writer.article(es_doc)
-            (content / "articles" / f"post-{i}.es.md").write_text(hugo_article(es_doc))
+            if content is not None:
+                (content / "articles" / f"post-{i}.es.md").write_text(hugo_article(es_doc))
         else:  # the es-ES feed carries the fallback variant, language en-US
             es_item, es_comps = en_item, en_comps
         feeds[ES].item(es_item)
@@ -1039,11 +1052,13 @@ def generate(project: Project, kontent_dir: Path, hugo_dir: Path) -> None:
         en_author = project.author(j, EN)
         data = writer.author(en_author)
         feeds[EN].item(data)
-        (content / "authors" / f"author-{j}.md").write_text(hugo_author(en_author))
+        if content is not None:
+            (content / "authors" / f"author-{j}.md").write_text(hugo_author(en_author))
         if project.author_translated(j):
             es_author = project.author(j, ES)
             data = writer.author(es_author)
-            (content / "authors" / f"author-{j}.es.md").write_text(hugo_author(es_author))
+            if content is not None:
+                (content / "authors" / f"author-{j}.es.md").write_text(hugo_author(es_author))
         feeds[ES].item(data)
     for feed in feeds.values():
         feed.close()
@@ -1103,65 +1118,58 @@ def _output_pages(public: Path) -> int:
     )
 
 
-def verify(tools: list[Tool], project: Project) -> dict[str, dict[str, Any]]:
-    """Not timed: each tool's cold build must be clean (only the deliberate broken links) and
-    its one-change build must publish the edit. Returns page counts and what was found."""
+def verify(tool: Tool, project: Project) -> dict[str, Any]:
+    """Not timed: the tool's cold build must be clean (only the deliberate broken links) and
+    its one-change build must publish the edit. Returns the page count and what was found."""
     expected = project.expected_broken()
-    broken_total = sum(expected.values())
     k = project.edit_target()
-    found: dict[str, dict[str, Any]] = {}
-    for tool in tools:
-        tool.clean()
-        info: dict[str, Any] = {}
-        if tool.hugo:
-            # Verbose, once: warnings and errors are on stderr.
-            cmd = [c for c in tool.command if c != "--quiet"]
-            log = run_measured(cmd, tool.cwd, env=tool.env).stderr.splitlines()
-            warns = [line for line in log if line.startswith("WARN")]
-            errors = [line for line in log if line.startswith("ERROR")]
-            if errors or len(warns) != broken_total:
-                raise SystemExit(
-                    f"Hugo: expected {broken_total} warnings (the deliberate broken links) and "
-                    f"no errors; got {len(warns)} warnings, {len(errors)} errors:\n"
-                    + "\n".join((errors + warns)[:20])
-                )
-            info["warnings"] = len(warns)
-            info["broken_links"] = len(warns)
-            page = tool.site / "public" / "articles" / f"article-{k}" / "index.html"
-        else:
-            report = tool.site / ".kontent-ssg" / "bench-report.json"
-            cmd = [*tool.command, "--report", str(report)]
-            run_measured(cmd, tool.cwd, env=tool.env)
-            data = json.loads(report.read_text())
-            broken = data["broken_links"]
-            per_language = {
-                lang: sum(1 for b in broken if b.get("language") == lang) for lang in (EN, ES)
-            }
-            other_warnings = [w for w in data["warnings"] if "has no page" not in w]
-            if per_language != expected or other_warnings:
-                raise SystemExit(
-                    f"{tool.label}: expected only the deliberate broken links {expected}; got "
-                    f"{per_language} and other warnings: {other_warnings[:10]}"
-                )
-            info["warnings"] = len(data["warnings"])
-            info["broken_links"] = len(broken)
-            page = tool.site / "public" / "articles" / f"article-{k}" / "index.html"
-        info["pages"] = _output_pages(tool.site / "public")
-        new = edit(tool, project)
-        if tool.hugo:
-            run_measured(tool.command, tool.cwd, env=tool.env)
-        else:
-            report = tool.site / ".kontent-ssg" / "bench-report.json"
-            run_measured([*tool.command, "--report", str(report)], tool.cwd, env=tool.env)
-            data = json.loads(report.read_text())
-            if not data["incremental"]:
-                raise SystemExit(f"{tool.label}: the one-change build was not incremental")
-            info["one_change_rendered"] = len(data["pages_rendered"])
-            info["one_change_written"] = len(data["pages_written"])
-        if _esc(new) not in page.read_text(encoding="utf-8"):
-            raise SystemExit(f"{tool.label}: {page} does not show the edit {new!r}")
-        found[tool.name] = info
-    return found
+    page = tool.site / "public" / "articles" / f"article-{k}" / "index.html"
+    report = tool.site / ".kontent-ssg" / "bench-report.json"
+    info: dict[str, Any] = {}
+    tool.clean()
+    if tool.hugo:
+        # Verbose: warnings and errors are on stderr.
+        cmd = [c for c in tool.command if c != "--quiet"]
+        log = run_measured(cmd, tool.cwd, env=tool.env, pss_interval=PSS_INTERVAL).stderr
+        warns = [line for line in log.splitlines() if line.startswith("WARN")]
+        errors = [line for line in log.splitlines() if line.startswith("ERROR")]
+        retired = [w for w in warns if "link to /articles/retired-" in w]
+        if errors or len(retired) != len(warns) or len(warns) != sum(expected.values()):
+            raise SystemExit(
+                f"Hugo: expected {sum(expected.values())} warnings (the deliberate broken "
+                f"links) and no errors; got {len(warns)} warnings, {len(errors)} errors:\n"
+                + "\n".join((errors + warns)[:20])
+            )
+        info["warnings"] = info["broken_links"] = len(warns)
+    else:
+        cmd = [*tool.command, "--report", str(report)]
+        run_measured(cmd, tool.cwd, env=tool.env, pss_interval=PSS_INTERVAL)
+        data = json.loads(report.read_text())
+        broken = data["broken_links"]
+        per_language = {lang: sum(1 for b in broken if b["language"] == lang) for lang in (EN, ES)}
+        deliberate = all(b["target_codename"].startswith("retired_article_") for b in broken)
+        if per_language != expected or not deliberate or len(data["warnings"]) != len(broken):
+            raise SystemExit(
+                f"{tool.label}: expected only the deliberate broken links {expected}, each "
+                f"warned about once; got {per_language}, warnings: {data['warnings'][:10]}"
+            )
+        info["warnings"] = len(data["warnings"])
+        info["broken_links"] = len(broken)
+    info["pages"] = _output_pages(tool.site / "public")
+    new = edit(tool, project)
+    if tool.hugo:
+        run_measured(tool.command, tool.cwd, env=tool.env, pss_interval=PSS_INTERVAL)
+    else:
+        cmd = [*tool.command, "--report", str(report)]
+        run_measured(cmd, tool.cwd, env=tool.env, pss_interval=PSS_INTERVAL)
+        data = json.loads(report.read_text())
+        if not data["incremental"]:
+            raise SystemExit(f"{tool.label}: the one-change build was not incremental")
+        info["one_change_rendered"] = len(data["pages_rendered"])
+        info["one_change_written"] = len(data["pages_written"])
+    if _esc(new) not in page.read_text(encoding="utf-8"):
+        raise SystemExit(f"{tool.label}: {page} does not show the edit {new!r}")
+    return info
 
 
 def _visible_words(path: Path) -> list[str]:
@@ -1202,21 +1210,22 @@ def same_text(ours: Path, hugos: Path, project: Project) -> None:
             )
 
 
-def measure(n: int, runs: int, checkouts: list[Path], workers: list[int | None]) -> dict[str, Any]:
+def measure(
+    n: int, runs: int, checkouts: list[Path], workers: list[int | None], with_hugo: bool = True
+) -> dict[str, Any]:
     project = Project(n)
     kontent_dir = WORK / f"kontent-{n}"
     hugo_dir = WORK / f"hugo-{n}"
     for folder in [kontent_dir, hugo_dir] + [WORK / f"kontent-{n}-{c.name}" for c in checkouts]:
         discard(folder)
     started = time.perf_counter()
-    generate(project, kontent_dir, hugo_dir)
+    generate(project, kontent_dir, hugo_dir if with_hugo else None)
     generated = time.perf_counter() - started
     snapshot_mb = (
         sum(p.stat().st_size for p in (kontent_dir / ".kontent-ssg" / "snapshot").rglob("*")) / 1e6
     )
-    markdown_mb = sum(p.stat().st_size for p in (hugo_dir / "content").rglob("*.md")) / 1e6
+    markdown_mb = sum(p.stat().st_size for p in hugo_dir.rglob("*.md")) / 1e6 if with_hugo else 0
     cpus = usable_cpus()
-    interval = 0.1 if n >= 50_000 else 0.02
     tools: list[Tool] = []
     for index, checkout in enumerate(checkouts):
         site = kontent_dir
@@ -1253,7 +1262,8 @@ def measure(n: int, runs: int, checkouts: list[Path], workers: list[int | None])
         cores=cpus,
         hugo=True,
     )
-    tools.append(hugo)
+    if with_hugo:
+        tools.append(hugo)
     # Tools sharing a site (worker settings of one checkout) must agree on its revision.
     by_site: dict[Path, list[Tool]] = {}
     for tool in tools:
@@ -1278,26 +1288,35 @@ def measure(n: int, runs: int, checkouts: list[Path], workers: list[int | None])
             checks[tool.name] = checks[by_site[tool.site][0].name]
             continue
         seen_sites.add(tool.site)
-        checks.update(verify([tool], project))
+        checks[tool.name] = verify(tool, project)
         sync_revision(tool)
-    for site in seen_sites - {hugo.site}:
+    for site in seen_sites - {hugo.site} if with_hugo else ():
         same_text(site / "public", hugo.site / "public", project)
+    for tool in tools if with_hugo else ():
+        # The extra files Hugo writes (sitemaps and a feed per language, page/1/ redirects)
+        # are a handful; anything more means the two sites no longer hold the same pages.
+        if abs(checks[tool.name]["pages"] - checks["hugo"]["pages"]) > 10:
+            raise SystemExit(
+                f"{tool.label} wrote {checks[tool.name]['pages']} pages, Hugo "
+                f"{checks['hugo']['pages']}: the two sites differ"
+            )
     results: dict[str, dict[str, list[Measured]]] = {
         t.name: {kind: [] for kind in ("cold", "nochange", "onechange")} for t in tools
     }
 
+    def timed(tool: Tool) -> Measured:
+        return run_measured(
+            tool.command, tool.cwd, env=tool.env, interval=0.02, pss_interval=PSS_INTERVAL
+        )
+
     def turn(tool: Tool) -> None:
         tool.clean()
         into = results[tool.name]
-        into["cold"].append(run_measured(tool.command, tool.cwd, env=tool.env, interval=interval))
-        into["nochange"].append(
-            run_measured(tool.command, tool.cwd, env=tool.env, interval=interval)
-        )
+        into["cold"].append(timed(tool))
+        into["nochange"].append(timed(tool))
         edit(tool, project)
         sync_revision(tool)
-        into["onechange"].append(
-            run_measured(tool.command, tool.cwd, env=tool.env, interval=interval)
-        )
+        into["onechange"].append(timed(tool))
 
     # Which tool goes first rotates: the file system gets slower for a while after files are
     # deleted (see common.discard), so a fixed order would favour the tool that runs later.
@@ -1306,8 +1325,10 @@ def measure(n: int, runs: int, checkouts: list[Path], workers: list[int | None])
         shift = number % len(tools)
         for tool in tools[shift:] + tools[:shift]:
             turn(tool)
+    every = [m for per_tool in results.values() for runs_ in per_tool.values() for m in runs_]
     return {
         "n": n,
+        "sampler_share": max(m.sampler_cpu_seconds / m.seconds for m in every),
         "project": project,
         "tools": tools,
         "results": results,
@@ -1344,6 +1365,7 @@ COLUMNS = (
     "cold CPU s",
     "cores",
     "pages/s/core",
+    "pages/CPU-s",
 )
 
 
@@ -1353,8 +1375,9 @@ def report(rows: list[dict[str, Any]], runs: int) -> str:
     notes: list[str] = []
     for row in rows:
         n, res, checks = row["n"], row["results"], row["checks"]
-        hugo = {kind: _median(res["hugo"][kind], "seconds") for kind in KINDS}
-        hugo_per_page = hugo["cold"] / checks["hugo"]["pages"]
+        with_hugo = "hugo" in res
+        hugo = {kind: _median(res["hugo"][kind], "seconds") if with_hugo else 0.0 for kind in KINDS}
+        hugo_per_page = hugo["cold"] / checks["hugo"]["pages"] if with_hugo else 0.0
         for tool in row["tools"]:
             r = res[tool.name]
             pages = checks[tool.name]["pages"]
@@ -1362,7 +1385,7 @@ def report(rows: list[dict[str, Any]], runs: int) -> str:
             every = [m for kind in KINDS for m in r[kind]]
 
             def vs_hugo(value: float, hugo_value: float, digits: int, tool: Tool = tool) -> str:
-                return "—" if tool.hugo else f"{value / hugo_value:.{digits}f}"
+                return "—" if tool.hugo or not hugo_value else f"{value / hugo_value:.{digits}f}"
 
             cells = [
                 f"{n:,}",
@@ -1379,6 +1402,7 @@ def report(rows: list[dict[str, Any]], runs: int) -> str:
                 f"{_median(r['cold'], 'cpu_seconds'):.1f}",
                 str(tool.cores),
                 f"{pages / (wall['cold'] * tool.cores):,.0f}",
+                f"{pages / _median(r['cold'], 'cpu_seconds'):,.0f}",
             ]
             lines.append("| " + " | ".join(cells) + " |")
         project: Project = row["project"]
@@ -1387,16 +1411,24 @@ def report(rows: list[dict[str, Any]], runs: int) -> str:
         ours = checks[row["tools"][0].name]
         notes.append(
             f"\n**{n:,} articles** ({project.authors} authors, {project.terms} terms; "
-            f"generated in {row['generated']:.0f} s: snapshot {row['snapshot_mb']:.0f} MB, Hugo "
-            f"markdown {row['markdown_mb']:.0f} MB). Load average (1/5/15 min) "
+            f"generated in {row['generated']:.0f} s: snapshot {row['snapshot_mb']:.0f} MB"
+            + (f", Hugo markdown {row['markdown_mb']:.0f} MB" if with_hugo else "")
+            + "). Load average (1/5/15 min) "
             f"{l1:.1f}/{l5:.1f}/{l15:.1f} before, {m1:.1f}/{m5:.1f}/{m15:.1f} after. "
             f"Checks: kontent-ssg {ours['pages']:,} pages; broken links: {ours['broken_links']} "
             f"(the deliberate ones: {expected[EN]} en-US + {expected[ES]} es-ES); warnings: "
             f"{ours['warnings']} (one per broken link, nothing else); its one-change "
             f"build rendered {ours['one_change_rendered']} pages and wrote "
-            f"{ours['one_change_written']}. Hugo {checks['hugo']['pages']:,} pages; warnings: "
-            f"{checks['hugo']['warnings']} (its link shortcode, on the same links); no errors. "
-            "Every run, in order:\n"
+            f"{ours['one_change_written']}. "
+            + (
+                f"Hugo {checks['hugo']['pages']:,} pages; warnings: {checks['hugo']['warnings']} "
+                "(its link shortcode, on the same links); no errors; the same words on sample "
+                "pages. "
+                if with_hugo
+                else "Hugo not run (--no-hugo). "
+            )
+            + f"The memory sampler used at most {row['sampler_share']:.0%} of one CPU during a "
+            "build. Every run, in order:\n"
         )
         for tool in row["tools"]:
             r = res[tool.name]
@@ -1404,8 +1436,14 @@ def report(rows: list[dict[str, Any]], runs: int) -> str:
                 f"{title} " + ", ".join(f"{m.seconds:.2f}" for m in r[kind]) + " s"
                 for kind, title in zip(KINDS, ("cold", "no-change", "one change"), strict=True)
             ]
+            cpu = ", ".join(f"{m.cpu_seconds:.1f} ({m.system_seconds:.1f})" for m in r["cold"])
             memory = ", ".join(f"{m.peak_mb:.0f}" for m in r["cold"])
-            notes.append(f"- {tool.label}: " + "; ".join(parts) + f"; cold peak {memory} MB")
+            notes.append(
+                f"- {tool.label}: "
+                + "; ".join(parts)
+                + f"; cold CPU (of which system) {cpu} s; cold peak "
+                f"memory {memory} MB"
+            )
     legend = (
         f"Medians of {runs} runs; the tools take turns to go first. *per page vs Hugo*: seconds "
         "per page of the cold builds (the page counts differ a little). Hugo's no-change and "
@@ -1413,7 +1451,8 @@ def report(rows: list[dict[str, Any]], runs: int) -> str:
         "memory*: the larger of the main process's max RSS and the sampled peak PSS summed over "
         "its process tree (render workers included), maximum over all runs; *peak RSS sum* adds "
         "every process's RSS (shared pages counted once per process). *pages/s/core* = pages / "
-        "(cold wall x cores)."
+        "(cold wall x cores); *pages/CPU-s* = pages / CPU seconds of the cold build (user + "
+        "system, whole tree): less sensitive to other load on a shared machine than wall time."
     )
     return "\n".join(lines) + "\n" + "\n".join(notes) + "\n\n" + legend
 
@@ -1437,6 +1476,11 @@ def main() -> None:
         "alternating with this one",
     )
     parser.add_argument(
+        "--no-hugo",
+        action="store_true",
+        help="measure kontent-ssg only (Hugo needs >2 GB at 10k: at 100k it may not fit)",
+    )
+    parser.add_argument(
         "--generate-only",
         action="store_true",
         help="write the sites to bench/.work/realistic/ and stop (to inspect or profile them)",
@@ -1448,7 +1492,8 @@ def main() -> None:
     if args.generate_only:
         for n in sizes:
             started = time.perf_counter()
-            generate(Project(n), WORK / f"kontent-{n}", WORK / f"hugo-{n}")
+            hugo_dir = None if args.no_hugo else WORK / f"hugo-{n}"
+            generate(Project(n), WORK / f"kontent-{n}", hugo_dir)
             print(f"{n}: {time.perf_counter() - started:.1f} s → {WORK}", file=sys.stderr)
         return
     for checkout in checkouts:
@@ -1458,7 +1503,7 @@ def main() -> None:
     try:
         for n in sizes:
             print(f"measuring {n} articles (load {os.getloadavg()[0]:.1f})…", file=sys.stderr)
-            rows.append(measure(n, args.runs, checkouts, workers))
+            rows.append(measure(n, args.runs, checkouts, workers, with_hugo=not args.no_hugo))
     finally:
         empty_trash()
     command = f".venv/bin/python bench/realistic.py --sizes {args.sizes} --runs {args.runs}"
@@ -1466,6 +1511,8 @@ def main() -> None:
         command += f" --workers {args.workers}"
     if args.compare:
         command += f" --compare {checkouts[1]}"
+    if args.no_hugo:
+        command += " --no-hugo"
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     header = f"{machine_line()}\nCommand: `{command}` ({when})\n\n"
     text = report(rows, args.runs)
