@@ -492,35 +492,11 @@ def test_pages_record_asset_keys(site) -> None:
 
 def test_serve_shows_local_images(site) -> None:
     """`kontent-ssg serve` (a real process) builds with the assets and serves them."""
-    import os
-    import subprocess
-    import sys
-
-    import httpx
-
-    from tests.support.fixtures import REPO
     from tests.support.net import wait_for
+    from tests.support.serve_process import ServeProcess
 
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KONTENT_")}
-    env["PYTHONPATH"] = str(REPO)
-    log = site.folder / "serve.log"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kontent_ssg", "serve", str(site.folder), "--port", str(port)],
-        env=env,
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("wb"),
-    )
-    base = f"http://127.0.0.1:{port}"
-
-    def get(path: str) -> httpx.Response | None:
-        assert proc.poll() is None, log.read_text()
-        try:
-            return httpx.get(base + path, timeout=5)
-        except httpx.HTTPError:
-            return None
-
+    serve = ServeProcess(site.folder, log=site.folder / "serve.log")
+    get = serve.get
     try:
         page = wait_for(lambda: get("/articles/second/"), what="serve up")
         assert page.status_code == 200
@@ -533,8 +509,7 @@ def test_serve_shows_local_images(site) -> None:
             with Image.open(io.BytesIO(image.content)) as img:
                 img.verify()
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        serve.stop()
 
 
 def test_under_a_base_path_every_asset_url_is_served_there(tmp_path, cdn_emulator) -> None:

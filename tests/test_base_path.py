@@ -4,23 +4,19 @@ mounts the output there."""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import signal
-import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-import httpx
 import pytest
 
 from kontent_ssg.builder.pipeline import BuildOptions, build
 from kontent_ssg.config import load_config
 from kontent_ssg.site.links import page_links, resolves
-from tests.support.fixtures import EXAMPLE_SITE, REPO
-from tests.support.net import free_port, wait_for
+from tests.support.fixtures import EXAMPLE_SITE
+from tests.support.net import wait_for
+from tests.support.serve_process import ServeProcess
 from tests.support.sites import make_site, tree
 from tests.test_build import TEMPLATES, TOML, three_articles
 
@@ -118,27 +114,8 @@ def test_without_a_path_nothing_changes(tmp_path: Path) -> None:
 
 
 def test_serve_mounts_the_site_under_the_prefix(prefixed: Path) -> None:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KONTENT_")}
-    env["PYTHONPATH"] = str(REPO)
-    log = prefixed.parent / "serve.log"
-    command = ["serve", str(prefixed), "--offline", "--port", str(port)]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kontent_ssg", *command],
-        env=env,
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("wb"),
-    )
-    base = f"http://127.0.0.1:{port}"
-
-    def get(path: str) -> httpx.Response | None:
-        assert proc.poll() is None, log.read_text()
-        try:
-            return httpx.get(base + path, timeout=5)
-        except httpx.HTTPError:
-            return None
-
+    serve = ServeProcess(prefixed, "--offline", log=prefixed.parent / "serve.log")
+    get = serve.get
     try:
         wait_for(lambda: get(f"{PREFIX}/"), what="serve up")
         root = get("/")
@@ -155,11 +132,6 @@ def test_serve_mounts_the_site_under_the_prefix(prefixed: Path) -> None:
         outside = get("/articles/")  # where the host has nothing of the site either
         assert outside is not None and outside.status_code == 404
         assert f'href="{PREFIX}/"' in outside.text  # the site's own 404 page
-        assert f"{PREFIX}/" in log.read_text()  # the address it announced
+        assert f"{PREFIX}/" in serve.log_text()  # the address it announced
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=30)
+        serve.stop()

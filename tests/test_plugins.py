@@ -315,35 +315,16 @@ def test_an_installed_module_and_an_entry_point(tmp_path: Path, monkeypatch) -> 
 
 def test_serve_reloads_an_edited_plugin(tmp_path: Path) -> None:
     """A real ``serve`` process: saving hooks.py re-imports it and rebuilds."""
-    import os
-    import subprocess
-    import sys
-
-    import httpx
-
-    from tests.support.net import free_port, wait_for
+    from tests.support.net import wait_for
+    from tests.support.serve_process import ServeProcess
 
     with Emulator(_snapshot()) as emu:
         site = _site(tmp_path / "site", emu)
-        port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("KONTENT_")}
-        env["PYTHONPATH"] = str(REPO)
-        log = tmp_path / "serve.log"
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "kontent_ssg", "serve", str(site), "--port", str(port)],
-            env=env,
-            cwd=REPO,
-            stdout=subprocess.DEVNULL,
-            stderr=log.open("wb"),
-        )
+        serve = ServeProcess(site, log=tmp_path / "serve.log")
 
         def page() -> str:
-            assert proc.poll() is None, log.read_text()
-            try:
-                response = httpx.get(f"http://127.0.0.1:{port}/articles/a/", timeout=5)
-            except httpx.HTTPError:
-                return ""
-            return response.text if response.status_code == 200 else ""
+            response = serve.get("/articles/a/")
+            return response.text if response is not None and response.status_code == 200 else ""
 
         try:
             wait_for(lambda: "<h1>ALPHA!</h1>" in page(), what="serve up")
@@ -351,8 +332,7 @@ def test_serve_reloads_an_edited_plugin(tmp_path: Path) -> None:
             hooks.write_text(hooks.read_text().replace('+ "!"', '+ "?"'))
             wait_for(lambda: "<h1>ALPHA?</h1>" in page(), what="the plugin edit")
         finally:
-            proc.terminate()
-            proc.wait(timeout=20)
+            serve.stop()
 
 
 def test_a_link_resolver_url_with_an_unsafe_scheme_is_refused(tmp_path: Path) -> None:

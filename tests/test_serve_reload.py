@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -24,8 +22,8 @@ import pytest
 
 from tests.support.browser import dump_dom
 from tests.support.emulator import Emulator, WebhookChange, build_webhook_body
-from tests.support.fixtures import REPO
-from tests.support.net import free_port, wait_for
+from tests.support.net import wait_for
+from tests.support.serve_process import ServeProcess
 from tests.test_incremental import article, make_snapshot
 
 CONFIG = """\
@@ -63,27 +61,13 @@ def test_serve_follows_three_config_edits_then_takes_a_webhook(tmp_path: Path) -
     with Emulator(make_snapshot()) as emu:
         site = _write_site(tmp_path / "site", emu)
         config = site / "kontent.toml"
-        port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("KONTENT_")}
-        env["PYTHONPATH"] = str(REPO)
-        log = tmp_path / "serve.log"
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "kontent_ssg", "serve", str(site), "--port", str(port)],
-            env=env,
-            cwd=REPO,
-            stdout=subprocess.DEVNULL,
-            stderr=log.open("wb"),
-        )
-        base = f"http://127.0.0.1:{port}"
+        serve = ServeProcess(site, log=tmp_path / "serve.log")
+        base = serve.base
         page_url = f"{base}/articles/gamma/"
 
         def page() -> str:
-            assert proc.poll() is None, log.read_text()
-            try:
-                response = httpx.get(page_url, timeout=5)
-            except httpx.HTTPError:
-                return ""
-            return response.text if response.status_code == 200 else ""
+            response = serve.get("/articles/gamma/")
+            return response.text if response is not None and response.status_code == 200 else ""
 
         def shows(title: str) -> bool:
             return f'<p class="site">{title}</p>' in page()
@@ -156,11 +140,6 @@ def test_serve_follows_three_config_edits_then_takes_a_webhook(tmp_path: Path) -
             console = [line for line in browser_log.splitlines() if ":CONSOLE" in line]
             assert console == [], "console messages:\n" + "\n".join(console)
         finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                raise
-        output = log.read_text()
+            serve.stop()
+        output = serve.log_text()
         assert "Traceback" not in output and "closed database" not in output, output

@@ -4,41 +4,20 @@ broken template, accepts content webhooks."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 
 import httpx
 
 from tests.support.emulator import Emulator, WebhookChange, build_webhook_body
-from tests.support.fixtures import REPO
-from tests.support.net import free_port, wait_for
+from tests.support.net import wait_for
+from tests.support.serve_process import ServeProcess
 from tests.test_incremental import article, make_snapshot, write_site
 
 
 def test_serve_reloads_rebuilds_and_survives_errors(tmp_path):
     with Emulator(make_snapshot()) as emu:
         site = write_site(tmp_path / "site", emu)
-        port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("KONTENT_")}
-        env["PYTHONPATH"] = str(REPO)
-        log = tmp_path / "serve.log"
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "kontent_ssg", "serve", str(site), "--port", str(port)],
-            env=env,
-            cwd=REPO,
-            stdout=subprocess.DEVNULL,
-            stderr=log.open("wb"),
-        )
-        base = f"http://127.0.0.1:{port}"
-
-        def get(path: str) -> httpx.Response | None:
-            assert proc.poll() is None, log.read_text()
-            try:
-                return httpx.get(base + path, timeout=5)
-            except httpx.HTTPError:
-                return None
+        serve = ServeProcess(site, log=tmp_path / "serve.log")
+        base, get = serve.base, serve.get
 
         def generation() -> dict:
             response = get("/__kontent-ssg/reload")
@@ -98,9 +77,4 @@ def test_serve_reloads_rebuilds_and_survives_errors(tmp_path):
             assert form.status_code == 415
             assert json.loads(get("/health").content)["status"] == "ok"
         finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                raise
+            serve.stop()
