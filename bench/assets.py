@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -32,6 +31,9 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import machine  # noqa: E402
 
 from kontent_ssg.content.snapshot import LanguageItems, Snapshot  # noqa: E402
 from tests.support.assets import asset_bytes, image_meta  # noqa: E402
@@ -194,21 +196,6 @@ def run_build(folder: Path, *extra: str) -> dict[str, Any]:
         "pages": len(data["pages_written"]),
         "nothing": data.get("nothing_changed"),
     }
-
-
-def machine() -> str:
-    model = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{platform.machine()}, {len(os.sched_getaffinity(0))} CPUs (nproc), {model}, "
-        f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
-    )
 
 
 def main() -> None:

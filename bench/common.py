@@ -215,9 +215,14 @@ def usable_cpus() -> int:
     return len(os.sched_getaffinity(0))
 
 
-def machine_line() -> str:
+def machine() -> str:
+    """The machine a benchmark ran on, for the results: architecture, usable CPUs, CPU model,
+    Python and kernel."""
     return (
-        f"Machine: {platform.machine()}, {usable_cpus()} CPUs (nproc), "
-        f"{cpu_model()}, Python {platform.python_version()}, {platform.system()} "
-        f"{platform.release()}; {hugo_version()}."
+        f"{platform.machine()}, {usable_cpus()} CPUs (nproc), {cpu_model()}, "
+        f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
     )
+
+
+def machine_line() -> str:
+    return f"Machine: {machine()}; {hugo_version()}."

@@ -29,7 +29,6 @@ import dataclasses
 import gc
 import importlib.util
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -41,6 +40,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import machine  # noqa: E402
 
 from kontent_ssg.render.richtext import RichTextEnv, resolve_rich_text  # noqa: E402
 from kontent_ssg.render.sanitize import (  # noqa: E402
@@ -412,21 +414,6 @@ def measure(once: Any, seconds: float, runs: int) -> Measurement:
         result.wall.append(n / (now - start))
         result.cpu.append(n / max(time.process_time() - cpu_start, 1e-9))
     return result
-
-
-def machine() -> str:
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"nproc {os.cpu_count()}, CPU {cpu or 'unknown'}, Python "
-        f"{platform.python_version()} ({platform.python_implementation()})"
-    )
 
 
 def main() -> None:
