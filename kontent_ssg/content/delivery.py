@@ -258,6 +258,32 @@ def path_segment(value: str) -> str:
     return encoded
 
 
+def api_http_client(
+    api_key: str | None,
+    key_env: str,
+    timeout: float,
+    transport: httpx.BaseTransport | None = None,
+) -> httpx.Client:
+    """The HTTP client both Kontent.ai APIs are called with: our User-Agent and SDK id, JSON,
+    no redirects followed (a redirect could carry the key to another host), and the key as a
+    Bearer token — refused up front when it holds what no HTTP header can carry (a pasted
+    line break), naming the variable it came from but never the key."""
+    headers = {"User-Agent": USER_AGENT, "X-KC-SDKID": SDK_ID, "Accept": "application/json"}
+    if api_key:
+        if not api_key.isascii() or not api_key.isprintable() or any(c.isspace() for c in api_key):
+            raise ConfigError(
+                f"{key_env} contains characters that cannot be sent in an HTTP header",
+                hint=f"copy the key again from Kontent.ai into {key_env}",
+            )
+        headers["Authorization"] = f"Bearer {api_key}"
+    return httpx.Client(
+        headers=headers,
+        timeout=httpx.Timeout(timeout),
+        transport=transport,
+        follow_redirects=False,
+    )
+
+
 class DeliveryClient:
     """A Delivery API client for one environment (published or preview API).
 
@@ -299,28 +325,7 @@ class DeliveryClient:
         self.stats = CrawlStats()
         self._lock = threading.Lock()
         self._cancelled = threading.Event()
-        headers = {
-            "User-Agent": USER_AGENT,
-            "X-KC-SDKID": SDK_ID,
-            "Accept": "application/json",
-        }
-        if api_key:
-            if (
-                not api_key.isascii()
-                or not api_key.isprintable()
-                or any(c.isspace() for c in api_key)
-            ):
-                raise ConfigError(
-                    f"{self.key_env} contains characters that cannot be sent in an HTTP header",
-                    hint=f"copy the key again from Kontent.ai into {self.key_env}",
-                )
-            headers["Authorization"] = f"Bearer {api_key}"
-        self._http = httpx.Client(
-            headers=headers,
-            timeout=httpx.Timeout(timeout),
-            transport=transport,
-            follow_redirects=False,
-        )
+        self._http = api_http_client(api_key, self.key_env, timeout, transport)
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -27,8 +27,7 @@ from urllib.parse import quote
 
 import httpx
 
-from .. import __version__
-from ..content.delivery import RETRY_STATUSES, RetryPolicy, parse_retry_after
+from ..content.delivery import RETRY_STATUSES, RetryPolicy, api_http_client, parse_retry_after
 from ..errors import ConfigError, ManagementError
 
 __all__ = [
@@ -43,8 +42,6 @@ JSON = dict[str, Any]
 DEFAULT_MANAGEMENT_URL = "https://manage.kontent.ai/v2"
 MANAGEMENT_KEY_ENV = "KONTENT_MANAGEMENT_API_KEY"
 CONTINUATION_HEADER = "x-continuation"
-USER_AGENT = f"kontent-ssg/{__version__} (+https://pypi.org/project/kontent-ssg/)"
-SDK_ID = f"pypi.org;kontent-ssg;{__version__}"
 
 _RETRYABLE_EXCEPTIONS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 _KEY_HINT = (
@@ -78,11 +75,6 @@ class ManagementClient:
     ) -> None:
         if not api_key:
             raise ConfigError(f"{MANAGEMENT_KEY_ENV} is not set", hint=_KEY_HINT)
-        if not api_key.isascii() or not api_key.isprintable() or any(c.isspace() for c in api_key):
-            raise ConfigError(
-                f"{MANAGEMENT_KEY_ENV} contains characters that cannot be sent in an HTTP header",
-                hint=f"copy the key again from Kontent.ai into {MANAGEMENT_KEY_ENV}",
-            )
         self.base_url = base_url.rstrip("/")
         self.environment_id = environment_id
         self.retry = retry or RetryPolicy()
@@ -90,17 +82,7 @@ class ManagementClient:
         self.retries = 0
         self._secret = api_key
         self._lock = threading.Lock()
-        self._http = httpx.Client(
-            headers={
-                "Authorization": f"Bearer {api_key}",
-                "User-Agent": USER_AGENT,
-                "X-KC-SDKID": SDK_ID,
-                "Accept": "application/json",
-            },
-            timeout=httpx.Timeout(timeout),
-            transport=transport,
-            follow_redirects=False,
-        )
+        self._http = api_http_client(api_key, MANAGEMENT_KEY_ENV, timeout, transport)
 
     def close(self) -> None:
         self._http.close()
