@@ -47,15 +47,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     commands: dict[str, argparse.ArgumentParser] = {}
 
     def add(name: str, help_text: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text, description=help_text)
-        p.add_argument(
-            "site",
-            nargs="?",
-            default=".",
-            type=Path,
-            help="folder holding kontent.toml (default: the current folder)",
-        )
-        _verbosity(p, argparse.SUPPRESS)
+        p = _site_command(sub.add_parser(name, help=help_text, description=help_text))
         commands[name] = p
         return p
 
@@ -172,19 +164,21 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     return parser, commands
 
 
+def _site_command(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """A command that works on a site: the optional SITE folder, and ``-q``/``-v``."""
+    parser.add_argument(
+        "site",
+        nargs="?",
+        default=".",
+        type=Path,
+        help="folder holding kontent.toml (default: the current folder)",
+    )
+    _verbosity(parser, argparse.SUPPRESS)
+    return parser
+
+
 def _management_parsers(sub: Any, commands: dict[str, argparse.ArgumentParser]) -> None:
     """``webhooks register|list|remove`` and ``import``: the Management API commands."""
-
-    def site_args(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        p.add_argument(
-            "site",
-            nargs="?",
-            default=".",
-            type=Path,
-            help="folder holding kontent.toml (default: the current folder)",
-        )
-        _verbosity(p, argparse.SUPPRESS)
-        return p
 
     text = "Manage the environment's webhook for this site (Management API)."
     hooks = sub.add_parser("webhooks", help=text, description=text)
@@ -192,7 +186,7 @@ def _management_parsers(sub: Any, commands: dict[str, argparse.ArgumentParser]) 
     commands["webhooks"] = hooks
     actions = hooks.add_subparsers(dest="webhooks_action", metavar="ACTION", required=True)
     text = "Create or update the site's webhook (idempotent)."
-    r = site_args(actions.add_parser("register", help=text, description=text))
+    r = _site_command(actions.add_parser("register", help=text, description=text))
     r.add_argument("--url", required=True, help="where Kontent.ai posts notifications")
     r.add_argument(
         "--secret-file",
@@ -202,9 +196,9 @@ def _management_parsers(sub: Any, commands: dict[str, argparse.ArgumentParser]) 
         "write it there (mode 0600)",
     )
     text = "List the environment's webhooks (never their secrets)."
-    site_args(actions.add_parser("list", help=text, description=text))
+    _site_command(actions.add_parser("list", help=text, description=text))
     text = "Delete the site's webhook."
-    site_args(actions.add_parser("remove", help=text, description=text))
+    _site_command(actions.add_parser("remove", help=text, description=text))
 
     text = "Import a snapshot into an empty environment (Management API; resumable)."
     i = sub.add_parser("import", help=text, description=text)
