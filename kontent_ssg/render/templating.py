@@ -36,6 +36,7 @@ from ..incremental import keys
 from ..plugins import Plugins, no_plugins
 from ..site.ordering import sort_items
 from ..site.routing import listing_url, term_url, with_language
+from .markdown import render_markdown
 from .sanitize import safe_url
 from .templates import PACKAGE_PREFIX, PACKAGE_TEMPLATES
 
@@ -79,20 +80,6 @@ _BUILTIN = {
     '<ul>{% for i in s.items %}<li><a href="{{ i.url }}">{{ i.system.name }}</a></li>'
     "{% endfor %}</ul>{% endfor %}</body></html>\n",
 }
-
-
-@functools.cache
-def _markdown(html: bool = False) -> Any:
-    """The ``markdown`` filter's parser (CommonMark and tables), made on first use (importing
-    markdown-it costs ~25 ms of every build's start-up, and most sites never use the filter).
-
-    ``html`` off (the default): raw HTML in the text is escaped, so a ``<script>`` typed into
-    a text element shows as text. markdown-it refuses ``javascript:``, ``vbscript:``,
-    ``file:`` and ``data:`` (but for a few image types) link targets either way.
-    """
-    from markdown_it import MarkdownIt
-
-    return MarkdownIt("commonmark", {"html": html}).enable("table")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -392,13 +379,12 @@ def make_environment(templates_dir: Path | None) -> jinja2.Environment:
 def markdown_filter(*, html: bool = False, sanitize: bool = True) -> Callable[[Any], Markup]:
     """The ``markdown`` filter: ``[site] markdown_html`` lets raw HTML through, and then
     ``[site] sanitize_html`` sanitises it (the text comes from the CMS)."""
-    parser = functools.partial(_markdown, html)
     clean = html and sanitize
 
     def markdown(value: Any) -> Markup:
         if value is None:
             return Markup("")
-        out = parser().render(str(value))
+        out = render_markdown(str(value), html)
         if clean:
             from .sanitize import sanitize_markdown_html
 
