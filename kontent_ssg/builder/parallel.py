@@ -27,6 +27,7 @@ from ..site.pages import PageRenderer
 from ..site.plan import SitePlan
 from ..site.routing import Page
 from ..speed import FrozenHeap
+from . import machine
 from .output import Staged, StagedWriter
 
 __all__ = ["CHUNK", "PARALLEL_MIN_PAGES", "PageHook", "RenderedPage", "render_pages"]
@@ -117,21 +118,26 @@ _Rendered = list[tuple[int, "bytes | Staged", frozenset[str], list[str], list[JS
 
 
 def _worker_count(workers: int | None, pages: int) -> int:
+    """Render processes for ``pages`` pages: ``workers`` or ``KONTENT_SSG_WORKERS`` when
+    given, else one per usable CPU as memory allows (:mod:`.machine`)."""
     if workers is not None:
         return max(1, workers)
     env = os.environ.get("KONTENT_SSG_WORKERS")
     if env and env.isdigit():
         return max(1, int(env))
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    if pages < PARALLEL_MIN_PAGES or not cpus or cpus < 2:
+    if pages < PARALLEL_MIN_PAGES:
         return 1
     import multiprocessing
 
     if "fork" not in multiprocessing.get_all_start_methods():
         return 1
-    # Two render processes: about half the render time on two cores. Each extra worker costs
-    # ~100 MB at 10k pages (the copy-on-write pages it touches), so no more than two.
-    return 2
+    return machine.render_processes(
+        machine.usable_cpus(),
+        machine.available_memory(),
+        machine.resident_memory(),
+        pages,
+        PARALLEL_MIN_PAGES,
+    )
 
 
 def _render_chunk(
