@@ -89,7 +89,8 @@ _LINK = re.compile(r"\]\((?!(?:[A-Za-z0-9._~:/?#@!$*+,;=-]|%[0-9A-Fa-f]{2})*\))"
 _IMAGE = re.compile(r"!\[(?![^\[\]\n]*\])")
 # Link targets markdown-it refuses (validateLink), wherever they appear.
 _SCHEME = re.compile(r"(?:javascript|vbscript|file|data):")
-_DELIMITERS = re.compile(r"[*_]+")
+# Runs of three emphasis delimiters (str.find beats a regular expression here, ~8x).
+_TRIPLES = tuple(a + b + c for a in "*_" for b in "*_" for c in "*_")
 # Lines (after a "\n") indented 12 or more (deep nesting: markdown-it stops at 20 levels),
 # holding only spaces, or opening three list items at once.
 _LINES = re.compile(
@@ -107,16 +108,18 @@ def _plain(text: str) -> bool:
         return False
     if ":" in text and _SCHEME.search(text.lower()):
         return False
-    ascii_only = text.isascii()
-    for run in _DELIMITERS.finditer(text):
-        start, end = run.span()
-        if end - start > 2:
-            return False  # *** and the like: nesting rules differ
-        if not ascii_only and (
-            (start and not text[start - 1].isascii())
-            or (end < len(text) and not text[end].isascii())
-        ):
-            return False  # flanking next to Unicode punctuation differs
+    if any(run in text for run in _TRIPLES):
+        return False  # *** and the like: nesting rules differ
+    if not text.isascii():  # flanking next to Unicode punctuation differs
+        last = len(text) - 1
+        for mark in "*_":
+            at = text.find(mark)
+            while at != -1:
+                if (at and not text[at - 1].isascii()) or (
+                    at < last and not text[at + 1].isascii()
+                ):
+                    return False
+                at = text.find(mark, at + 1)
     if _LINES.search("\n" + text):
         return False
     if "`" in text and "\n " in text:
