@@ -179,3 +179,9 @@ def test_the_fast_path_frees_what_cmark_returns() -> None:
         md.render_markdown(text)
     grown_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
     assert grown_kb < 20_000
+
+
+def test_without_cmark_everything_goes_to_markdown_it_py(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(md, "_cmark", lambda: None)
+    for text in (EN_NOTES, ES_NOTES, "<b>x</b>"):
+        assert md.render_markdown(text) == reference(text, False)

@@ -44,19 +44,23 @@ def _markdown_it(html: bool) -> Any:
 
 @functools.cache
 def _cmark() -> Any:
-    """``text -> html`` through cmark-gfm's C function, or None without ``cmarkgfm``.
+    """``text -> html`` through cmark-gfm's C function, or None where that cannot be had
+    (no ``cmarkgfm`` wheel for the platform, no C library to load): markdown-it-py then
+    renders everything.
 
     ``cmarkgfm.markdown_to_html`` never frees the string cmark returns (~2 KB per call,
-    43 MB after 20,000 calls); here it is freed with the C library's ``free``, which is
-    what cmark's default allocator allocates with."""
+    43 MB after 20,000 calls), so its binding (``cmarkgfm._cmark``, which that function
+    wraps) is called here directly and the string freed with the C library's ``free``,
+    which is what cmark's default allocator allocates with."""
     import ctypes
 
     try:
         from cmarkgfm import _cmark as binding
-    except ImportError:  # pragma: no cover - a platform without its wheel
+
+        lib, ffi = binding.lib, binding.ffi
+        free = ctypes.CDLL(None).free
+    except (ImportError, AttributeError, OSError, TypeError):  # pragma: no cover
         return None
-    lib, ffi = binding.lib, binding.ffi
-    free = ctypes.CDLL(None).free
     free.argtypes = [ctypes.c_void_p]
     free.restype = None
     # Raw HTML never reaches cmark (see _plain); UNSAFE only keeps cmark from rewriting
