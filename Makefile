@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test chromium lint soak bench bench-realistic golden docs wheel-check clean
+.PHONY: demo test chromium lint soak bench bench-realistic bench-webhook golden docs wheel-check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,11 @@ bench: $(STAMP)
 bench-realistic: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/realistic.py $(BENCH_ARGS)
+
+# Webhook -> page on the real-shaped project through the running receiver (1k and 10k, ~3
+# minutes). More: BENCH_ARGS="--sizes 10000 --changes 30".
+bench-webhook: $(STAMP)
+	$(BIN)/python bench/webhook_realistic.py $(BENCH_ARGS)
 
 docs: $(STAMP)
 	$(BIN)/python -m tests.support.docs
