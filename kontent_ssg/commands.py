@@ -344,7 +344,10 @@ def webhook(config: Config, args: argparse.Namespace) -> int:
     max_body = int(getattr(args, "max_body", None) or DEFAULT_MAX_BODY)
     if dispatcher is not None:
         return _relay(config, args, dispatcher, secret, sock, max_body, say)
-    options = BuildOptions(preview=bool(getattr(args, "preview", False)), progress=LogProgress(say))
+    verbose = bool(getattr(args, "verbose", False))
+    options = BuildOptions(
+        preview=bool(getattr(args, "preview", False)), progress=LogProgress(say, verbose=verbose)
+    )
     builder = Builder(config, options, log=say)
     try:
         report = builder.build()

@@ -103,8 +103,9 @@ class LogProgress(Progress):
     """Only the waits, as log lines: the long-running commands (``serve``, ``webhook``) log
     each rebuild themselves, but a rebuild stuck retrying must say so."""
 
-    def __init__(self, log: Callable[[str], None]) -> None:
+    def __init__(self, log: Callable[[str], None], *, verbose: bool = False) -> None:
         self.log = log
+        self.verbose = verbose
 
     def waiting(self, message: str) -> None:
         self.log(f"waiting: {printable(message)}")

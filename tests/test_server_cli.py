@@ -255,3 +255,18 @@ def test_max_body_option_must_be_a_positive_byte_count(tmp_path, value, capsys):
 
     assert main(["webhook", str(tmp_path), "--max-body", value]) == 2
     assert "--max-body" in capsys.readouterr().err
+
+
+def test_verbose_receiver_logs_where_each_rebuild_spent_its_time(env):
+    emu, site, start = env
+    start(extra=("-v",))
+    emu.upsert_item(article("gamma", "Gamma, verbosely", topics=["tea"]))
+    wait_for(lambda: "Gamma, verbosely" in page(site, "gamma").read_text(), what="page")
+    log = next(site.glob("receiver-*.log"))
+    line = wait_for(
+        lambda: next((x for x in log.read_text().splitlines() if "rebuild stages:" in x), None),
+        what="stage line",
+    )
+    for stage in ("check", "content", "plan", "choose", "render", "record", "publish"):
+        assert f" {stage} " in line, line
+    assert "collections" in line

@@ -30,6 +30,7 @@ use, image variants made then, are staged after step 4 with the pages (docs/ASSE
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import sqlite3
 import threading
@@ -221,11 +222,14 @@ class Builder:
         options = self.options
         progress = options.progress
         started = time.perf_counter()
-        with FrozenHeap() as heap:
+        with FrozenHeap() as heap, _StageClock(started) as clock:
             # 1. Content: what it is now, and what changed since the last build.
             progress.stage("content")
             manifest = self._manifest_now()
-            delta = self.content.delta(changes, full=self._full_reason(manifest), poll=poll)
+            full = self._full_reason(manifest)
+            clock.mark("check")
+            delta = self.content.delta(changes, full=full, poll=poll)
+            clock.mark("content")
             if delta.nothing and self._assets_to_retry():
                 delta = self.content.current(delta.requests)
             if delta.nothing:
@@ -241,11 +245,13 @@ class Builder:
                 progress.stage("routes")
                 site, static_files = self._plan_site(delta)
                 heap.again()
+                clock.mark("plan")
                 # Assets the content references, downloaded (pages state their real sizes).
                 assets = self._prepare_assets(delta, site)
                 # 3. Choose the pages to render.
                 old_pages = set((manifest or {}).get("pages") or ())
                 pages, deleted = self._choose(site, delta, old_pages, manifest, static_files)
+                clock.mark("choose")
                 # 4. Render them, each staged beside the output.
                 old_files: dict[str, Any] = dict((manifest or {}).get("files") or {})
                 staging = StagedWriter(self.output_dir, old_files)
@@ -253,6 +259,7 @@ class Builder:
                 self.journal.staging(self.output_dir, self._manifest_path)
                 try:
                     rendered = self._render(site, pages, staging, delta)
+                    clock.mark("render")
                     for rel in static_files:
                         staging.add(
                             staging.stage_file(rel, self.config.static_dir / rel), static=True
@@ -266,6 +273,7 @@ class Builder:
                         progress.warning(warning)
                     if options.strict:
                         fail_if_strict(list(problems.warnings), list(problems.broken_links))
+                    clock.mark("judge")
                     # 6. Publish: what is about to change, durably, before anything does.
                     progress.stage("write", len(rendered))
                     report = BuildReport(
@@ -284,11 +292,13 @@ class Builder:
                         staging, site, old_files, deleted, static_files, report
                     )
                     self.journal.publishing(publication)
+                    clock.mark("stage")
                     # 7. Record, then make it visible. The state is recorded first: once the
                     # journal is written the build is completed even if killed, so the state
                     # then describes the output (the manifest carries the same build id).
                     try:
                         self._record(delta, site, rendered, deleted, manifest, report, assets)
+                        clock.mark("record")
                     except BaseException:
                         # Nothing was moved yet: undo, as if killed before the journal.
                         self.journal.staging(self.output_dir, self._manifest_path)
@@ -303,6 +313,7 @@ class Builder:
                 publish(publication)
                 self.journal.done()
                 self._manifest = manifest
+                clock.mark("publish")
                 if assets is not None:
                     assets.finish()  # the cache's index saved, what no build used pruned
             except BaseException:
@@ -318,6 +329,8 @@ class Builder:
                 f"{len(rendered)} pages rendered, {len(report.pages_written)} written, "
                 f"{len(report.pages_deleted)} deleted in {time.perf_counter() - started:.3f} s"
             )
+            if progress.verbose:
+                self.log(f"  rebuild stages: {clock}")
             return finish_report(report, started, options.report, progress)
 
     # -- 1. content --------------------------------------------------------------------------
@@ -710,6 +723,46 @@ class Builder:
                 },
                 replace=delta.full is not None,
             )
+
+
+class _StageClock:
+    """Where a build's time went, stage by stage (logged with ``--verbose``): the figures
+    that say which stage a slow webhook rebuild spent its time in."""
+
+    def __init__(self, started: float) -> None:
+        self.last = started
+        self.stages: list[tuple[str, float]] = []
+        self.collections = [0, 0, 0]  # by generation, any thread of the process
+        self._gc_started = 0.0
+        self.gc_seconds = 0.0
+
+    def __enter__(self) -> _StageClock:
+        gc.callbacks.append(self._gc)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with contextlib.suppress(ValueError):
+            gc.callbacks.remove(self._gc)
+
+    def _gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        else:
+            self.collections[info["generation"]] += 1
+            self.gc_seconds += time.perf_counter() - self._gc_started
+
+    def mark(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.stages.append((stage, now - self.last))
+        self.last = now
+
+    def __str__(self) -> str:
+        stages = ", ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in self.stages)
+        young, middle, full = self.collections
+        return (
+            f"{stages}; collections {young}/{middle}/{full} (by generation) "
+            f"{self.gc_seconds * 1000:.0f} ms"
+        )
 
 
 def options_progress(options: BuildOptions | None) -> Progress:
