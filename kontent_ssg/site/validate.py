@@ -109,11 +109,12 @@ def config_errors(config: Config, model: ContentModel) -> list[str]:
     content model does not have."""
     errors: list[str] = []
     where = config.path
-    types = model.type_names()
 
+    # The lists of names are for the suggestions only: building them walks every item
+    # (ContentModel's widening), which a site without unknown names never needs.
     def no_type(table: str, key: str, codename: str) -> str:
         return f"{where}: [{table}]{key}: no content type '{codename}'" + did_you_mean(
-            codename, types, listed="content types"
+            codename, model.type_names(), listed="content types"
         )
 
     for type_codename, route in sorted(config.routes.items()):
@@ -132,12 +133,11 @@ def config_errors(config: Config, model: ContentModel) -> list[str]:
         problem = _field_problem(model, listing.type, order_field, placeholder=False)
         if problem:
             errors.append(f"{where}: [listings.{name}] order: {order_field}: {problem}")
-    groups = model.group_names()
     for group, tax in sorted(config.taxonomies.items()):
         if not model.has_group(group):
             errors.append(
                 f"{where}: [taxonomies.{group}]: no taxonomy group '{group}'"
-                + did_you_mean(group, groups, listed="taxonomy groups")
+                + did_you_mean(group, model.group_names(), listed="taxonomy groups")
             )
         if tax.type is not None and not model.has_type(tax.type):
             errors.append(no_type(f"taxonomies.{group}", " type", tax.type))
@@ -269,8 +269,6 @@ def validate_site(
     result = Validation(errors=config_errors(config, model), uses=dict(uses))
     names = url_for_names(config, page_names)
     store = model.store
-    types = model.type_names()
-    groups = model.group_names()
     mapped = template_types(config, uses)
     for name in sorted(uses):
         found = uses[name]
@@ -287,13 +285,14 @@ def validate_site(
             if not model.has_type(target):
                 result.errors.append(
                     f"template {name}, line {line}: items(type='{target}'): no content type "
-                    f"'{target}'" + did_you_mean(target, types, listed="content types")
+                    f"'{target}'" + did_you_mean(target, model.type_names(), listed="content types")
                 )
         for target, line in found.groups:
             if not model.has_group(target):
                 result.errors.append(
                     f"template {name}, line {line}: taxonomy('{target}'): no taxonomy group "
-                    f"'{target}'" + did_you_mean(target, groups, listed="taxonomy groups")
+                    f"'{target}'"
+                    + did_you_mean(target, model.group_names(), listed="taxonomy groups")
                 )
         type_codename = mapped.get(name)
         if type_codename is None or not model.has_type(type_codename):
