@@ -389,7 +389,7 @@ class ContentTracker:
             return self._nothing(requests, sync_token)
         snapshot = self._current_snapshot()
         languages = list(snapshot.items)
-        ids = _id_index(snapshot)
+        ids: dict[str, str] | None = None  # item id -> codename, for legacy bodies only
         if any(c.kind in RECRAWL_KINDS for c in changes):
             return self._crawl_and_diff(sync_token)
         items: dict[str, set[str]] = {}
@@ -398,7 +398,10 @@ class ContentTracker:
             if change.kind == "taxonomy" and change.codename:
                 taxonomies.add(change.codename)
             elif change.kind == "item":
-                codename = change.codename or ids.get(change.item_id or "")
+                codename = change.codename
+                if not codename:
+                    ids = ids if ids is not None else _id_index(snapshot)
+                    codename = ids.get(change.item_id or "")
                 if codename is None:
                     # Only an id we have never seen (legacy workflow body): crawl to find it.
                     return self._crawl_and_diff(sync_token)
