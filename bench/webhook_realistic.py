@@ -77,6 +77,7 @@ REBUILD_LINE = re.compile(
     r"incremental build: (\d+) pages rendered, (\d+) written, (\d+) deleted in ([\d.]+) s"
 )
 STAGE_LINE = re.compile(r"^\s*rebuild stages: (.*)$")
+CPU = re.compile(r"; cpu (\d+) ms")
 
 
 def _read(path: Path) -> str:
@@ -223,16 +224,18 @@ def _ms(seconds: float) -> str:
 def table(rows: list[tuple[int, str, dict[str, Any]]]) -> str:
     lines = [
         "| articles | code | cold full build | webhook→page p50 | p95 | max | receiver's rebuild "
-        "time p50 (its log) | pages rendered per rebuild | receiver peak RSS |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        "time p50 (its log) | its CPU time p50 | pages rendered per rebuild | receiver peak RSS |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for n, label, r in rows:
         rebuilds = r["rebuilds"]
         own = statistics.median(t for _, _, t in rebuilds) if rebuilds else float("nan")
         rendered = sorted({p for p, _, _ in rebuilds})
+        cpus = [int(m[1]) for line in r["stages"] if (m := CPU.search(line))]
+        cpu = f"{statistics.median(cpus):.0f} ms" if cpus else "-"
         lines.append(
             f"| {n:,} | {label} | {r['cold']:.1f} s | {_ms(r['p50'])} ms | {_ms(r['p95'])} ms "
-            f"| {_ms(r['max'])} ms | {_ms(own)} ms | {', '.join(map(str, rendered))} "
+            f"| {_ms(r['max'])} ms | {_ms(own)} ms | {cpu} | {', '.join(map(str, rendered))} "
             f"| {r['peak_rss_mb']:.0f} MB |"
         )
     return "\n".join(lines)

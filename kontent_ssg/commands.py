@@ -352,6 +352,7 @@ def webhook(config: Config, args: argparse.Namespace) -> int:
     try:
         report = builder.build()
         say(f"caught up: {len(report.pages_written)} pages written")
+        builder.warm()  # the content, the plan and the dependency index, before any webhook
     except KontentSSGError as exc:
         say(f"initial build failed (will retry on the next webhook): {exc}")
 

@@ -366,6 +366,13 @@ class ContentTracker:
             stamp=stamp,
         )
 
+    def warm(self) -> Snapshot | None:
+        """The content the output was built from, read now (a long-running process, before
+        its first rebuild); None when there is none yet."""
+        if self._state_reason() is not None or self.state.is_empty:
+            return None
+        return self._current_snapshot()
+
     def _current_snapshot(self) -> Snapshot:
         if self.snapshot is None:
             self.snapshot = load_snapshot(self.snapshot_dir)

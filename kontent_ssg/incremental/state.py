@@ -466,10 +466,7 @@ class BuildState:
                 self._page_keys = None  # another connection changed the pages
             self._lookups += 1
             if self._page_keys is None and self._lookups > 1:
-                self._page_keys, self._key_pages = {}, {}
-                for path, deps in self._db.execute("SELECT path, deps FROM pages"):
-                    self._index(path, frozenset(json.loads(deps)))
-                self._index_version = version
+                self._load_index(version)
             if self._page_keys is not None:
                 found: set[str] = set()
                 for key in wanted:
@@ -484,6 +481,22 @@ class BuildState:
             needles = [_deps_json(key) for key in wanted]
             rows = [(path, deps) for path, deps in rows if any(n in deps for n in needles)]
         return {path for path, deps in rows if not wanted.isdisjoint(loads(deps))}
+
+    def keep_index(self) -> None:
+        """Build the reverse index now and keep it (a long-running process, before its first
+        lookup: about a second at 10k real-shaped pages, better spent before the first webhook
+        than after it)."""
+        with self._lock:
+            version = self._db.execute("PRAGMA data_version").fetchone()[0]
+            if self._page_keys is None or version != self._index_version:
+                self._load_index(version)
+            self._lookups = max(self._lookups, 1)
+
+    def _load_index(self, version: int) -> None:
+        self._page_keys, self._key_pages = {}, {}
+        for path, deps in self._db.execute("SELECT path, deps FROM pages"):
+            self._index(path, frozenset(json.loads(deps)))
+        self._index_version = version
 
     def _index(self, path: str, keys: frozenset[str]) -> None:
         assert self._page_keys is not None

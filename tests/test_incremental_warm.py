@@ -1,0 +1,87 @@
+"""The receiver's builder, warmed (content, plan and reverse dependency index read before the
+first webhook, the heap frozen): every change it applies still gives exactly what a clean full
+build gives, including template and static-file changes met with the plan cached."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from kontent_ssg.content.webhooks import Change
+from kontent_ssg.speed import thaw
+from tests.support.emulator import Emulator
+from tests.test_incremental import EN, Site, assert_same_as_full_build, make_snapshot, rendered
+
+
+@pytest.fixture
+def heap_unfrozen_after():
+    """``Builder.warm`` freezes this process's heap for good (the receiver's whole life):
+    give the other tests their collector back."""
+    yield
+    thaw()
+
+
+def _change(codename: str) -> list[Change]:
+    return [Change("item", "published", codename, language=EN)]
+
+
+def test_warmed_builder_matches_a_clean_full_build_after_each_change(tmp_path, heap_unfrozen_after):
+    with Emulator(make_snapshot()) as emu:
+        site = Site(tmp_path / "site", emu)
+        site.build()  # the output a receiver starts from
+        with site.builder() as builder:
+            builder.build()  # the receiver's catch-up build: nothing changed
+            builder.warm()
+            assert gc.get_freeze_count() > 0
+            assert builder._plan is not None  # planned before the first webhook
+            assert builder.state.dependants({"template:article.html"})  # the index, kept
+
+            # A title: plan-neutral, so the warmed plan is patched.
+            gamma = site.item("gamma")
+            gamma["elements"]["title"]["value"] = "Gamma, warm"
+            emu.upsert_item(gamma)
+            report = builder.apply(_change("gamma"))
+            assert "articles/gamma/index.html" in report.pages_written
+            assert "Gamma, warm" in (site.out / "articles/gamma/index.html").read_text()
+            assert_same_as_full_build(site, tmp_path)
+
+            # A template edited while the receiver runs, met at the next webhook.
+            (site.folder / "templates" / "article.html").write_text(
+                "<h1 class='v2'>{{ item.title }}</h1>\n<div>{{ item.body }}</div>\n"
+            )
+            beta = site.item("beta")
+            beta["elements"]["body"]["value"] = "<p>beta, warm</p>"
+            emu.upsert_item(beta)
+            report = builder.apply(_change("beta"))
+            assert "articles/alpha/index.html" in rendered(report)  # every article: template
+            assert "class='v2'" in (site.out / "articles/alpha/index.html").read_text()
+            assert_same_as_full_build(site, tmp_path)
+
+            # A static file added: the plan is made afresh (it knows the static files).
+            (site.folder / "static").mkdir(exist_ok=True)
+            (site.folder / "static" / "humans.txt").write_text("warm\n")
+            delta = site.item("delta")
+            delta["elements"]["title"]["value"] = "Delta, warm"
+            emu.upsert_item(delta)
+            report = builder.apply(_change("delta"))
+            assert (site.out / "humans.txt").read_text() == "warm\n"
+            assert_same_as_full_build(site, tmp_path)
+
+            # A slug: the plan changes (a page moves), not patched.
+            alpha = site.item("alpha")
+            alpha["elements"]["url"]["value"] = "alpha-moved"
+            emu.upsert_item(alpha)
+            report = builder.apply(_change("alpha"))
+            assert "articles/alpha/index.html" in report.pages_deleted
+            assert_same_as_full_build(site, tmp_path)
+
+
+def test_warm_without_a_previous_build_reads_nothing(tmp_path, heap_unfrozen_after):
+    with Emulator(make_snapshot()) as emu:
+        site = Site(tmp_path / "site", emu)
+        with site.builder() as builder:
+            builder.warm()  # no output, no state: the first rebuild is a full one
+            assert builder.content.snapshot is None
+            report = builder.build()
+            assert "articles/gamma/index.html" in report.pages_written
