@@ -190,6 +190,9 @@ def measure(n: int, changes: int, gap: float, tool: Tool) -> dict[str, Any]:
                 page, title = publish(k, article, language)
                 body = build_webhook_body([notes.pop()], environment_id=emu.environment_id)
                 headers = {"X-Kontent-ai-Signature": sign_webhook(body, SECRET)}
+                # The server closes a kept-alive connection idle for 5 s: open it again
+                # before the clock starts (Kontent.ai's own connection is not ours to time).
+                sender.get(f"{url}/health")
                 started = time.perf_counter()
                 answer = sender.post(f"{url}/webhook", content=body, headers=headers)
                 assert answer.status_code == 202, answer.text

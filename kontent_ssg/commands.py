@@ -361,7 +361,12 @@ def webhook(config: Config, args: argparse.Namespace) -> int:
             run_deploy(config, log=say)
 
     worker = NotificationWorker(
-        builder.state, builder.apply, slot=builder.slot, after=deploy, log=say
+        builder.state,
+        builder.apply,
+        slot=builder.slot,
+        after=deploy,
+        idle=builder.check_output_now,  # so that a webhook's rebuild need not
+        log=say,
     )
     app = webhook_app(
         builder.state,

@@ -181,8 +181,9 @@ class NotificationWorker:
     """Drains the durable queue: debounce a burst, apply it in one rebuild, deploy.
 
     ``apply(changes)`` does the incremental rebuild and raises on failure; ``after()`` is the
-    deploy step, run only after a successful rebuild. Only notifications of ``slot`` are taken:
-    a published-site receiver never rebuilds for preview changes.
+    deploy step, run only after a successful rebuild; ``idle()`` runs when nothing is pending
+    for a second (work that would otherwise delay the next rebuild). Only notifications of
+    ``slot`` are taken: a published-site receiver never rebuilds for preview changes.
 
     When a rebuild fails, :func:`failure_kind` decides. An ``environment`` failure backs the
     whole queue off (``retry_base`` doubling up to ``retry_max`` seconds). Otherwise a batch of
@@ -202,6 +203,7 @@ class NotificationWorker:
         quick: float = 0.02,
         max_wait: float = 3.0,
         after: Callable[[], Any] | None = None,
+        idle: Callable[[], Any] | None = None,
         log: Log = _stderr,
         max_attempts: int = 5,
         retry_base: float = 0.5,
@@ -214,6 +216,7 @@ class NotificationWorker:
         self.quick = min(quick, debounce)
         self.max_wait = max_wait
         self.after = after
+        self.idle = idle
         self.log = log
         self.max_attempts = max(1, max_attempts)
         self.retry_base = retry_base
@@ -265,6 +268,11 @@ class NotificationWorker:
         while not self._stop.is_set():
             woken = self._wake.wait(timeout=self._idle_wait())
             if not woken and not self._ready(self.state.pending(self.slot)):
+                if self.idle is not None:
+                    try:
+                        self.idle()
+                    except Exception as exc:  # never stop serving over it
+                        self.log(f"idle work failed: {exc}")
                 continue
             self._wake.clear()
             self._settle()

@@ -85,3 +85,62 @@ def test_warm_without_a_previous_build_reads_nothing(tmp_path, heap_unfrozen_aft
             assert builder.content.snapshot is None
             report = builder.build()
             assert "articles/gamma/index.html" in report.pages_written
+
+
+def test_output_checked_between_rebuilds_is_used_once_then_damage_found_next_time(tmp_path):
+    """The receiver checks its output when idle (check_output_now) so that a webhook's
+    rebuild need not stat every file. A result is used by one rebuild only, and only while
+    the output is the build it checked; damage after the check is found by the next check,
+    and the rebuild after that is a full one that puts the files back."""
+    with Emulator(make_snapshot()) as emu:
+        site = Site(tmp_path / "site", emu)
+        site.build()
+        with site.builder() as builder:
+            builder.build()
+            builder.check_output_now(every=0)
+            alpha_page = site.out / "articles" / "alpha" / "index.html"
+            alpha_page.unlink()  # after the idle check: this rebuild does not know yet
+
+            gamma = site.item("gamma")
+            gamma["elements"]["title"]["value"] = "Gamma, once"
+            emu.upsert_item(gamma)
+            report = builder.apply(_change("gamma"))
+            assert report.incremental
+            assert not alpha_page.exists()
+
+            builder.check_output_now(every=0)  # idle again: finds the page missing
+            gamma["elements"]["title"]["value"] = "Gamma, twice"
+            emu.upsert_item(gamma)
+            report = builder.apply(_change("gamma"))
+            assert not report.incremental
+            assert alpha_page.is_file()
+            assert_same_as_full_build(site, tmp_path)
+
+            # Without a check since the last publish, the rebuild checks for itself.
+            alpha_page.unlink()
+            gamma["elements"]["title"]["value"] = "Gamma, thrice"
+            emu.upsert_item(gamma)
+            report = builder.apply(_change("gamma"))
+            assert not report.incremental
+            assert alpha_page.is_file()
+            assert_same_as_full_build(site, tmp_path)
+
+
+def test_output_check_between_rebuilds_is_not_used_after_another_publish(tmp_path):
+    with Emulator(make_snapshot()) as emu:
+        site = Site(tmp_path / "site", emu)
+        site.build()
+        with site.builder() as builder:
+            builder.build()
+            builder.check_output_now(every=0)
+            delta = site.item("delta")
+            delta["elements"]["title"]["value"] = "Delta, elsewhere"
+            emu.upsert_item(delta)
+            assert site.build().pages_written  # another process publishes: a new build id
+            (site.out / "articles" / "alpha" / "index.html").unlink()
+            gamma = site.item("gamma")
+            gamma["elements"]["title"]["value"] = "Gamma, elsewhere"
+            emu.upsert_item(gamma)
+            report = builder.apply(_change("gamma"))
+            assert not report.incremental  # its own check found the page missing
+            assert_same_as_full_build(site, tmp_path)

@@ -140,6 +140,10 @@ class Builder:
         # template's bytes change; and the warnings checking them against the model gave.
         self._template_uses: dict[str, TemplateUses] | None = None
         self._name_warnings: list[str] = []
+        # (build id, intact): the output checked between rebuilds (check_output_now), for
+        # the next rebuild to use instead of checking every file itself; used once.
+        self._output_checked: tuple[str, bool] | None = None
+        self._output_checked_at = float("-inf")
 
     def close(self) -> None:
         self.content.close()
@@ -191,6 +195,32 @@ class Builder:
                 except KontentSSGError:
                     self._plan = None
             keep_for_good()
+
+    def check_output_now(self, every: float = 5.0) -> None:
+        """Check the output folder against its record now, between rebuilds, so that the
+        next rebuild need not (the receiver calls this when idle, at most every ``every``
+        seconds).
+
+        Checking means a ``stat`` of every file we wrote: ~60 ms of CPU at 10k real-shaped
+        pages, which every webhook rebuild would otherwise spend before rendering anything.
+        A file changed or deleted after this check and before the next rebuild is found by
+        the check after that rebuild, and the rebuild after it is then a full one.
+        """
+        if time.monotonic() - self._output_checked_at < every:
+            return
+        if not self.lock.acquire(blocking=False):
+            return  # a rebuild is running: it checks for itself
+        try:
+            manifest = self._manifest_now()
+            if manifest is None or not manifest.get("build"):
+                return
+            intact = outputs_intact(self.output_dir, manifest)
+            self._output_checked = (str(manifest["build"]), intact)
+            self._output_checked_at = time.monotonic()
+        except OSError:
+            self._output_checked = None  # the rebuild checks (and reports) for itself
+        finally:
+            self.lock.release()
 
     # -- the pipeline ------------------------------------------------------------------------
 
@@ -377,7 +407,12 @@ class Builder:
             return "no record of the previous output"
         if manifest.get("build") != self.state.get_meta("build"):
             return "the build state is not the one the output was recorded with"
-        if not outputs_intact(self.output_dir, manifest):
+        checked, self._output_checked = self._output_checked, None
+        if checked is not None and checked[0] == manifest.get("build"):
+            intact = checked[1]  # checked between rebuilds, and nothing published since
+        else:
+            intact = outputs_intact(self.output_dir, manifest)
+        if not intact:
             # Someone deleted or edited generated files (say `rm -rf public`): only a full
             # build puts them back (it still writes only files whose bytes differ).
             return "the output folder changed since the last build"
