@@ -47,13 +47,22 @@ class HomeSection:
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
+# A value holding none of these is written as it is (the sitemap has ~150k values at 10k
+# items: the plain ones, nearly all of them, skip saxutils' replacements, ~3x faster).
+_NOT_PLAIN = re.compile(f"[&<>\"'\t\n\r]|{_NOT_XML.pattern}")
+
+
 def xml_text(value: str) -> str:
     """``value`` escaped for XML text, without the characters XML 1.0 does not allow."""
+    if not _NOT_PLAIN.search(value):
+        return value
     return escape(_NOT_XML.sub("", value))
 
 
 def xml_attr(value: str) -> str:
     """``value`` as a quoted XML attribute value, without the characters XML 1.0 forbids."""
+    if not _NOT_PLAIN.search(value):
+        return f'"{value}"'
     return quoteattr(_NOT_XML.sub("", value))
 
 
