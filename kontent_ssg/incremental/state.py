@@ -420,6 +420,8 @@ class BuildState:
         for path in deleted:
             self._unindex(path)
         for path, keys in recorded.items():
+            if self._page_keys.get(path) == keys:
+                continue  # the usual case (the sitemap's ~14k keys at 10k items, every rebuild)
             self._unindex(path)
             self._index(path, keys)
 
