@@ -45,6 +45,12 @@ def test_warmed_builder_matches_a_clean_full_build_after_each_change(tmp_path, h
             assert "articles/gamma/index.html" in report.pages_written
             assert "Gamma, warm" in (site.out / "articles/gamma/index.html").read_text()
             assert_same_as_full_build(site, tmp_path)
+            compiled = builder._env  # templates compiled once, kept for the next rebuilds
+            gamma["elements"]["title"]["value"] = "Gamma, warmer"
+            emu.upsert_item(gamma)
+            builder.apply(_change("gamma"))
+            assert builder._env is compiled
+            assert_same_as_full_build(site, tmp_path)
 
             # A template edited while the receiver runs, met at the next webhook.
             (site.folder / "templates" / "article.html").write_text(
@@ -54,6 +60,7 @@ def test_warmed_builder_matches_a_clean_full_build_after_each_change(tmp_path, h
             beta["elements"]["body"]["value"] = "<p>beta, warm</p>"
             emu.upsert_item(beta)
             report = builder.apply(_change("beta"))
+            assert builder._env is not compiled  # compiled afresh from the new bytes
             assert "articles/alpha/index.html" in rendered(report)  # every article: template
             assert "class='v2'" in (site.out / "articles/alpha/index.html").read_text()
             assert_same_as_full_build(site, tmp_path)

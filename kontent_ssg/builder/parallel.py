@@ -69,6 +69,7 @@ def render_pages(
     advance: Callable[[int], None] | None = None,
     writer: StagedWriter | None = None,
     page_hook: PageHook | None = None,
+    env: Any = None,
 ) -> list[RenderedPage]:
     """Render ``pages``, in order, each with the warnings and broken links it met.
 
@@ -78,7 +79,9 @@ def render_pages(
     ``page_hook`` runs in the same process, right after each page; its results are the
     pages' ``extra``.
 
-    A broken link names the page it is on (``page``: its URL).
+    A broken link names the page it is on (``page``: its URL). ``env``: the Jinja environment
+    to render with in this process (its compiled templates kept by the caller between
+    builds); render processes make their own.
     """
     count = _worker_count(workers, len(pages))
     rendered: list[RenderedPage] = [None] * len(pages)  # type: ignore[list-item]
@@ -103,7 +106,7 @@ def render_pages(
     if count > 1:
         _render_parallel(config, site, pages, chunks, count, advance, collect, writer, page_hook)
     else:
-        renderer = PageRenderer(config, site)
+        renderer = PageRenderer(config, site, env=env)
         for indices in chunks:
             collect(_render_chunk(renderer, pages, indices, writer, page_hook, advance))
     if writer is not None:

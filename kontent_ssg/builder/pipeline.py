@@ -144,6 +144,10 @@ class Builder:
         # the next rebuild to use instead of checking every file itself; used once.
         self._output_checked: tuple[str, bool] | None = None
         self._output_checked_at = float("-inf")
+        # The Jinja environment of the last build, with the templates it compiled: the next
+        # incremental build renders with it unless a template changed (_template_env).
+        self._env: Any = None
+        self._env_templates: dict[str, str] | None = None  # the template hashes it was made for
 
     def close(self) -> None:
         self.content.close()
@@ -627,6 +631,7 @@ class Builder:
         from .parallel import render_pages
 
         staging.prepare(page.path for page in pages)
+        env = self._template_env(delta)
         with young_gc_threshold():
             return render_pages(
                 self.config,
@@ -637,7 +642,24 @@ class Builder:
                 writer=staging,
                 # A full build fingerprints each page's content in the process that rendered it.
                 page_hook=page_item_row if delta.full is not None else None,
+                env=env,
             )
+
+    def _template_env(self, delta: Delta) -> Any:
+        """The Jinja environment to render with: the last build's, so that a long-running
+        builder compiles each template once rather than once per rebuild (~11 templates,
+        ~25 ms per webhook rebuild at 10k real-shaped items); made afresh for a full build
+        and whenever the site's templates differ from the bytes it was made for (hashed
+        before any was compiled: an edit racing the build makes the next one start afresh).
+        """
+        from ..incremental.fingerprints import template_hashes
+        from ..render.templating import make_environment
+
+        hashes = template_hashes(self.config)
+        if self._env is None or delta.full is not None or hashes != self._env_templates:
+            self._env = make_environment(self.config.templates_dir)
+            self._env_templates = hashes
+        return self._env
 
     def _judge(
         self,

@@ -69,7 +69,7 @@ def xml_attr(value: str) -> str:
 class PageRenderer:
     """Renders one :class:`Page` of any kind to bytes, recording what it read."""
 
-    def __init__(self, config: Config, site: SitePlan) -> None:
+    def __init__(self, config: Config, site: SitePlan, env: Any = None) -> None:
         listing_urls = {
             (page.key, page.language, page.number): page.url
             for page in site.routes.pages
@@ -96,6 +96,7 @@ class PageRenderer:
                 for page in site.routes.pages
                 if page.kind == "plugin"
             },
+            env=env,
         )
         self.site = site
         self.config = site.config
