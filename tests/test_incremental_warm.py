@@ -151,3 +151,26 @@ def test_output_check_between_rebuilds_is_not_used_after_another_publish(tmp_pat
             report = builder.apply(_change("gamma"))
             assert not report.incremental  # its own check found the page missing
             assert_same_as_full_build(site, tmp_path)
+
+
+def test_output_is_checked_again_right_after_each_rebuild(tmp_path):
+    """Idle checks are rate-limited only while nothing was published: the first idle moment
+    after a rebuild checks again, so the next webhook finds a result it can use."""
+    with Emulator(make_snapshot()) as emu:
+        site = Site(tmp_path / "site", emu)
+        site.build()
+        with site.builder() as builder:
+            builder.build()
+            builder.check_output_now()
+            first = builder._output_checked
+            assert first is not None and first[1]
+            builder.check_output_now()  # nothing published since: not again
+            assert builder._output_checked is first
+            gamma = site.item("gamma")
+            gamma["elements"]["title"]["value"] = "Gamma, checked"
+            emu.upsert_item(gamma)
+            builder.apply(_change("gamma"))
+            assert builder._output_checked is None  # used by that rebuild
+            builder.check_output_now()  # within the 5 s, but a new build was published
+            again = builder._output_checked
+            assert again is not None and again[0] != first[0] and again[1]
