@@ -64,7 +64,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 import httpx  # noqa: E402
 import realistic  # noqa: E402
-from common import machine_line  # noqa: E402
+from common import machine  # noqa: E402
 from incremental import Tool, free_port, percentile, wait_until  # noqa: E402
 
 from kontent_ssg.content.snapshot import load_snapshot  # noqa: E402
@@ -313,7 +313,7 @@ def main() -> None:
     compare = f" --compare {args.compare} --rounds {args.rounds}" if args.compare else ""
     text = (
         "\n## Webhook → page on real-shaped content (bench/webhook_realistic.py)\n\n"
-        f"{machine_line()} Load average {os.getloadavg()[0]:.1f} at the end. "
+        f"Machine: {machine()}. Load average {os.getloadavg()[0]:.1f} at the end. "
         f"Command: `.venv/bin/python bench/webhook_realistic.py --sizes {args.sizes} "
         f"--changes {args.changes} --gap {args.gap}{compare}`. Emulator in the benchmark "
         "process, builder and receiver in their own processes; latency = the signed webhook "
