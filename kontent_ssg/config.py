@@ -26,7 +26,7 @@ import re
 import tomllib
 import types
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
@@ -523,6 +523,10 @@ class Config:
         metadata=_doc("Python plugins: filters, hooks, resolvers and pages (docs/PLUGINS.md)"),
     )
     warnings: tuple[str, ...] = ()
+    # The text this configuration was loaded from: what the build state's fingerprint hashes,
+    # so that a long-running receiver whose kontent.toml is edited under it keeps building with
+    # the configuration it holds, and the next process (which loads the edit) builds in full.
+    source: str = field(default="", repr=False, compare=False)
 
     @property
     def state_dir(self) -> Path:
@@ -814,7 +818,7 @@ def config_from_text(
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    return _Loader(path, env).config(raw, site_dir)
+    return replace(_Loader(path, env).config(raw, site_dir), source=text)
 
 
 # ---------------------------------------------------------------------------------------------

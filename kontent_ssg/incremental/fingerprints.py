@@ -213,7 +213,7 @@ def global_fingerprint(config: Config, output_dir: Path, preview: bool) -> str:
     """Config, code, template names, output folder: any change means a full build."""
     h = hashlib.blake2b(digest_size=16)
     h.update(f"{__version__}|{preview}|{output_dir}".encode())
-    h.update(config.path.read_bytes())
+    h.update(config.source.encode())  # what this build uses, not the file as it is now
     h.update(_CODE_FINGERPRINT.encode())
     h.update(plugin_fingerprint(config).encode())
     h.update("\n".join(sorted(template_files(config.templates_dir))).encode())
