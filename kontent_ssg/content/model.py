@@ -93,12 +93,20 @@ class ContentModel:
     def _seen_types(self) -> dict[str, dict[str, str]]:
         """Type → element codename → element type, as items and components carry them."""
         seen: dict[str, dict[str, str]] = {}
-        for raw in self._all_content():
-            system = raw.get("system") or {}
-            elements = seen.setdefault(str(system.get("type") or ""), {})
-            for codename, element in (raw.get("elements") or {}).items():
-                if isinstance(element, dict):
-                    elements.setdefault(codename, str(element.get("type") or ""))
+        for language in self.store.languages:
+            for raw in self.store.items(language):
+                system = raw.get("system") or {}
+                elements = seen.setdefault(str(system.get("type") or ""), {})
+                for codename, element in (raw.get("elements") or {}).items():
+                    if isinstance(element, dict):
+                        elements.setdefault(codename, str(element.get("type") or ""))
+            lang_items = self.store.snapshot.items.get(language)
+            if lang_items is not None:
+                # Components: summed up as they were stored, not decoded again.
+                for kind, shape in lang_items.modular_content.shapes.items():
+                    elements = seen.setdefault(kind, {})
+                    for codename, element_type in shape.items():
+                        elements.setdefault(codename, element_type)
         seen.pop("", None)
         return seen
 
@@ -109,17 +117,20 @@ class ContentModel:
             for element in (type_json.get("elements") or {}).values():
                 if isinstance(element, dict) and element.get("taxonomy_group"):
                     groups.add(str(element["taxonomy_group"]))
-        for raw in self._all_content():
+        for language in self.store.languages:
+            lang_items = self.store.snapshot.items.get(language)
+            if lang_items is not None:
+                groups |= lang_items.modular_content.groups
+        for raw in self._all_items():
             for element in (raw.get("elements") or {}).values():
                 if isinstance(element, dict) and element.get("taxonomy_group"):
                     groups.add(str(element["taxonomy_group"]))
         return groups
 
-    def _all_content(self) -> list[JSON]:
+    def _all_items(self) -> list[JSON]:
+        """Every item variant (components are summed up by ``Components.shapes``/``groups``,
+        without decoding them)."""
         out: list[JSON] = []
         for language in self.store.languages:
             out.extend(self.store.items(language))
-            lang_items = self.store.snapshot.items.get(language)
-            if lang_items is not None:
-                out.extend(lang_items.modular_content.values())
         return out

@@ -24,7 +24,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,14 +74,19 @@ def _without_lone_surrogates(value: Any) -> Any:
 
 
 __all__ = [
+    "CHANGE_LOG",
     "FORMAT_VERSION",
+    "Components",
     "ContentStore",
     "LanguageItems",
+    "LoggedChange",
     "Snapshot",
+    "append_changes",
     "atomic_write_bytes",
     "atomic_write_json",
     "check_item",
     "check_snapshot",
+    "compact_changes",
     "load_snapshot",
     "save_snapshot",
     "snapshot_files_digest",
@@ -106,6 +111,21 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+def atomic_write_chunks(path: Path, chunks: Iterable[bytes]) -> None:
+    """:func:`atomic_write_bytes` for data made piece by piece (never all in memory)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+        os.replace(tmp, path)
+    except BaseException:
+        with _suppress_oserror():
+            os.unlink(tmp)
+        raise
+
+
 def atomic_write_json(path: Path, value: Any) -> None:
     data = json.dumps(value, ensure_ascii=False, indent=1, sort_keys=False) + "\n"
     atomic_write_bytes(path, data.encode("utf-8"))
@@ -119,15 +139,110 @@ class _suppress_oserror:
         return isinstance(exc, OSError)
 
 
+_encode_json = msgspec.json.Encoder().encode
+
+
+def encode_component(value: Any) -> bytes:
+    """A component as the compact JSON :class:`Components` keeps: a function of the value
+    alone (msgspec's encoding, keys in their order), so equal components give equal bytes
+    whether they were read from a snapshot file or fetched."""
+    try:
+        return _encode_json(value)
+    except (TypeError, OverflowError, msgspec.EncodeError):  # e.g. an int beyond 64 bits
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+class Components(MutableMapping[str, JSON]):
+    """The components of one language (codename → component), kept as compact JSON bytes
+    and decoded when read.
+
+    Components are most of a snapshot's objects (on the real-shaped 10k benchmark 60,000 per
+    language, 171 MB as Python objects per language, 47 MB as bytes) while a build reads each
+    only when rendering the page that embeds it. Values read are fresh dicts: change a
+    component by assigning it, never by editing what was read. :meth:`raw` gives the bytes
+    (fingerprints hash them); equal bytes of two languages are one object.
+
+    ``shapes`` widens the content model (see :mod:`kontent_ssg.content.model`) without
+    decoding every component: type → element codename → element type, and the taxonomy
+    groups their elements name, of every component ever stored here.
+    """
+
+    __slots__ = ("_raw", "groups", "shapes")
+
+    def __init__(self, values: Mapping[str, JSON] | None = None) -> None:
+        self._raw: dict[str, bytes] = {}
+        self.shapes: dict[str, dict[str, str]] = {}
+        self.groups: set[str] = set()
+        if values:
+            self.update(values)
+
+    def __getitem__(self, codename: str) -> JSON:
+        return loads_json(self._raw[codename])  # type: ignore[no-any-return]
+
+    def __setitem__(self, codename: str, value: JSON) -> None:
+        self.put(codename, encode_component(value), value)
+
+    def put(self, codename: str, data: bytes, value: JSON) -> None:
+        """Store ``value`` as ``data`` (its :func:`encode_component` bytes)."""
+        self._raw[codename] = data
+        if type(value) is not dict:
+            return
+        system = value.get("system")
+        kind = str(system.get("type") or "") if type(system) is dict else ""
+        shape = self.shapes.setdefault(kind, {}) if kind else None
+        elements = value.get("elements")
+        if type(elements) is dict:
+            for name, element in elements.items():
+                if type(element) is dict:
+                    if shape is not None and name not in shape:
+                        shape[name] = str(element.get("type") or "")
+                    if element.get("taxonomy_group"):
+                        self.groups.add(str(element["taxonomy_group"]))
+
+    def __delitem__(self, codename: str) -> None:
+        del self._raw[codename]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __contains__(self, codename: object) -> bool:
+        return codename in self._raw
+
+    def raw(self, codename: str) -> bytes | None:
+        """The component's JSON bytes, not decoded (None when there is none)."""
+        return self._raw.get(codename)
+
+    def raw_items(self) -> Iterable[tuple[str, bytes]]:
+        return self._raw.items()
+
+    def copy(self) -> Components:
+        """A copy sharing the (immutable) bytes."""
+        other = Components()
+        other._raw = dict(self._raw)
+        other.shapes = {k: dict(v) for k, v in self.shapes.items()}
+        other.groups = set(self.groups)
+        return other
+
+    def __repr__(self) -> str:
+        return f"<Components: {len(self._raw)}>"
+
+
 @dataclass
 class LanguageItems:
     """The items-feed of one language: items in feed order and the components."""
 
     items: list[JSON] = field(default_factory=list)
-    modular_content: dict[str, JSON] = field(default_factory=dict)
+    modular_content: Components = field(default_factory=Components)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.modular_content, Components):
+            self.modular_content = Components(self.modular_content)
 
     def to_json(self) -> JSON:
-        return {"items": self.items, "modular_content": self.modular_content}
+        return {"items": self.items, "modular_content": dict(self.modular_content)}
 
 
 @dataclass
@@ -346,8 +461,6 @@ def check_snapshot(snapshot: Snapshot, where: Callable[[str], str]) -> None:
         place = where(language)
         for raw in lang_items.items:
             check_item(raw, place)
-        if type(lang_items.modular_content) is not dict:
-            raise SnapshotError(f"{place}: 'modular_content' is not an object")
         for component in lang_items.modular_content.values():
             check_item(component, f"{place} (modular_content)", component=True)
 
@@ -356,6 +469,10 @@ def save_snapshot(snapshot: Snapshot, folder: Path) -> None:
     """Write ``snapshot`` to ``folder``; every file atomically, the manifest last."""
     folder = Path(folder)
     (folder / "items").mkdir(parents=True, exist_ok=True)
+    # First: the changes logged since the last save are older than this snapshot, and
+    # replayed over it they would bring old content back.
+    with _suppress_oserror():
+        os.unlink(folder / CHANGE_LOG)
     atomic_write_json(folder / "languages.json", snapshot.languages)
     atomic_write_json(folder / "types.json", snapshot.types)
     atomic_write_json(folder / "taxonomies.json", snapshot.taxonomies)
@@ -363,11 +480,58 @@ def save_snapshot(snapshot: Snapshot, folder: Path) -> None:
     for language, lang_items in snapshot.items.items():
         name = _language_file(language)
         wanted.add(name)
-        atomic_write_json(folder / "items" / name, lang_items.to_json())
+        atomic_write_chunks(folder / "items" / name, _indented_language(lang_items))
     for stale in (folder / "items").glob("*.json"):
         if stale.name not in wanted:
             stale.unlink()
     atomic_write_json(folder / "manifest.json", snapshot.manifest())
+
+
+def _indented_language(lang_items: LanguageItems) -> Iterator[bytes]:
+    """``json.dumps(lang_items.to_json(), indent=1)`` plus a newline, the same bytes, made
+    item by item (a snapshot folder written by ``pull`` is meant to be read by people)."""
+
+    def nested(value: Any) -> bytes:
+        text = json.dumps(value, ensure_ascii=False, indent=1)
+        return text.replace("\n", "\n  ").encode("utf-8")
+
+    components = lang_items.modular_content
+    if lang_items.items:
+        yield b'{\n "items": ['
+        for index, item in enumerate(lang_items.items):
+            yield (b"\n  " if index == 0 else b",\n  ") + nested(item)
+        yield b"\n ],\n"
+    else:
+        yield b'{\n "items": [],\n'
+    if len(components):
+        yield b' "modular_content": {'
+        for index, codename in enumerate(components):
+            key = json.dumps(codename, ensure_ascii=False).encode("utf-8")
+            yield (b"\n  " if index == 0 else b",\n  ") + key + b": " + nested(components[codename])
+        yield b"\n }\n}\n"
+    else:
+        yield b' "modular_content": {}\n}\n'
+
+
+def write_language_file(path: Path, items: Iterable[JSON], components: Components) -> None:
+    """``items/<language>.json``, compact, written item by item (atomically): never the
+    whole file in memory, and other threads get the interpreter between items."""
+    encode = encode_component
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"items":['
+        first = True
+        for item in items:
+            yield encode(item) if first else b"," + encode(item)
+            first = False
+        yield b'],"modular_content":{'
+        first = True
+        for codename, data in components.raw_items():
+            yield (b"" if first else b",") + encode(codename) + b":" + data
+            first = False
+        yield b"}}\n"
+
+    atomic_write_chunks(path, chunks())
 
 
 def load_snapshot(folder: Path) -> Snapshot:
@@ -403,24 +567,245 @@ def _load_snapshot(folder: Path) -> Snapshot:
         types=_read_list(folder / "types.json"),
         taxonomies=_read_list(folder / "taxonomies.json"),
     )
+    files = {"languages": "languages.json", "types": "types.json", "taxonomies": "taxonomies.json"}
+    check_snapshot(snapshot, lambda part: str(folder / files[part]))
+    # Variants equal in two languages (fallback variants: two thirds of a language on the
+    # real-shaped benchmark) become one object: item digests by codename of the languages
+    # read so far.
+    seen: dict[str, tuple[bytes, JSON]] = {}
     for language in languages:
         path = folder / "items" / _language_file(language)
+        snapshot.items[language] = _read_language(path, snapshot.items.values(), seen)
+    _replay_changes(snapshot, folder / CHANGE_LOG)
+    return snapshot
+
+
+# -- the change log ----------------------------------------------------------------------------
+#
+# A rebuild from webhooks (or ``build --changes``, or Sync API deltas) changes a few items; it
+# appends them to ``changes.jsonl`` instead of rewriting the language files (124 MB each at
+# 10k real-shaped items). Loading replays the log over the files; ``save_snapshot`` (a crawl,
+# ``pull``) removes it, and the receiver folds it into the files when it has grown
+# (:func:`compact_changes`). See docs/SNAPSHOT.md.
+
+#: The change log's file name, in the snapshot folder.
+CHANGE_LOG = "changes.jsonl"
+
+
+@dataclass(frozen=True)
+class LoggedChange:
+    """One line of the change log: an item variant (``value`` None: gone from the language)
+    or a component of ``language`` now equal to ``value``."""
+
+    language: str
+    kind: str  # "item" or "component"
+    codename: str
+    value: JSON | bytes | None  # bytes: the value's JSON already (a component's)
+
+    def line(self) -> bytes:
+        value = self.value
+        record: JSON = {"language": self.language, self.kind: self.codename, "value": None}
+        if not isinstance(value, bytes):
+            record["value"] = value
+            return encode_component(record) + b"\n"
+        head = encode_component(record)
+        return head[: -len(b"null}")] + value + b"}\n"
+
+
+def append_changes(folder: Path, changes: Iterable[LoggedChange]) -> int:
+    """Append ``changes`` to the snapshot's change log (one write); the log's size after.
+
+    A process killed mid-write leaves a last line without its newline: loading ignores it
+    (what it held is missing from the snapshot, as if the write had not started; the next
+    build diffs the snapshot against the build state and renders what differs)."""
+    data = b"".join(change.line() for change in changes)
+    path = Path(folder) / CHANGE_LOG
+    with open(path, "ab") as fh:
+        if fh.tell():
+            _cut_torn_line(path)
+        fh.write(data)
+        fh.flush()
+        return fh.tell()
+
+
+def _cut_torn_line(path: Path) -> None:
+    """Remove what follows the log's last newline (a line a killed write left unfinished)."""
+    with open(path, "r+b") as fh:
+        end = fh.seek(0, os.SEEK_END)
+        cut = end
+        while cut > 0:
+            start = max(0, cut - 65536)
+            fh.seek(start)
+            chunk = fh.read(cut - start)
+            if cut == end and chunk.endswith(b"\n"):
+                return
+            newline = chunk.rfind(b"\n")
+            if newline >= 0:
+                cut = start + newline + 1
+                break
+            cut = start
+        fh.truncate(cut)
+
+
+def compact_changes(snapshot: Snapshot, folder: Path) -> None:
+    """Fold the change log into the language files: rewrite them from ``snapshot`` (which
+    the log's changes are part of), then remove the log. Killed in between, the log is
+    replayed over files that already hold its changes: the same snapshot."""
+    folder = Path(folder)
+    for language, lang_items in snapshot.items.items():
+        write_language_file(
+            folder / "items" / _language_file(language),
+            lang_items.items,
+            lang_items.modular_content,
+        )
+    with _suppress_oserror():
+        os.unlink(folder / CHANGE_LOG)
+
+
+_REPAIR_LOG = "run `kontent-ssg pull` (or a build without --offline) to crawl the content afresh"
+
+
+def _replay_changes(snapshot: Snapshot, path: Path) -> None:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise SnapshotError(f"{path}: cannot read snapshot file ({exc})") from None
+    lines = data.split(b"\n")
+    lines.pop()  # after the last newline: empty, or a line a killed write left unfinished
+    positions: dict[str, dict[str, int]] = {}
+    for number, line in enumerate(lines, 1):
+        if not line:
+            continue
+        where = f"{path}, line {number}"
+        try:
+            record = loads_json(line)
+        except ValueError as exc:
+            raise SnapshotError(f"{where}: not a JSON object ({exc})", hint=_REPAIR_LOG) from None
+        language = record.get("language") if type(record) is dict else None
+        lang_items = snapshot.items.get(language) if type(language) is str else None
+        if lang_items is None or type(language) is not str:
+            raise SnapshotError(
+                f"{where}: not a change of a language of the snapshot", hint=_REPAIR_LOG
+            )
+        value = record.get("value")
+        if type(record.get("component")) is str:
+            check_item(value, where, component=True)
+            lang_items.modular_content[record["component"]] = value
+        elif type(record.get("item")) is str:
+            codename = record["item"]
+            if value is not None:
+                check_item(value, where)
+            index = positions.get(language)
+            if index is None:
+                index = positions[language] = {
+                    raw["system"]["codename"]: i for i, raw in enumerate(lang_items.items)
+                }
+            _put_logged(lang_items.items, index, codename, value)
+        else:
+            raise SnapshotError(f"{where}: names no item or component", hint=_REPAIR_LOG)
+
+
+def _put_logged(
+    items: list[JSON], index: dict[str, int], codename: str, value: JSON | None
+) -> None:
+    """Put an item variant where the items-feed had it (a new one last); None removes it."""
+    at = index.get(codename)
+    if value is not None:
+        if at is None:
+            index[codename] = len(items)
+            items.append(value)
+        else:
+            items[at] = value
+    elif at is not None:
+        del items[at]
+        del index[codename]
+        for other, position in index.items():
+            if position > at:
+                index[other] = position - 1
+
+
+class _RawFeed(msgspec.Struct):
+    """A language file, its items and components left undecoded (spans of the file)."""
+
+    items: list[msgspec.Raw]
+    modular_content: dict[str, msgspec.Raw] | None = None
+
+
+_decode_feed = msgspec.json.Decoder(_RawFeed).decode
+
+
+def _read_language(
+    path: Path, earlier: Iterable[LanguageItems], seen: dict[str, tuple[bytes, JSON]]
+) -> LanguageItems:
+    """One ``items/<language>.json``, checked item by item, its components kept as bytes.
+
+    The file is split into items and components first (msgspec.Raw: spans of the file, no
+    objects), then each is decoded on its own, so the file and its decoded form are never
+    both whole in memory. A file msgspec cannot split (a byte order mark, a malformed
+    file) is read whole: that path words the error."""
+    place = str(path)
+    try:
+        with open(path, "rb") as fh:
+            body = fh.read()
+    except FileNotFoundError:
+        raise SnapshotError(f"{path}: missing from the snapshot") from None
+    except OSError as exc:
+        raise SnapshotError(f"{path}: cannot read snapshot file ({exc})") from None
+    try:
+        feed = _decode_feed(body)
+    except (ValueError, RecursionError):
         data = _read_json(path)
         if not isinstance(data, dict) or not isinstance(data.get("items"), list):
-            raise SnapshotError(f"{path}: expected an object with an 'items' list")
-        snapshot.items[language] = LanguageItems(
-            items=data["items"], modular_content=data.get("modular_content") or {}
-        )
-    files = {"languages": "languages.json", "types": "types.json", "taxonomies": "taxonomies.json"}
-    check_snapshot(
-        snapshot,
-        lambda part: (
-            str(folder / files[part])
-            if part in files
-            else str(folder / "items" / _language_file(part))
-        ),
-    )
-    return snapshot
+            raise SnapshotError(f"{path}: expected an object with an 'items' list") from None
+        components = data.get("modular_content") or {}
+        if type(components) is not dict:
+            raise SnapshotError(f"{place}: 'modular_content' is not an object") from None
+        result = LanguageItems(items=data["items"])
+        for raw in result.items:
+            check_item(raw, place)
+        for codename, component in components.items():
+            check_item(component, f"{place} (modular_content)", component=True)
+            result.modular_content[codename] = component
+        return result
+    del body  # the Raw spans keep it until this language is read
+    others = [lang.modular_content for lang in earlier]
+    result = LanguageItems()
+    items = result.items
+    for span in feed.items:
+        digest = hashlib.sha256(span).digest()
+        value = _decode_part(span, place)
+        check_item(value, place)
+        codename = value["system"]["codename"]
+        if type(codename) is str:
+            known = seen.get(codename)
+            if known is not None and known[0] == digest:
+                value = known[1]
+            else:
+                seen[codename] = (digest, value)
+        items.append(value)
+    components = result.modular_content
+    where = f"{place} (modular_content)"
+    for codename, span in (feed.modular_content or {}).items():
+        value = _decode_part(span, where)
+        check_item(value, where, component=True)
+        data = encode_component(value)
+        for other in others:
+            same = other.raw(codename)
+            if same is not None and same == data:
+                data = same
+                break
+        components.put(codename, data, value)
+    return result
+
+
+def _decode_part(span: msgspec.Raw, where: str) -> Any:
+    try:
+        return loads_json(bytes(span))
+    except ValueError as exc:
+        raise SnapshotError(f"{where}: cannot read snapshot file ({exc})") from None
 
 
 def _language_file(language: str) -> str:
@@ -448,6 +833,11 @@ def _read_list(path: Path) -> list[JSON]:
     return value
 
 
+#: Decoded components a :class:`ContentStore` keeps (then it starts afresh): a page's own
+#: components are read a few times each while it renders; more would only hold memory.
+COMPONENT_CACHE = 512
+
+
 class ContentStore:
     """Lookups over a snapshot: items by (codename | id, language), components, types, terms.
 
@@ -460,7 +850,8 @@ class ContentStore:
         self.default_language = snapshot.default_language
         self._by_codename: dict[str, dict[str, JSON]] = {}
         self._id_to_codename: dict[str, str] = {}
-        self._components: dict[str, dict[str, JSON]] = {}
+        self._components: dict[str, Components] = {}
+        self._decoded: dict[tuple[str, str], JSON] = {}
         for language, lang_items in snapshot.items.items():
             table: dict[str, JSON] = {}
             for item in lang_items.items:
@@ -488,12 +879,21 @@ class ContentStore:
         return self._id_to_codename.get(item_id)
 
     def component(self, codename: str, language: str) -> JSON | None:
+        """The component (decoded from its bytes; the last few hundred stay decoded, as a
+        page reads its components several times)."""
+        key = (codename, language)
+        found = self._decoded.get(key)
+        if found is not None:
+            return found
         table = self._components.get(language)
-        found = table.get(codename) if table is not None else None
-        if found is None:
-            for other in self._components.values():
-                if codename in other:
-                    return other[codename]
+        if table is None or codename not in table:
+            table = next((t for t in self._components.values() if codename in t), None)
+            if table is None:
+                return None
+        found = table[codename]
+        if len(self._decoded) >= COMPONENT_CACHE:
+            self._decoded.clear()
+        self._decoded[key] = found
         return found
 
     def items(self, language: str) -> Iterator[JSON]:
@@ -515,7 +915,8 @@ def snapshot_files_digest(folder: Path) -> str | None:
     if not (folder / "manifest.json").is_file():
         return None
     h = hashlib.sha256()
-    for path in sorted(folder.rglob("*.json")):
+    paths = [*folder.rglob("*.json"), *folder.glob(CHANGE_LOG)]
+    for path in sorted(paths):
         h.update(f"{path.relative_to(folder).as_posix()}\0".encode())
         try:
             with open(path, "rb") as fh:

@@ -34,9 +34,12 @@ from typing import Any
 from ..config import Config
 from ..content.snapshot import (
     LanguageItems,
+    LoggedChange,
     Snapshot,
+    append_changes,
     atomic_write_bytes,
     check_item,
+    compact_changes,
     load_snapshot,
     snapshot_files_digest,
 )
@@ -48,6 +51,7 @@ from . import keys
 from .fingerprints import (
     ContentKey,
     Row,
+    component_row,
     global_fingerprint,
     item_row,
     opaque_row,
@@ -94,7 +98,7 @@ class Delta:
     sync_token: str | None = None
     stamp: str | None = None
     patch: set[tuple[str, str]] | None = None
-    persist: tuple[set[str], bool] | None = None
+    persist: tuple[list[tuple[str, str, str]], bool] | None = None
 
     @property
     def nothing(self) -> bool:
@@ -301,9 +305,14 @@ class ContentTracker:
         return stored != global_fingerprint(self.config, output_dir, self.preview)
 
     def built(self, delta: Delta) -> None:
-        """The pipeline published and recorded ``delta``: save what changed in the background."""
-        if delta.persist is not None:
-            self._persister.request(*delta.persist)
+        """The pipeline published and recorded ``delta``: save what changed in the background
+        (the values are taken now, in the order they changed, so that the log replays to this
+        very snapshot)."""
+        if delta.persist is not None and self.snapshot is not None:
+            touched, taxonomies = delta.persist
+            snapshot = self.snapshot
+            logged = [_logged(snapshot, *key) for key in touched]
+            self._persister.request([c for c in logged if c is not None], taxonomies)
 
     # -- what changed ------------------------------------------------------------------------
 
@@ -432,7 +441,8 @@ class ContentTracker:
             for language in _languages_to_refetch(snapshot, codename, changed, languages)
         ]
         fetched = _fetch_all(client, fetches, sorted(taxonomies))
-        touched_languages: set[str] = set()
+        # (kind, language, codename) to persist, in the order they were changed
+        touched: list[tuple[str, str, str]] = []
         new_rows: dict[ContentKey, Row] = {}
         row_keys: set[ContentKey] = set()
         for (codename, language), answer in fetched["items"].items():
@@ -445,16 +455,20 @@ class ContentTracker:
                 # was asked for is gone from this API as far as this build can tell.
                 _put_item(lang_items, codename, None)
                 row_keys.add(("item", language, codename))
+                touched.append(("item", language, codename))
                 filed = str(raw["system"]["codename"])
             _put_item(lang_items, filed, raw)
             lang_items.modular_content.update(components)
-            touched_languages.add(language)
+            touched.append(("item", language, filed))
+            touched.extend(("component", language, cname) for cname in components)
             row_keys.add(("item", language, filed))
             if raw is not None:
                 new_rows[("item", language, filed)] = item_row(raw, language)
-            for cname, component in components.items():
+            for cname in components:
+                data = lang_items.modular_content.raw(cname)
+                assert data is not None
                 row_keys.add(("component", language, cname))
-                new_rows[("component", language, cname)] = opaque_row(component)
+                new_rows[("component", language, cname)] = component_row(data)
         for codename, group in fetched["taxonomies"].items():
             snapshot.taxonomies = [
                 t for t in snapshot.taxonomies if t["system"]["codename"] != codename
@@ -473,7 +487,7 @@ class ContentTracker:
             keys=stale | template_keys,
             content=updates,
             sync_token=sync_token,
-            persist=(touched_languages, bool(fetched["taxonomies"])),
+            persist=(touched, bool(fetched["taxonomies"])),
             patch={(k[2], k[1]) for k in updates if k[0] == "item"} if neutral else None,
         )
 
@@ -527,17 +541,20 @@ def diff_rows(
 
 
 class _Persister:
-    """Saves the changed parts of the in-memory snapshot in the background.
+    """Saves what rebuilds changed in the in-memory snapshot, in the background.
 
-    Rewriting a 10k-item language file takes most of a second: doing it after the pages are
-    written, off the rebuild's path, keeps webhook latency low. A crash before it runs loses
-    nothing that matters: the state's content fingerprints are what the output was built
-    from, and the next (catch-up) build diffs against them.
+    The changed item variants and components are appended to the snapshot's change log
+    (:func:`~kontent_ssg.content.snapshot.append_changes`: a few kB, not the 124 MB language
+    files of a 10k real-shaped site); once the log outgrows a quarter of the language files
+    it is folded into them. Writing after the pages are written, off the rebuild's path, keeps
+    webhook latency low. A crash before it runs loses nothing that matters: the state's
+    content fingerprints are what the output was built from, and the next (catch-up) build
+    diffs against them.
     """
 
     def __init__(self, owner: ContentTracker) -> None:
         self.owner = owner
-        self.languages: set[str] = set()
+        self.changed: list[LoggedChange] = []
         self.taxonomies = False
         self.lock = threading.Lock()
         self.write_lock = threading.Lock()
@@ -545,9 +562,9 @@ class _Persister:
         self.stopping = False
         self.thread: threading.Thread | None = None
 
-    def request(self, languages: set[str], taxonomies: bool) -> None:
+    def request(self, changed: list[LoggedChange], taxonomies: bool) -> None:
         with self.lock:
-            self.languages |= languages
+            self.changed.extend(changed)
             self.taxonomies = self.taxonomies or taxonomies
             if self.thread is None:
                 self.thread = threading.Thread(
@@ -558,7 +575,7 @@ class _Persister:
 
     def cancel(self) -> None:
         with self.lock:
-            self.languages.clear()
+            self.changed.clear()
             self.taxonomies = False
 
     def _run(self) -> None:
@@ -578,32 +595,36 @@ class _Persister:
 
     def _flush(self) -> None:
         with self.lock:
-            languages, taxonomies = set(self.languages), self.taxonomies
-            self.languages.clear()
+            changed, taxonomies = self.changed, self.taxonomies
+            self.changed = []
             self.taxonomies = False
-        if not languages and not taxonomies:
+        if not changed and not taxonomies:
             return
         owner = self.owner
-        with owner.lock:  # shallow copies: items are replaced, never edited in place
-            snapshot = owner.snapshot
-            if snapshot is None:
-                return
-            parts = {
-                language: {
-                    "items": list(snapshot.items[language].items),
-                    "modular_content": dict(snapshot.items[language].modular_content),
-                }
-                for language in languages
-                if language in snapshot.items
-            }
-            groups = list(snapshot.taxonomies)
-            manifest = snapshot.manifest()
         folder = owner.snapshot_dir
-        for language, data in sorted(parts.items()):
-            _write_language(folder / "items" / f"{language}.json", data)
         if taxonomies:
+            with owner.lock:
+                if owner.snapshot is None:
+                    return
+                groups = list(owner.snapshot.taxonomies)
             _write_json(folder / "taxonomies.json", groups)
-        _write_json(folder / "manifest.json", manifest)
+        size = append_changes(folder, changed)
+        files = sum(path.stat().st_size for path in (folder / "items").glob("*.json"))
+        if size > max(COMPACT_MIN, COMPACT_RATIO * files):
+            with owner.lock:  # shallow copies, written outside the lock
+                snapshot = owner.snapshot
+                if snapshot is None:
+                    return
+                copy = Snapshot(
+                    snapshot.default_language,
+                    items={
+                        language: LanguageItems(
+                            list(lang_items.items), lang_items.modular_content.copy()
+                        )
+                        for language, lang_items in snapshot.items.items()
+                    },
+                )
+            compact_changes(copy, folder)
 
     def close(self) -> None:
         self.stopping = True
@@ -613,16 +634,23 @@ class _Persister:
         self.flush()
 
 
-def _write_language(path: Path, data: JSON) -> None:
-    """A language's items file, one item at a time (so other threads get the interpreter
-    between items: one ``json.dumps`` of 10k items would hold it for most of a second)."""
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    parts = ['{"items":[']
-    parts.append(",".join(dumps(item) for item in data["items"]))
-    parts.append('],"modular_content":{')
-    parts.append(",".join(f"{dumps(k)}:{dumps(v)}" for k, v in data["modular_content"].items()))
-    parts.append("}}")
-    atomic_write_bytes(path, "".join(parts).encode("utf-8"))
+# The change log is folded into the language files once it is this share of their size
+# (and at least COMPACT_MIN bytes): replaying it then costs a fraction of reading the files.
+COMPACT_RATIO = 0.25
+COMPACT_MIN = 4 << 20
+
+
+def _logged(snapshot: Snapshot, kind: str, language: str, codename: str) -> LoggedChange | None:
+    """The change-log line for what ``snapshot`` holds now under ``(kind, language, codename)``."""
+    lang_items = snapshot.items.get(language)
+    if lang_items is None:
+        return None
+    if kind == "component":
+        data = lang_items.modular_content.raw(codename)
+        if data is None:
+            return None
+        return LoggedChange(language, "component", codename, data)
+    return LoggedChange(language, "item", codename, _find(lang_items, codename))
 
 
 def _write_json(path: Path, value: Any) -> None:

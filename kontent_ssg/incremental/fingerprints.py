@@ -30,6 +30,7 @@ from ..site.routing import Page
 __all__ = [
     "ContentKey",
     "Row",
+    "component_row",
     "global_fingerprint",
     "item_row",
     "opaque_row",
@@ -102,6 +103,13 @@ def opaque_row(value: Any) -> Row:
     return Row(_h(value))
 
 
+def component_row(data: bytes) -> Row:
+    """A component's fingerprint, from the bytes :class:`~kontent_ssg.content.snapshot.
+    Components` keeps (``encode_component``: a function of the value), so that no component
+    is decoded to be fingerprinted."""
+    return Row(blake2b(data, digest_size=8).hexdigest())
+
+
 def item_row(raw: JSON, language: str) -> Row:
     """An item variant's fingerprint: a hash per system property and per element."""
     system = raw.get("system") or {}
@@ -135,10 +143,10 @@ def snapshot_rows(
             key = ("item", language, raw["system"]["codename"])
             if key not in skip:
                 rows[key] = item_row(raw, language)
-        for codename, component in lang_items.modular_content.items():
+        for codename, data in lang_items.modular_content.raw_items():
             key = ("component", language, codename)
             if key not in skip:
-                rows[key] = opaque_row(component)
+                rows[key] = component_row(data)
     for group in snapshot.taxonomies:
         rows[("taxonomy", "", group["system"]["codename"])] = opaque_row(group)
     for content_type in snapshot.types:
@@ -167,14 +175,16 @@ def page_item_row(page: Page, store: ContentStore) -> list[tuple[ContentKey, str
         return None
     rows = [(("item", language, page.key), item_row(raw, language).to_json())]
     lang_items = store.snapshot.items.get(language)
-    components = lang_items.modular_content if lang_items is not None else {}
+    if lang_items is None:
+        return rows
+    components = lang_items.modular_content
     for element in (raw.get("elements") or {}).values():
         if isinstance(element, dict) and element.get("type") == "rich_text":
             for codename in element.get("modular_content") or ():
-                component = components.get(codename)
-                if component is not None:
+                data = components.raw(codename)
+                if data is not None:
                     key = ("component", language, codename)
-                    rows.append((key, opaque_row(component).to_json()))
+                    rows.append((key, component_row(data).to_json()))
     return rows
 
 

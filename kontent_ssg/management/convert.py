@@ -260,7 +260,7 @@ class References:
     @classmethod
     def of(cls, snapshot: Snapshot) -> References:
         ids: dict[str, str] = {}
-        components: dict[str, dict[str, JSON]] = {}
+        components: dict[str, Mapping[str, JSON]] = {}
         for language in snapshot.language_codenames:
             for item in snapshot.items[language].items:
                 ids.setdefault(item["system"]["codename"], item["system"]["id"])

@@ -300,6 +300,11 @@ _RECORDING_KINDS = frozenset({"rich_text", "modular_content", "taxonomy", "asset
 # pages). Bounded: most rich text is read by one page, and a 10k-item site would otherwise
 # keep every body twice (cache and page).
 RICH_TEXT_CACHE = 512
+# Item views kept (then the renderer starts afresh): each holds its item and the values
+# computed from it, so keeping every view of a build kept a decoded copy of every component
+# (+450 MB at 10k real-shaped items). Views are equal by codename and language, so a fresh
+# one for the same item is interchangeable with the old.
+VIEW_CACHE = 2048
 
 
 # ---------------------------------------------------------------------------------------------
@@ -583,6 +588,8 @@ class Renderer:
         key = (raw["system"]["codename"], language, is_component)
         view = self._views.get(key)
         if view is None:
+            if len(self._views) >= VIEW_CACHE:
+                self._views.clear()
             view = self._views[key] = ItemView(self, raw, language, is_component)
         frames = self._frames
         if frames:

@@ -1,0 +1,277 @@
+"""The snapshot store: components kept as bytes, fallback variants read once, and the change
+log that persists what a rebuild changed (docs/SNAPSHOT.md)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from kontent_ssg.builder.pipeline import Builder, BuildOptions
+from kontent_ssg.config import load_config
+from kontent_ssg.content.snapshot import (
+    CHANGE_LOG,
+    Components,
+    ContentStore,
+    LoggedChange,
+    append_changes,
+    load_snapshot,
+    save_snapshot,
+)
+from kontent_ssg.errors import SnapshotError
+from kontent_ssg.incremental import engine
+from tests.support.emulator import Emulator
+from tests.test_incremental import (
+    EN,
+    Site,
+    article,
+    assert_same_as_full_build,
+    make_snapshot,
+    tree,
+)
+from tests.test_snapshot import item, sample
+
+ES = "es-ES"
+
+
+# -- components as bytes, variants read once ------------------------------------------------
+
+
+def test_components_decode_to_what_was_stored() -> None:
+    components = Components({"c1": item("c1", EN, "callout")})
+    components["c2"] = item("c2", EN, "quote")
+    assert components["c1"] == item("c1", EN, "callout")
+    assert dict(components) == {"c1": item("c1", EN, "callout"), "c2": item("c2", EN, "quote")}
+    assert "c2" in components and "c3" not in components and len(components) == 2
+    assert components.shapes == {"callout": {"title": "text"}, "quote": {"title": "text"}}
+    read = components["c1"]
+    read["elements"]["title"]["value"] = "edited"  # a fresh dict: the store is unchanged
+    assert components["c1"] == item("c1", EN, "callout")
+    del components["c1"]
+    assert list(components) == ["c2"]
+
+
+def test_a_fallback_variant_equal_to_the_default_language_one_is_one_object(
+    tmp_path: Path,
+) -> None:
+    snapshot = sample()
+    snapshot.items[ES].modular_content["n1_comp"] = item("n1_comp", EN, "callout")
+    save_snapshot(snapshot, tmp_path / "snap")
+    loaded = load_snapshot(tmp_path / "snap")
+    assert loaded == snapshot
+    en, es = loaded.items[EN], loaded.items[ES]
+    assert es.items[1] is en.items[1]  # "b": the fallback variant, the same bytes
+    assert es.items[0] is not en.items[0] and es.items[0]["system"]["language"] == ES
+    assert es.modular_content.raw("n1_comp") is en.modular_content.raw("n1_comp")
+    store = ContentStore(loaded)
+    assert store.component("n1_comp", ES) == item("n1_comp", EN, "callout")
+
+
+def test_saved_language_files_are_the_indented_json_of_the_feed(tmp_path: Path) -> None:
+    snapshot = sample()
+    save_snapshot(snapshot, tmp_path / "snap")
+    for language, lang_items in snapshot.items.items():
+        text = (tmp_path / "snap" / "items" / f"{language}.json").read_text()
+        assert text == json.dumps(lang_items.to_json(), ensure_ascii=False, indent=1) + "\n"
+
+
+# -- the change log -------------------------------------------------------------------------
+
+
+def _saved(tmp_path: Path) -> Path:
+    folder = tmp_path / "snap"
+    save_snapshot(sample(), folder)
+    return folder
+
+
+def test_the_log_replays_over_the_files_in_order(tmp_path: Path) -> None:
+    folder = _saved(tmp_path)
+    changed = item("a", EN)
+    changed["elements"]["title"]["value"] = "A, changed"
+    append_changes(
+        folder,
+        [
+            LoggedChange(EN, "item", "a", changed),
+            LoggedChange(EN, "item", "c", item("c", EN)),
+            LoggedChange(EN, "item", "b", None),
+            LoggedChange(EN, "component", "n1_comp", item("n1_comp", EN, "quote")),
+        ],
+    )
+    append_changes(folder, [LoggedChange(EN, "item", "b", item("b", EN))])
+    loaded = load_snapshot(folder)
+    assert [i["system"]["codename"] for i in loaded.items[EN].items] == ["a", "c", "b"]
+    assert loaded.items[EN].items[0] == changed
+    assert loaded.items[EN].modular_content["n1_comp"] == item("n1_comp", EN, "quote")
+    assert loaded.items[ES] == sample().items[ES]
+    save_snapshot(loaded, folder)  # a crawl or pull: the log is part of the files now
+    assert not (folder / CHANGE_LOG).exists()
+    assert load_snapshot(folder) == loaded
+
+
+def test_a_torn_last_line_is_ignored_and_cut_by_the_next_append(tmp_path: Path) -> None:
+    folder = _saved(tmp_path)
+    line = LoggedChange(EN, "item", "c", item("c", EN)).line()
+    with open(folder / CHANGE_LOG, "ab") as fh:
+        fh.write(line[: len(line) // 2])  # what a write killed halfway leaves
+    assert load_snapshot(folder) == sample()
+    append_changes(folder, [LoggedChange(EN, "item", "d", item("d", EN))])
+    loaded = load_snapshot(folder)
+    assert [i["system"]["codename"] for i in loaded.items[EN].items] == ["a", "b", "d"]
+    assert (folder / CHANGE_LOG).read_bytes() == LoggedChange(EN, "item", "d", item("d", EN)).line()
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        (b"{not json\n", "not a JSON object"),
+        (b'{"language": "fr-FR", "item": "a", "value": null}\n', "not a change of a language"),
+        (b'{"language": "en-US", "value": null}\n', "names no item or component"),
+        (b'{"language": "en-US", "item": "a", "value": {"system": {}}}\n', "system"),
+    ],
+)
+def test_a_bad_log_line_is_an_error_naming_the_file_and_line(
+    tmp_path: Path, line: bytes, problem: str
+) -> None:
+    folder = _saved(tmp_path)
+    append_changes(folder, [LoggedChange(EN, "item", "c", item("c", EN))])
+    with open(folder / CHANGE_LOG, "ab") as fh:
+        fh.write(line)
+    with pytest.raises(SnapshotError) as caught:
+        load_snapshot(folder)
+    assert f"{folder / CHANGE_LOG}, line 2" in str(caught.value)
+    assert problem in str(caught.value)
+
+
+def test_a_bad_log_is_a_one_line_error_of_an_offline_build(tmp_path: Path) -> None:
+    with Emulator(make_snapshot()) as emu:
+        site = Site(tmp_path / "site", emu)
+        site.build()
+    with open(site.config.snapshot_dir / CHANGE_LOG, "ab") as fh:
+        fh.write(b"garbage\n")
+    run = subprocess.run(
+        [sys.executable, "-m", "kontent_ssg", "build", str(site.folder), "--offline"],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+    assert f"{CHANGE_LOG}, line 1: not a JSON object" in run.stderr
+
+
+_APPENDER = """
+import sys
+from pathlib import Path
+from kontent_ssg.content.snapshot import LoggedChange, append_changes
+from tests.test_snapshot import item
+folder = Path(sys.argv[1])
+n = 0
+while True:
+    n += 1
+    big = item("c", "en-US")
+    big["elements"]["title"]["value"] = str(n) * 400_000
+    append_changes(folder, [LoggedChange("en-US", "item", "c", big)])
+    print(n, flush=True)
+"""
+
+
+def test_a_process_killed_while_appending_leaves_a_loadable_snapshot(tmp_path: Path) -> None:
+    folder = _saved(tmp_path)
+    root = Path(__file__).resolve().parent.parent
+    for kill in range(3):
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _APPENDER, str(folder)],
+            cwd=root,
+            stdout=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": str(root)},
+        )
+        assert proc.stdout is not None
+        for _ in range(3 + kill):
+            assert proc.stdout.readline(), "the appender died on its own"
+        time.sleep(0.01 * kill)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+        loaded = load_snapshot(folder)
+        c = loaded.items[EN].items[-1]
+        assert c["system"]["codename"] == "c"
+        value = c["elements"]["title"]["value"]  # one whole value some append wrote
+        assert value == value[: len(value) // 400_000] * 400_000 and value.isdigit()
+
+
+# -- the log written by rebuilds ------------------------------------------------------------
+
+
+@pytest.fixture
+def site(tmp_path):
+    with Emulator(make_snapshot()) as emu:
+        s = Site(tmp_path / "site", emu)
+        assert s.build().pages_written
+        yield s
+
+
+def _change_everything(site: Site) -> None:
+    gamma = site.item("gamma")
+    gamma["elements"]["title"]["value"] = "Gamma, changed"
+    site.emu.upsert_item(gamma)
+    beta = site.item("beta")
+    callout = copy.deepcopy(site.emu.snapshot.items[EN].modular_content["c_beta"])
+    callout["elements"]["text"]["value"] = "Callout v2"
+    site.emu.upsert_item(beta, components={"c_beta": callout})
+    site.emu.upsert_item(article("epsilon", "Epsilon", topics=["coffee"]))
+    site.emu.delete_item("delta", EN)
+
+
+def _clean_offline_build(site: Site, tmp_path: Path) -> Path:
+    """A full ``--offline`` build of a copy of the site with its saved snapshot only."""
+    folder = tmp_path / "offline"
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(site.folder, folder, ignore=shutil.ignore_patterns("public", "build*"))
+    with Builder(load_config(folder, env={}), BuildOptions(offline=True, full=True)) as b:
+        b.build()
+    return folder / "public"
+
+
+def test_rebuilds_append_what_changed_and_the_snapshot_builds_the_same_site(site, tmp_path):
+    items_file = site.config.snapshot_dir / "items" / f"{EN}.json"
+    before = items_file.read_bytes()
+    _change_everything(site)
+    for _ in range(2):  # one change per build, as webhooks come
+        report = site.build()
+        assert report.incremental
+    site.emu.upsert_item(article("zeta", "Zeta"))
+    assert site.build().incremental
+    assert items_file.read_bytes() == before  # the 10k-item file is not rewritten
+    log = (site.config.snapshot_dir / CHANGE_LOG).read_text().splitlines()
+    named = [(json.loads(line).get("item") or json.loads(line)["component"]) for line in log]
+    assert {"gamma", "beta", "c_beta", "epsilon", "delta", "zeta"} <= set(named)
+    # The saved snapshot holds what a fresh crawl finds.
+    assert_same_as_full_build(site, tmp_path)
+    saved = load_snapshot(site.config.snapshot_dir).items[EN]
+    crawled = load_snapshot(tmp_path / "clean" / ".kontent-ssg" / "snapshot").items[EN]
+    assert {i["system"]["codename"]: i for i in saved.items} == {
+        i["system"]["codename"]: i for i in crawled.items
+    }
+    assert dict(saved.modular_content) == dict(crawled.modular_content)
+    # What the site was built from is what is saved: an offline build of it is the same site.
+    assert tree(_clean_offline_build(site, tmp_path)) == tree(site.out)
+
+
+def test_a_grown_log_is_folded_into_the_language_files(site, tmp_path, monkeypatch):
+    monkeypatch.setattr(engine, "COMPACT_RATIO", 0.0)
+    monkeypatch.setattr(engine, "COMPACT_MIN", 0)
+    items_file = site.config.snapshot_dir / "items" / f"{EN}.json"
+    before = items_file.read_bytes()
+    _change_everything(site)
+    site.build()
+    assert not (site.config.snapshot_dir / CHANGE_LOG).exists()
+    assert items_file.read_bytes() != before
+    assert "Gamma, changed" in items_file.read_text()
+    assert tree(_clean_offline_build(site, tmp_path)) == tree(site.out)
