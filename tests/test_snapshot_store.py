@@ -275,3 +275,19 @@ def test_a_grown_log_is_folded_into_the_language_files(site, tmp_path, monkeypat
     assert items_file.read_bytes() != before
     assert "Gamma, changed" in items_file.read_text()
     assert tree(_clean_offline_build(site, tmp_path)) == tree(site.out)
+
+
+def test_a_crawl_holds_a_fallback_variant_once(tmp_path: Path) -> None:
+    from kontent_ssg.content.delivery import DeliveryClient, crawl
+
+    snapshot = sample()
+    snapshot.languages.append({"system": {"id": "1", "name": "Spanish", "codename": ES}})
+    snapshot.items[ES].items = [item("a", ES)]  # "b" comes as its en-US fallback variant
+    with Emulator(snapshot) as emu, DeliveryClient(emu.url, emu.environment_id) as client:
+        crawled = crawl(client)
+    en, es = crawled.items[EN], crawled.items[ES]
+    assert [i["system"]["language"] for i in es.items] == [ES, EN]
+    assert es.items[1] is en.items[1] and es.items[0] is not en.items[0]
+    assert es.items[1] == item("b", EN)
+    save_snapshot(crawled, tmp_path / "snap")
+    assert load_snapshot(tmp_path / "snap") == crawled

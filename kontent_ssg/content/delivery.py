@@ -52,7 +52,9 @@ from ..speed import gc_paused
 from .snapshot import (
     LanguageItems,
     Snapshot,
+    VariantPool,
     check_snapshot,
+    encode_component,
     load_snapshot,
     loads_json,
     save_snapshot,
@@ -463,6 +465,7 @@ class DeliveryClient:
         language: str,
         *,
         progress: Callable[[FeedProgress], None] | None = None,
+        pool: VariantPool | None = None,
     ) -> LanguageItems:
         """The whole items-feed of ``language``: every page, items in feed order, components merged.
 
@@ -474,7 +477,7 @@ class DeliveryClient:
         """
         result = LanguageItems()
         for page, body, last in self._feed_bodies(language):
-            self._merge_feed_page(result, body, language, page)
+            self._merge_feed_page(result, body, language, page, pool)
             if progress is not None:
                 progress(FeedProgress(language, len(result.items), page, last))
         return result
@@ -568,8 +571,16 @@ class DeliveryClient:
         )
 
     def _merge_feed_page(
-        self, result: LanguageItems, body: bytes, language: str, page: int
+        self,
+        result: LanguageItems,
+        body: bytes,
+        language: str,
+        page: int,
+        pool: VariantPool | None = None,
     ) -> None:
+        """Check a feed page and add it to ``result``: the page's objects go (items shared
+        through ``pool`` with the other languages' equal variants, components encoded to
+        bytes), so the crawl holds each page only while it is merged."""
         started = time.thread_time()
         params = {"language": language}
         data = self._decode(body, "GET", "items-feed", params)
@@ -594,8 +605,14 @@ class DeliveryClient:
             raise self._malformed(
                 "GET", "items-feed", params, "'modular_content' is not an object", page
             )
-        result.items.extend(items)
-        result.modular_content.update(components)
+        if pool is None:
+            result.items.extend(items)
+            result.modular_content.update(components)
+        else:
+            result.items.extend(pool.item(item) for item in items)
+            for codename, component in components.items():
+                data = pool.component(codename, encode_component(component))
+                result.modular_content.put(codename, data, component)
         self._add_parse_time(time.thread_time() - started)
 
     # -- listings ----------------------------------------------------------------------------
@@ -1042,8 +1059,10 @@ def crawl(
     try:
         types_future = executor.submit(client.types)
         taxonomies_future = executor.submit(client.taxonomies)
+        pool = VariantPool()
         feed_futures = {
-            name: executor.submit(client.items_feed, name, progress=progress) for name in ordered
+            name: executor.submit(client.items_feed, name, progress=progress, pool=pool)
+            for name in ordered
         }
         futures: list[Future[Any]] = [types_future, taxonomies_future, *feed_futures.values()]
         with gc_paused():

@@ -24,6 +24,7 @@ import json
 import os
 import re
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,6 +82,7 @@ __all__ = [
     "LanguageItems",
     "LoggedChange",
     "Snapshot",
+    "VariantPool",
     "append_changes",
     "atomic_write_bytes",
     "atomic_write_json",
@@ -228,6 +230,40 @@ class Components(MutableMapping[str, JSON]):
 
     def __repr__(self) -> str:
         return f"<Components: {len(self._raw)}>"
+
+
+class VariantPool:
+    """Makes equal item variants and components of several languages one object while
+    their feeds are crawled (concurrently): a fallback variant is the variant of the language
+    it falls back to, and two thirds of a partly translated language are such copies."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: dict[tuple[str, str], JSON] = {}
+        self._components: dict[str, bytes] = {}
+
+    def item(self, raw: JSON) -> JSON:
+        """``raw``, or the equal variant seen before (the same codename and language)."""
+        system = raw["system"]
+        language = system.get("language")
+        if type(language) is not str:  # not an item's shape: the checks after the crawl say so
+            return raw
+        key = (system["codename"], language)
+        with self._lock:
+            known = self._items.get(key)
+            if known is not None and known == raw:
+                return known
+            self._items[key] = raw
+            return raw
+
+    def component(self, codename: str, data: bytes) -> bytes:
+        """``data``, or the equal bytes seen before for the component ``codename``."""
+        with self._lock:
+            known = self._components.get(codename)
+            if known == data:
+                return known
+            self._components[codename] = data
+            return data
 
 
 @dataclass
