@@ -78,7 +78,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from kontent_ssg.content.snapshot import Snapshot, load_snapshot
+from kontent_ssg.content.snapshot import Snapshot, load_snapshot, loads_json
 from kontent_ssg.content.webhooks import sign_webhook
 from kontent_ssg.errors import KontentSSGError
 
@@ -385,7 +385,13 @@ class _Feed:
 class _Content:
     """What one delivery slot (published or preview) serves; mutable through the emulator."""
 
-    def __init__(self, snapshot: Snapshot, fallbacks: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        fallbacks: Mapping[str, str],
+        decoded: dict[int, JSON] | None = None,
+    ) -> None:
+        """``decoded`` (id of a component's bytes -> the component) is shared by the slots."""
         self.default_language = snapshot.default_language
         self.language_objects: list[JSON] = [dict(x) for x in snapshot.languages]
         self.types: dict[str, JSON] = {_codename(t): t for t in snapshot.types}
@@ -403,6 +409,7 @@ class _Content:
         # pinned[L][codename]: the fallback variant items[L] held, served as it was until its
         # own-language variant changes (captured feeds need not agree across languages).
         pinned: dict[str, dict[str, JSON]] = {}
+        decoded = {} if decoded is None else decoded
         for lang in languages:
             lang_items = snapshot.items[lang]
             self.order[lang] = [_codename(i) for i in lang_items.items]
@@ -417,8 +424,13 @@ class _Content:
                         seen.append(item_lang)
                     orphans.append(item)
                     pinned.setdefault(lang, {})[_codename(item)] = item
-            self.original_components[lang] = dict(lang_items.modular_content)
-            for name, comp in lang_items.modular_content.items():
+            # Decoded once (the snapshot keeps components as bytes, equal ones of two
+            # languages as one bytes object): every table shares the decoded component.
+            self.original_components[lang] = {
+                name: decoded.get(id(data)) or decoded.setdefault(id(data), loads_json(data))
+                for name, data in lang_items.modular_content.raw_items()
+            }
+            for name, comp in self.original_components[lang].items():
                 comp_lang = (comp.get("system") or {}).get("language") or lang
                 self.components.setdefault(comp_lang, {}).setdefault(name, comp)
         # A fallback variant whose own language list lacks it is still the variant to serve.
@@ -788,10 +800,13 @@ class Emulator:
         self.preserialise = preserialise
         self.snapshot = snapshot
         self.fallbacks = dict(fallbacks or {})
+        decoded: dict[int, JSON] = {}  # components decoded once for both slots
         self._slots = {
-            "published": _Content(snapshot, self.fallbacks),
+            "published": _Content(snapshot, self.fallbacks, decoded),
             "preview": _Content(
-                preview_snapshot if preview_snapshot is not None else snapshot, self.fallbacks
+                preview_snapshot if preview_snapshot is not None else snapshot,
+                self.fallbacks,
+                decoded,
             ),
         }
         self._recorded = {k: list(v) for k, v in (recorded_feed or {}).items()}
