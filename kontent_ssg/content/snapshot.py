@@ -606,9 +606,9 @@ def _load_snapshot(folder: Path) -> Snapshot:
     files = {"languages": "languages.json", "types": "types.json", "taxonomies": "taxonomies.json"}
     check_snapshot(snapshot, lambda part: str(folder / files[part]))
     # Variants equal in two languages (fallback variants: two thirds of a language on the
-    # real-shaped benchmark) become one object: item digests by codename of the languages
+    # real-shaped benchmark) become one object: the variants by codename of the languages
     # read so far.
-    seen: dict[str, tuple[bytes, JSON]] = {}
+    seen: dict[str, JSON] = {}
     for language in languages:
         path = folder / "items" / _language_file(language)
         snapshot.items[language] = _read_language(path, snapshot.items.values(), seen)
@@ -774,7 +774,7 @@ _decode_feed = msgspec.json.Decoder(_RawFeed).decode
 
 
 def _read_language(
-    path: Path, earlier: Iterable[LanguageItems], seen: dict[str, tuple[bytes, JSON]]
+    path: Path, earlier: Iterable[LanguageItems], seen: dict[str, JSON]
 ) -> LanguageItems:
     """One ``items/<language>.json``, checked item by item, its components kept as bytes.
 
@@ -811,16 +811,14 @@ def _read_language(
     result = LanguageItems()
     items = result.items
     for span in feed.items:
-        digest = hashlib.sha256(span).digest()
         value = _decode_part(span, place)
         check_item(value, place)
         codename = value["system"]["codename"]
-        if type(codename) is str:
-            known = seen.get(codename)
-            if known is not None and known[0] == digest:
-                value = known[1]
-            else:
-                seen[codename] = (digest, value)
+        known = seen.get(codename)
+        if known is not None and known == value:
+            value = known  # compared decoded: exact, and cheaper than hashing the bytes
+        else:
+            seen[codename] = value
         items.append(value)
     components = result.modular_content
     where = f"{place} (modular_content)"
