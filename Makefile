@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test chromium lint soak bench bench-realistic bench-webhook golden docs wheel-check clean
+.PHONY: demo test chromium node lint soak bench bench-realistic bench-webhook golden docs wheel-check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ demo: $(STAMP)
 	@echo "  $(BIN)/kontent-ssg serve example-site --offline"
 	@echo "then open http://127.0.0.1:8000/ (live reload; Ctrl+C stops it)"
 
-test: $(STAMP) chromium
+test: $(STAMP) chromium node
 	$(BIN)/python -m pytest -q
 
 # The browser test drives Debian's Chromium (pip's Playwright cannot download its browsers on
@@ -33,6 +33,17 @@ chromium:
 		echo "chromium is not on PATH: installing Debian's chromium package with apt-get"; \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
 			|| echo "could not install chromium: the browser test will fail"; \
+	fi
+
+# The Netlify cache plugin (JavaScript, written by `init --ci netlify`) is run by its test with
+# Node.js: installed the same way, in the open, when missing.
+node:
+	@if command -v node >/dev/null; then \
+		echo "node: $$(command -v node)"; \
+	else \
+		echo "node is not on PATH: installing Debian's nodejs package with apt-get"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs) \
+			|| echo "could not install nodejs: the Netlify plugin test will fail"; \
 	fi
 
 lint: $(STAMP)
