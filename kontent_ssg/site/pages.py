@@ -67,12 +67,14 @@ def xml_attr(value: str) -> str:
     return quoteattr(_NOT_XML.sub("", value))
 
 
-# The sitemap's ``<url>`` entries of the last sitemap this process wrote, by what each is made
-# of (base URL, page URL, lastmod, alternates). A long-running builder (the webhook receiver)
-# rewrites the sitemap after every publish, since a ``last_modified`` changed; rebuilding
-# ~14k entries from scratch, escaping every value, was ~80 ms of a ~200 ms rebuild at 10k
-# real-shaped items. Each sitemap replaces the dict, so it holds one sitemap's entries.
-_sitemap_entries: dict[tuple[str, str, str | None, tuple[tuple[str, str], ...]], str] = {}
+# The ``<url>`` entries of the last sitemap this process wrote: page URL -> (lastmod,
+# alternates, entry), under ``_sitemap_base`` (the base URL they were made with). A
+# long-running builder (the webhook receiver) rewrites the sitemap after every publish, since
+# a ``last_modified`` changed; making ~14k entries afresh, escaping every value, was ~80 ms of
+# a ~200 ms rebuild at 10k real-shaped items. An entry is reused only when what it is made of
+# is equal; each sitemap replaces the dict, so it holds one sitemap's entries.
+_sitemap_entries: dict[str, tuple[str | None, tuple[tuple[str, str], ...], str]] = {}
+_sitemap_base = ""
 
 
 class PageRenderer:
@@ -393,24 +395,30 @@ class PageRenderer:
             ),
             key=lambda p: p.url,
         )
-        global _sitemap_entries
-        known, entries = _sitemap_entries, {}
+        global _sitemap_entries, _sitemap_base
         base = self.config.site.base_url
+        known = _sitemap_entries if _sitemap_base == base else {}
+        entries: dict[str, tuple[str | None, tuple[tuple[str, str], ...], str]] = {}
         alternates_of = self.site.alternates
+        record, item, item_key = self.r.record, store.item, keys.item
         for p in pages:
             lastmod = None
             if p.kind == "item":
-                self.r.record(keys.item(p.key, p.language))
-                raw = store.item(p.key, p.language)
-                lastmod = (raw or {}).get("system", {}).get("last_modified")
-            alternates = alternates_of.get((p.kind, p.key, p.number), ())
-            key = (base, p.url, lastmod, tuple(alternates))
-            entry = known.get(key)
-            if entry is None:
-                entry = self._sitemap_entry(p.url, lastmod, alternates)
-            entries[key] = entry
+                record(item_key(p.key, p.language))
+                raw = item(p.key, p.language)
+                if raw is not None:
+                    lastmod = raw.get("system", {}).get("last_modified")
+            # A copy: a patched plan may extend a page's alternates list in place.
+            alternates = tuple(alternates_of.get((p.kind, p.key, p.number), ()))
+            url = p.url
+            cached = known.get(url)
+            if cached is not None and cached[0] == lastmod and cached[1] == alternates:
+                entry = cached[2]
+            else:
+                entry = self._sitemap_entry(url, lastmod, alternates)
+            entries[url] = (lastmod, alternates, entry)
             lines.append(entry)
-        _sitemap_entries = entries
+        _sitemap_entries, _sitemap_base = entries, base
         lines.append("</urlset>")
         return "\n".join(lines) + "\n"
 
