@@ -201,7 +201,7 @@ require(plugin)[hook]({ inputs: JSON.parse(inputs), utils: { cache } });
 
 def test_netlify_cache_plugin_keeps_state_and_output_between_builds(tmp_path: Path) -> None:
     node = shutil.which("node")
-    assert node, "the Netlify plugin test needs Node.js on PATH (Debian: apt-get install nodejs)"
+    assert node, "the Netlify plugin test needs Node.js on PATH: `make node` (run by `make test`)"
     site = example_site(tmp_path / "site")
     main(["-q", "init", str(site), "--ci", "netlify"])
     plugin = str(site / "netlify/plugins/kontent-ssg-cache/index.js")

@@ -36,8 +36,9 @@ def chromium() -> str:
         if found:
             return found
     pytest.fail(
-        "no chromium on PATH: `make test` installs Debian's chromium package when it can "
-        "(apt-get, as root); elsewhere install Chromium as `chromium` and run the tests again",
+        "no chromium on PATH: its declared step `make chromium` (run by `make test`) installs "
+        "Debian's chromium package as root; elsewhere install Chromium as `chromium` and run "
+        "the tests again",
         pytrace=False,
     )
 
