@@ -13,9 +13,10 @@ import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 REPO = Path(__file__).resolve().parent.parent
 TRASH = REPO / "bench" / ".work" / "trash"
@@ -226,3 +227,14 @@ def machine() -> str:
 
 def machine_line() -> str:
     return f"Machine: {machine()}; {hugo_version()}."
+
+
+T = TypeVar("T")
+
+
+def in_turns(tools: list[tuple[str, T]], rounds: int) -> Iterator[tuple[int, str, T]]:
+    """(round number from 1, label, tool): every tool once a round, the order reversed every
+    other round, so that neither always runs on the machine the other has just warmed."""
+    for number in range(rounds):
+        for label, tool in tools if number % 2 == 0 else tools[::-1]:
+            yield number + 1, label, tool

@@ -29,7 +29,6 @@ import argparse
 import copy
 import importlib.util
 import os
-import platform
 import re
 import shutil
 import signal
@@ -43,8 +42,10 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 
 import httpx  # noqa: E402
+from common import in_turns, machine  # noqa: E402
 
 from kontent_ssg.content.snapshot import load_snapshot  # noqa: E402
 from kontent_ssg.content.webhooks import sign_webhook  # noqa: E402
@@ -228,6 +229,14 @@ def table(rows: list[tuple[int, str, dict[str, float]]]) -> str:
     return "\n".join(lines)
 
 
+def compared_tools(compare: Path | None) -> list[tuple[str, Tool]]:
+    """This checkout, and with ``--compare`` the other one (run with its own ``.venv``)."""
+    tools = [("this checkout", Tool(REPO))]
+    if compare:
+        tools.append((f"at {compare.resolve().name}", Tool(compare.resolve())))
+    return tools
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000")
@@ -238,26 +247,18 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=2, help="turns each with --compare")
     args = parser.parse_args()
-    tools = [("this checkout", Tool(REPO))]
-    if args.compare:
-        tools.append((f"at {args.compare.resolve().name}", Tool(args.compare.resolve())))
+    tools = compared_tools(args.compare)
     rounds = args.rounds if args.compare else 1
     rows: list[tuple[int, str, dict[str, float]]] = []
     for n in (int(s) for s in args.sizes.split(",")):
-        for number in range(rounds):
-            order = tools if number % 2 == 0 else tools[::-1]
-            for label, tool in order:
-                result = measure(n, args.changes, tool)
-                rows.append((n, f"{label} (round {number + 1})", result))
-                print(f"{n} {label}: {result}", file=sys.stderr, flush=True)
-    machine = (
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
-    )
+        for number, label, tool in in_turns(tools, rounds):
+            result = measure(n, args.changes, tool)
+            rows.append((n, f"{label} (round {number})", result))
+            print(f"{n} {label}: {result}", file=sys.stderr, flush=True)
     compare = f" --compare {args.compare} --rounds {args.rounds}" if args.compare else ""
     text = (
         "\n## Incremental rebuilds (bench/incremental.py)\n\n"
-        f"Machine: {machine}. Command: `.venv/bin/python bench/incremental.py "
+        f"Machine: {machine()}. Command: `.venv/bin/python bench/incremental.py "
         f"--sizes {args.sizes} --changes {args.changes}{compare}`. Emulator in the benchmark "
         "process, builder and receiver in their own processes; latency = the signed webhook is "
         "POSTed (after the emulator's content changed) → the article's page on disk holds the "

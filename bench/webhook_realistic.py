@@ -64,8 +64,8 @@ sys.path.insert(0, str(REPO / "bench"))
 
 import httpx  # noqa: E402
 import realistic  # noqa: E402
-from common import machine  # noqa: E402
-from incremental import Tool, free_port, percentile, wait_until  # noqa: E402
+from common import in_turns, machine  # noqa: E402
+from incremental import Tool, compared_tools, free_port, percentile, wait_until  # noqa: E402
 
 from kontent_ssg.content.snapshot import load_snapshot  # noqa: E402
 from kontent_ssg.content.webhooks import sign_webhook  # noqa: E402
@@ -291,25 +291,21 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=2, help="turns each with --compare")
     args = parser.parse_args()
-    tools = [("this checkout", Tool(REPO))]
-    if args.compare:
-        tools.append((f"at {args.compare.resolve().name}", Tool(args.compare.resolve())))
+    tools = compared_tools(args.compare)
     rounds = args.rounds if args.compare else 1
     rows: list[tuple[int, str, dict[str, Any]]] = []
     for n in (int(s) for s in args.sizes.split(",")):
-        for number in range(rounds):
-            order = tools if number % 2 == 0 else tools[::-1]
-            for label, tool in order:
-                result = measure(n, args.changes, args.gap, tool)
-                name = f"{label} (round {number + 1})" if args.compare else label
-                rows.append((n, name, result))
-                print(
-                    f"{n} {name}: p50 {_ms(result['p50'])} ms, p95 {_ms(result['p95'])} ms, "
-                    f"max {_ms(result['max'])} ms, receiver CPU per change "
-                    f"{_ms(result['cpu_per_change'])} ms",
-                    file=sys.stderr,
-                    flush=True,
-                )
+        for number, label, tool in in_turns(tools, rounds):
+            result = measure(n, args.changes, args.gap, tool)
+            name = f"{label} (round {number})" if args.compare else label
+            rows.append((n, name, result))
+            print(
+                f"{n} {name}: p50 {_ms(result['p50'])} ms, p95 {_ms(result['p95'])} ms, "
+                f"max {_ms(result['max'])} ms, receiver CPU per change "
+                f"{_ms(result['cpu_per_change'])} ms",
+                file=sys.stderr,
+                flush=True,
+            )
     compare = f" --compare {args.compare} --rounds {args.rounds}" if args.compare else ""
     text = (
         "\n## Webhook → page on real-shaped content (bench/webhook_realistic.py)\n\n"
