@@ -290,13 +290,12 @@ def test_title_change_rerenders_its_page_and_the_pages_showing_the_title(site, t
     gamma["elements"]["title"]["value"] = "Gamma, revised"
     site.emu.upsert_item(gamma)
     report = site.build()
-    # its page; the listing and its topic page show the title; the sitemap lists every item;
-    # the generated home page lists the newest articles
+    # its page; the listing and its topic page show the title; the generated home page lists
+    # the newest articles. Not the sitemap: it shows no title, and last_modified is unchanged.
     assert rendered(report) == {
         "articles/gamma/index.html",
         "articles/index.html",
         "topics/tea/index.html",
-        "sitemap.xml",
         "index.html",
     }
     assert set(report.pages_written) == {
@@ -354,6 +353,17 @@ def test_slug_change_moves_the_page_and_rerenders_pages_linking_to_it(site, tmp_
     assert "/articles/beta-moved/" in (site.out / "articles/alpha/index.html").read_text()
     assert "articles/gamma/index.html" not in rendered(report)
     assert "articles/delta/index.html" not in rendered(report)
+    assert_same_as_full_build(site, tmp_path)
+
+
+def test_a_publish_moving_last_modified_rewrites_the_sitemap_entry(site, tmp_path):
+    gamma = site.item("gamma")
+    gamma["elements"]["title"]["value"] = "Gamma, republished"
+    gamma["system"]["last_modified"] = "2031-02-03T04:05:06Z"
+    site.emu.upsert_item(gamma)
+    report = site.build()
+    assert "sitemap.xml" in report.pages_written
+    assert "<lastmod>2031-02-03T04:05:06Z</lastmod>" in (site.out / "sitemap.xml").read_text()
     assert_same_as_full_build(site, tmp_path)
 
 

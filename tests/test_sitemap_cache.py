@@ -4,6 +4,7 @@ rewrites it after every publish); an entry is reused only while what it is made 
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from pathlib import Path
 
 from kontent_ssg.content.snapshot import ContentStore
@@ -32,13 +33,15 @@ def test_changed_lastmod_base_url_and_alternates_are_never_served_stale(tmp_path
     assert "<lastmod>2031-01-02T03:04:05Z</lastmod>" in second
     assert second.replace("2031-01-02T03:04:05Z", "") != first.replace("2031-01-02T03:04:05Z", "")
 
-    # A patched plan may extend a page's alternates in place: the entry must follow.
+    # A plan with other alternates (a new plan, never the old one changed in place: its
+    # alternates are tuples) gets entries made from them.
     key, alternates = next((k, v) for k, v in plan.alternates.items() if len(v) > 1)
     page = next(p for p in plan.routes.pages if (p.kind, p.key, p.number) == key)
     sitemap = next(p for p in plan.routes.pages if p.kind == "sitemap")
     before, _ = PageRenderer(config, plan).render(sitemap)
-    alternates.append(("fr-FR", "/fr-FR/somewhere/"))
-    after, _ = PageRenderer(config, plan).render(sitemap)
+    assert isinstance(alternates, tuple)
+    more = {**plan.alternates, key: (*alternates, ("fr-FR", "/fr-FR/somewhere/"))}
+    after, _ = PageRenderer(config, replace(plan, alternates=more)).render(sitemap)
     assert b'hreflang="fr-FR"' not in before and b'hreflang="fr-FR"' in after, page.url
 
     other = make_site(
@@ -49,3 +52,21 @@ def test_changed_lastmod_base_url_and_alternates_are_never_served_stale(tmp_path
     )
     third, _ = _sitemap(other, snapshot)
     assert "https://other.test/" in third and "https://example.org/" not in third
+
+
+def test_a_patched_plan_remakes_only_the_entries_whose_lastmod_moved(tmp_path: Path) -> None:
+    snapshot = three_articles()
+    config = make_site(tmp_path / "site", TOML, TEMPLATES, snapshot)
+    first, plan = _sitemap(config, snapshot)
+    sitemap = next(p for p in plan.routes.pages if p.kind == "sitemap")
+    # What a receiver's patched plan is: the same routes and alternates, the new content.
+    changed = copy.deepcopy(snapshot)
+    changed.items["en-US"].items[1]["system"]["last_modified"] = "2032-05-06T07:08:09Z"
+    patched = replace(plan, store=ContentStore(changed))
+    second = PageRenderer(config, patched).render(sitemap)[0].decode()
+    fresh, _ = _sitemap(config, changed)  # a plan made afresh: the memo starts over
+    assert second == fresh
+    assert second.count("2032-05-06T07:08:09Z") == 1 and "2032-05-06T07:08:09Z" not in first
+    # And back: the entry follows again.
+    again = PageRenderer(config, replace(plan, store=ContentStore(snapshot))).render(sitemap)
+    assert again[0].decode() == first

@@ -67,14 +67,28 @@ def xml_attr(value: str) -> str:
     return quoteattr(_NOT_XML.sub("", value))
 
 
-# The ``<url>`` entries of the last sitemap this process wrote: page URL -> (lastmod,
-# alternates, entry), under ``_sitemap_base`` (the base URL they were made with). A
-# long-running builder (the webhook receiver) rewrites the sitemap after every publish, since
-# a ``last_modified`` changed; making ~14k entries afresh, escaping every value, was ~80 ms of
-# a ~200 ms rebuild at 10k real-shaped items. An entry is reused only when what it is made of
-# is equal; each sitemap replaces the dict, so it holds one sitemap's entries.
-_sitemap_entries: dict[str, tuple[str | None, tuple[tuple[str, str], ...], str]] = {}
-_sitemap_base = ""
+@dataclass
+class _SitemapMemo:
+    """The last sitemap this process wrote, entry by entry, and what it was made from.
+
+    A long-running builder (the webhook receiver) rewrites the sitemap after nearly every
+    change (a publish moves ``last_modified``); making its ~14k entries afresh was ~50-80 ms of
+    a ~200 ms rebuild at 10k real-shaped items. An entry is a function of its page's URL,
+    alternates and lastmod: while the plan's routes and alternates are the same objects (a
+    patched plan keeps them) and the base URL is the same, only entries whose lastmod moved
+    are made again."""
+
+    routes: Any
+    alternates: Any
+    base: str
+    count: int  # len(routes.pages) when made
+    pages: list[Page]  # the sitemap's pages, in URL order
+    raws: list[JSON | None]  # the item variant of each (None: not an item page)
+    lastmods: list[str | None]
+    entries: list[str]
+
+
+_sitemap_memo: _SitemapMemo | None = None
 
 
 class PageRenderer:
@@ -183,7 +197,7 @@ class PageRenderer:
     def _alternates(self, page: Page) -> list[JSON]:
         """The page in every language it exists in, this one included (``is_current``), as
         hreflang annotations and language switchers list it."""
-        found = self.site.alternates.get((page.kind, page.key, page.number), [])
+        found = self.site.alternates.get((page.kind, page.key, page.number), ())
         # The other languages' URLs are part of this page (incremental builds), and so is
         # whether the page exists there at all: it may appear or go in any language.
         default = self.site.languages[0]
@@ -378,49 +392,71 @@ class PageRenderer:
         return f"User-agent: *\nAllow: /\n\nSitemap: {sitemap}\n"
 
     def _sitemap(self, page: Page) -> str:
-        store = self.site.store
-        lines = [
-            '<?xml version="1.0" encoding="UTF-8"?>',
-            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
-            'xmlns:xhtml="http://www.w3.org/1999/xhtml">',
-        ]
-        for language in self.site.languages:
+        global _sitemap_memo
+        site = self.site
+        item = site.store.item
+        # What the entries read: each item page's variant's last_modified (a change of it is
+        # an ``order:…:system.last_modified`` key of the type), which pages exist and their
+        # alternates (pages appearing or going re-render the sitemap; see Builder._choose;
+        # an item becoming (un)translated is a ``type:`` key).
+        for language in site.languages:
             for routed in sorted(self.config.routes):
                 self.r.record(keys.listing(routed, language))
-        pages = sorted(
-            (
-                p
-                for p in self.site.routes.pages
-                if p.kind in ("item", "listing", "taxonomy", "home")
-            ),
-            key=lambda p: p.url,
-        )
-        global _sitemap_entries, _sitemap_base
+                self.r.record(keys.order(routed, language, "system.last_modified"))
+
+        def lastmod_of(raw: JSON | None) -> str | None:
+            return raw.get("system", {}).get("last_modified") if raw is not None else None
+
         base = self.config.site.base_url
-        known = _sitemap_entries if _sitemap_base == base else {}
-        entries: dict[str, tuple[str | None, tuple[tuple[str, str], ...], str]] = {}
-        alternates_of = self.site.alternates
-        record, item, item_key = self.r.record, store.item, keys.item
-        for p in pages:
-            lastmod = None
-            if p.kind == "item":
-                record(item_key(p.key, p.language))
+        memo = _sitemap_memo
+        routes, alternates_of = site.routes, site.alternates
+        if (
+            memo is None
+            or memo.routes is not routes
+            or memo.alternates is not alternates_of
+            or memo.base != base
+            or memo.count != len(routes.pages)
+        ):
+            pages = sorted(
+                (p for p in routes.pages if p.kind in ("item", "listing", "taxonomy", "home")),
+                key=lambda p: p.url,
+            )
+            raws = [item(p.key, p.language) if p.kind == "item" else None for p in pages]
+            lastmods = [lastmod_of(raw) for raw in raws]
+            entries = [
+                self._sitemap_entry(
+                    p.url, lastmod, alternates_of.get((p.kind, p.key, p.number), ())
+                )
+                for p, lastmod in zip(pages, lastmods, strict=True)
+            ]
+            memo = _SitemapMemo(
+                routes, alternates_of, base, len(routes.pages), pages, raws, lastmods, entries
+            )
+            _sitemap_memo = memo
+        else:
+            raws, lastmods, entries = memo.raws, memo.lastmods, memo.entries
+            for index, p in enumerate(memo.pages):
+                if p.kind != "item":
+                    continue
                 raw = item(p.key, p.language)
-                if raw is not None:
-                    lastmod = raw.get("system", {}).get("last_modified")
-            # A copy: a patched plan may extend a page's alternates list in place.
-            alternates = tuple(alternates_of.get((p.kind, p.key, p.number), ()))
-            url = p.url
-            cached = known.get(url)
-            if cached is not None and cached[0] == lastmod and cached[1] == alternates:
-                entry = cached[2]
-            else:
-                entry = self._sitemap_entry(url, lastmod, alternates)
-            entries[url] = (lastmod, alternates, entry)
-            lines.append(entry)
-        _sitemap_entries, _sitemap_base = entries, base
-        lines.append("</urlset>")
-        return "\n".join(lines) + "\n"
+                if raw is raws[index]:
+                    continue  # the very variant the entry was made from
+                raws[index] = raw
+                lastmod = lastmod_of(raw)
+                if lastmod != lastmods[index]:
+                    lastmods[index] = lastmod
+                    entries[index] = self._sitemap_entry(
+                        p.url, lastmod, alternates_of.get((p.kind, p.key, p.number), ())
+                    )
+        return "\n".join(
+            [
+                '<?xml version="1.0" encoding="UTF-8"?>',
+                '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+                'xmlns:xhtml="http://www.w3.org/1999/xhtml">',
+                *memo.entries,
+                "</urlset>\n",
+            ]
+        )
 
     def _sitemap_entry(
         self, url: str, lastmod: str | None, alternates: Sequence[tuple[str, str]]

@@ -33,8 +33,8 @@ class SitePlan:
     store: ContentStore
     languages: list[str]
     routes: RoutePlan
-    # (kind, key, number) -> [(language, url)] in language order
-    alternates: dict[tuple[str, str, int], list[tuple[str, str]]]
+    # (kind, key, number) -> ((language, url), ...) in language order
+    alternates: dict[tuple[str, str, int], tuple[tuple[str, str], ...]]
     # (group, term codename, language) -> term page URL
     term_urls: dict[tuple[str, str, str], str]
     # (group, term codename, language) -> tagged items (raw), in listing order
@@ -130,7 +130,9 @@ def plan_site(
         store=store,
         languages=languages,
         routes=routes,
-        alternates=alternates,
+        # Tuples: a plan is never changed in place (a patched plan is a new one sharing
+        # what did not change), which the sitemap's memo relies on.
+        alternates={key: tuple(value) for key, value in alternates.items()},
         term_urls=term_urls,
         tagged=tagged,
         listing_items=listing_items,
