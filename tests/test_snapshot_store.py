@@ -59,6 +59,26 @@ def test_components_decode_to_what_was_stored() -> None:
     assert list(components) == ["c2"]
 
 
+def test_an_updated_store_answers_like_a_store_made_afresh() -> None:
+    snapshot = sample()
+    store = ContentStore(snapshot)
+    assert store.component("n1_comp", EN) is not None  # decoded and kept by the old store
+    new_b = item("b", EN)
+    new_b["elements"]["title"]["value"] = "B, revised"
+    snapshot.items[EN].items[1] = new_b
+    snapshot.items[EN].modular_content["n1_comp"] = item("n1_comp", EN, "quote")
+    updated = store.updated([("b", EN)])
+    fresh = ContentStore(snapshot)
+    for language in (EN, "es-ES"):
+        for codename in ("a", "b"):
+            assert updated.item(codename, language) == fresh.item(codename, language)
+    assert updated.item("b", EN) is new_b
+    assert store.item("b", EN) is not new_b  # the old store is left as it was
+    assert updated.component("n1_comp", EN) == fresh.component("n1_comp", EN)
+    assert updated.component("n1_comp", EN)["system"]["type"] == "quote"
+    assert updated.item_by_id(new_b["system"]["id"], EN) is new_b
+
+
 def test_a_fallback_variant_equal_to_the_default_language_one_is_one_object(
     tmp_path: Path,
 ) -> None:

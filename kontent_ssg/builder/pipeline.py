@@ -461,12 +461,19 @@ class Builder:
         from ..site.plan import patch_plan, plan_site
 
         assert delta.snapshot is not None
-        store = ContentStore(delta.snapshot)
+        previous = self._plan
+        if (
+            delta.patch is not None
+            and previous is not None
+            and previous.store.snapshot is delta.snapshot
+        ):
+            store = previous.store.updated(delta.patch)
+        else:
+            store = ContentStore(delta.snapshot)
         # Imported here, before rendering forks: render processes inherit them.
         plugins = load_plugins(self.config)
         self._check_names(store, plugins.pages)
         static_files = list_static_files(self.config.static_dir)
-        previous = self._plan
         if (
             delta.patch is not None
             and previous is not None
@@ -538,8 +545,8 @@ class Builder:
         """The pages to render, and the pages that went (to delete)."""
         from ..incremental import keys
 
-        planned = {page.path: page for page in site.routes.pages}
-        deleted = sorted(old_pages - set(planned))
+        planned = site.routes.by_path  # path -> page, every page
+        deleted = sorted(old_pages - planned.keys())
         if delta.full is not None:
             return list(site.routes.pages), deleted
         files = (manifest or {}).get("files") or {}
@@ -547,11 +554,12 @@ class Builder:
             # Downloaded assets come and go with the pages using them (asset: keys).
             prefix = self.config.assets.path.lstrip("/") + "/"
             files = {path: e for path, e in files.items() if not path.startswith(prefix)}
-        # Pages and static files that appeared or went: pages pointing at their paths.
-        moved = (set(planned) | set(static_files)) ^ (old_pages | set(files))
+        # Pages and static files that appeared or went: pages pointing at their paths. (Set
+        # operations, not loops: a webhook rebuild does this over every page.)
+        moved = (planned.keys() | set(static_files)) ^ (old_pages | files.keys())
         stale = set(delta.keys) | keys.urls_changed(moved)
         dirty = self.state.dependants(stale) if stale else set()
-        fresh = {path for path in planned if path not in old_pages or path not in files}
+        fresh = planned.keys() - (old_pages & files.keys())
         if fresh or deleted:
             # The sitemap lists every page: a page appearing or going changes it.
             dirty |= {page.path for page in site.routes.pages if page.kind == "sitemap"}
