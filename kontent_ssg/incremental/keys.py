@@ -157,7 +157,8 @@ KINDS: tuple[KeyKind, ...] = (
     KeyKind(
         "order",
         "order:<type>:<language>:<field>",
-        "sorts a listing by `system.<prop>` / `elements.<codename>`; the sitemap records `system.last_modified` of each routed type (its `<lastmod>` values)",
+        "sorts a listing by `system.<prop>` / `elements.<codename>`; the sitemap records "
+        "`system.last_modified` of each routed type (its `<lastmod>` values)",
         "that field changes on an item of the type",
     ),
     KeyKind(

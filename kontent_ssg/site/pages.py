@@ -19,6 +19,7 @@ from ..config import Config
 from ..errors import PluginError
 from ..incremental import keys
 from ..render.templating import Pagination, Recorder, Renderer
+from . import routing
 from .links import internal_path, page_links, resolves
 from .ordering import sort_items
 from .plan import SitePlan
@@ -418,7 +419,7 @@ class PageRenderer:
             or memo.count != len(routes.pages)
         ):
             pages = sorted(
-                (p for p in routes.pages if p.kind in ("item", "listing", "taxonomy", "home")),
+                (p for p in routes.pages if p.kind in routing.SITEMAP_KINDS),
                 key=lambda p: p.url,
             )
             raws = [item(p.key, p.language) if p.kind == "item" else None for p in pages]
@@ -448,12 +449,30 @@ class PageRenderer:
                     entries[index] = self._sitemap_entry(
                         p.url, lastmod, alternates_of.get((p.kind, p.key, p.number), ())
                     )
+        if page.key == "index":  # sitemap.xml of a site above SITEMAP_URLS: the parts
+            parts = [
+                f"  <sitemap><loc>{xml_text(self.r.absolute_url(f'/sitemap-{n}.xml'))}</loc>"
+                "</sitemap>"
+                for n in range(1, page.number + 1)
+            ]
+            return "\n".join(
+                [
+                    '<?xml version="1.0" encoding="UTF-8"?>',
+                    '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
+                    *parts,
+                    "</sitemapindex>\n",
+                ]
+            )
+        chosen = memo.entries
+        if page.path != "sitemap.xml":  # sitemap-<number>.xml: one part
+            size = routing.SITEMAP_URLS
+            chosen = chosen[(page.number - 1) * size : page.number * size]
         return "\n".join(
             [
                 '<?xml version="1.0" encoding="UTF-8"?>',
                 '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
                 'xmlns:xhtml="http://www.w3.org/1999/xhtml">',
-                *memo.entries,
+                *chosen,
                 "</urlset>\n",
             ]
         )

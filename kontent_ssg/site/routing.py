@@ -52,6 +52,13 @@ _TEXT_ELEMENTS = frozenset({"text", "custom"})
 MAX_SEGMENT_BYTES = 255 - len(".") - len(".kontent-ssg-tmp")
 
 
+#: The kinds of page the sitemap lists.
+SITEMAP_KINDS = ("item", "listing", "taxonomy", "home")
+#: URLs per sitemap file (the sitemaps protocol's limit); above it, ``sitemap.xml`` is a
+#: sitemap index of ``sitemap-1.xml``, ``sitemap-2.xml``, …
+SITEMAP_URLS = 50_000
+
+
 @dataclass(frozen=True)
 class Page:
     """One output file: what renders it and where it goes.
@@ -81,6 +88,8 @@ class Page:
             return f"the home page ({self.language})"
         if self.kind == "plugin":
             return f"plugin page '{self.key}' ({self.language})"
+        if self.kind == "sitemap":
+            return self.url.lstrip("/")
         return f"{self.kind} '{self.key}' ({self.language})"
 
 
@@ -384,7 +393,16 @@ def plan_routes(
             plan.add(Page("home", "home", language, url, path, home_template))
     plan.add(Page("notfound", "404", default, "/404.html", "404.html", "404.html"))
     plan.add(Page("robots", "robots", default, "/robots.txt", "robots.txt"))
-    plan.add(Page("sitemap", "sitemap", default, "/sitemap.xml", "sitemap.xml"))
+    listed = sum(1 for p in plan.pages if p.kind in SITEMAP_KINDS)
+    parts = -(-listed // SITEMAP_URLS)
+    if parts <= 1:
+        plan.add(Page("sitemap", "sitemap", default, "/sitemap.xml", "sitemap.xml"))
+    else:
+        # The sitemaps protocol allows 50,000 URLs a file: sitemap.xml becomes the index.
+        plan.add(Page("sitemap", "index", default, "/sitemap.xml", "sitemap.xml", number=parts))
+        for number in range(1, parts + 1):
+            url = f"/sitemap-{number}.xml"
+            plan.add(Page("sitemap", "sitemap", default, url, url[1:], number=number))
     if config.feed is not None:
         url = config.feed.path
         plan.add(Page("feed", config.feed.listing, default, url, output_path_for(url)))
