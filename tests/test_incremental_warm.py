@@ -59,7 +59,12 @@ def test_warmed_builder_matches_a_clean_full_build_after_each_change(tmp_path, h
             beta = site.item("beta")
             beta["elements"]["body"]["value"] = "<p>beta, warm</p>"
             emu.upsert_item(beta)
+            routes = builder._plan.routes
             report = builder.apply(_change("beta"))
+            # A body: the plan patched, its routes those just published, so the pages were
+            # chosen without comparing every page with the manifest.
+            assert builder._plan.routes is routes and builder._published is not None
+            assert builder._published[1] is routes
             assert builder._env is not compiled  # compiled afresh from the new bytes
             assert "articles/alpha/index.html" in rendered(report)  # every article: template
             assert "class='v2'" in (site.out / "articles/alpha/index.html").read_text()

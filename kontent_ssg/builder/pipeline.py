@@ -135,6 +135,9 @@ class Builder:
         self.rebuilds = 0
         self._manifest: JSON | None = None  # the record of the output (cached between builds)
         self._plan: SitePlan | None = None  # the last build's plan, for plan-neutral changes
+        # (manifest, routes) of the last publish: while a patched plan keeps those routes and
+        # the manifest is that one, no page appeared or went (_choose need not compare them).
+        self._published: tuple[JSON, Any] | None = None
         self._tagged_index: TaggedIndex | None = None
         # What the site's templates use (names, item.<element>), re-parsed only when a
         # template's bytes change; and the warnings checking them against the model gave.
@@ -315,8 +318,7 @@ class Builder:
                 # Assets the content references, downloaded (pages state their real sizes).
                 assets = self._prepare_assets(delta, site)
                 # 3. Choose the pages to render.
-                old_pages = set((manifest or {}).get("pages") or ())
-                pages, deleted = self._choose(site, delta, old_pages, manifest, static_files)
+                pages, deleted = self._choose(site, delta, manifest, static_files)
                 clock.mark("choose")
                 # 4. Render them, each staged beside the output.
                 old_files: dict[str, Any] = dict((manifest or {}).get("files") or {})
@@ -379,6 +381,7 @@ class Builder:
                 publish(publication)
                 self.journal.done()
                 self._manifest = manifest
+                self._published = (manifest, site.routes)
                 clock.mark("publish")
                 if assets is not None:
                     assets.finish()  # the cache's index saved, what no build used pruned
@@ -538,7 +541,6 @@ class Builder:
         self,
         site: SitePlan,
         delta: Delta,
-        old_pages: set[str],
         manifest: JSON | None,
         static_files: list[str],
     ) -> tuple[list[Page], list[str]]:
@@ -546,6 +548,20 @@ class Builder:
         from ..incremental import keys
 
         planned = site.routes.by_path  # path -> page, every page
+        published = self._published
+        if (
+            delta.full is None
+            and published is not None
+            and published[0] is manifest
+            and published[1] is site.routes
+        ):
+            # A patched plan of the routes this manifest was written for (the static files
+            # unchanged too, or the plan would have been made afresh): no page or static
+            # file appeared or went, so only the stale keys' dependants render.
+            stale = set(delta.keys)
+            dirty = self.state.dependants(stale) if stale else set()
+            return [planned[path] for path in sorted(dirty) if path in planned], []
+        old_pages = set((manifest or {}).get("pages") or ())
         deleted = sorted(old_pages - planned.keys())
         if delta.full is not None:
             return list(site.routes.pages), deleted
