@@ -757,13 +757,16 @@ class Builder:
         """The new output's manifest (staged beside the current one, as ``.next``) and what
         publishing it does; fails, before anything is visible, when a file that went cannot
         be deleted."""
-        planned = set(site.routes.by_path)
-        static = set(static_files)
-        files = {path: e for path, e in old_files.items() if path in planned or path in static}
+        planned = site.routes.by_path.keys()
+        # Set operations and a dict copy, not a loop: a webhook rebuild does this over every
+        # file of the site.
+        files = dict(old_files)
+        for path in old_files.keys() - planned - set(static_files):
+            del files[path]
         files.update(staging.entries(report, self.options.progress))
         staged = set(report.pages_written) | set(report.pages_unchanged)
         report.pages_unchanged.extend(sorted(planned - staged))
-        stale = sorted(set(old_files) - set(files))
+        stale = sorted(old_files.keys() - files.keys())
         staging.check_deletable(stale)
         went = set(deleted)
         report.pages_deleted.extend(rel for rel in stale if rel in went)
