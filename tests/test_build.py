@@ -167,7 +167,9 @@ def test_clean_rebuilds_are_byte_identical(tmp_path: Path) -> None:
 def test_changed_item_rewrites_only_changed_files(site) -> None:  # type: ignore[no-untyped-def]
     build(site, offline())
     snap = three_articles()
-    snap.items["en-US"].items[1]["elements"]["body"]["value"] = "<p>new text</p>"
+    changed = snap.items["en-US"].items[1]  # items are kept as bytes: edit, then assign
+    changed["elements"]["body"]["value"] = "<p>new text</p>"
+    snap.items["en-US"].items[1] = changed
     save_snapshot(snap, site.snapshot_dir)
     report = build(site, offline())
     assert report.pages_written == ["articles/two/index.html"]
@@ -211,7 +213,9 @@ def test_failed_build_leaves_previous_output_intact(site) -> None:  # type: igno
     # The failure comes last (a listing page), after every article page was staged.
     (site.templates_dir / "listing.html").write_text("{{ page.number }}\n{{ nope() }}")
     snap = three_articles()
-    snap.items["en-US"].items[0]["elements"]["title"]["value"] = "Changed"
+    changed = snap.items["en-US"].items[0]  # items are kept as bytes: edit, then assign
+    changed["elements"]["title"]["value"] = "Changed"
+    snap.items["en-US"].items[0] = changed
     snap.items["en-US"].items.append(article("brand_new"))
     save_snapshot(snap, site.snapshot_dir)
     with pytest.raises(TemplateError, match=r"listing\.html, line 2"):
@@ -253,7 +257,9 @@ def test_collision_fails_the_build_and_writes_nothing(site) -> None:  # type: ig
     build(site, offline())
     before = tree(site.output_dir)
     snap = three_articles()
-    snap.items["en-US"].items[1]["elements"]["url"]["value"] = "one"
+    changed = snap.items["en-US"].items[1]  # items are kept as bytes: edit, then assign
+    changed["elements"]["url"]["value"] = "one"
+    snap.items["en-US"].items[1] = changed
     save_snapshot(snap, site.snapshot_dir)
     with pytest.raises(RouteError, match=r"'one'.*'two'|'two'.*'one'"):
         build(site, offline())

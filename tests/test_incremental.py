@@ -503,9 +503,11 @@ def test_sync_token_invalid_falls_back_to_crawl_and_diff(site, tmp_path):
 def test_offline_build_diffs_the_snapshot_against_the_state(site, tmp_path):
     snap_dir = site.folder / ".kontent-ssg" / "snapshot"
     snapshot = load_snapshot(snap_dir)
-    for raw in snapshot.items[EN].items:
+    items = snapshot.items[EN].items
+    for at, raw in enumerate(items):
         if raw["system"]["codename"] == "gamma":
             raw["elements"]["title"]["value"] = "Gamma offline"
+            items[at] = raw  # items are kept as bytes: a change is an assignment
     save_snapshot(snapshot, snap_dir)
     report = site.build(offline=True)
     assert "articles/gamma/index.html" in report.pages_written

@@ -28,7 +28,9 @@ def test_changed_lastmod_base_url_and_alternates_are_never_served_stale(tmp_path
     assert first.count("<url>") > 3
 
     changed = copy.deepcopy(snapshot)
-    changed.items["en-US"].items[0]["system"]["last_modified"] = "2031-01-02T03:04:05Z"
+    first_item = changed.items["en-US"].items[0]  # kept as bytes: edit, then assign
+    first_item["system"]["last_modified"] = "2031-01-02T03:04:05Z"
+    changed.items["en-US"].items[0] = first_item
     second, _ = _sitemap(config, changed)
     assert "<lastmod>2031-01-02T03:04:05Z</lastmod>" in second
     assert second.replace("2031-01-02T03:04:05Z", "") != first.replace("2031-01-02T03:04:05Z", "")

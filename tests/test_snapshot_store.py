@@ -88,8 +88,10 @@ def test_a_fallback_variant_equal_to_the_default_language_one_is_one_object(
     loaded = load_snapshot(tmp_path / "snap")
     assert loaded == snapshot
     en, es = loaded.items[EN], loaded.items[ES]
-    assert es.items[1] is en.items[1]  # "b": the fallback variant, the same bytes
-    assert es.items[0] is not en.items[0] and es.items[0]["system"]["language"] == ES
+    # "b": the fallback variant, the same bytes and summary
+    assert es.items.raw(1) is en.items.raw(1)
+    assert es.items.summary(1) is en.items.summary(1)
+    assert es.items.raw(0) is not en.items.raw(0) and es.items[0]["system"]["language"] == ES
     assert es.modular_content.raw("n1_comp") is en.modular_content.raw("n1_comp")
     store = ContentStore(loaded)
     assert store.component("n1_comp", ES) == item("n1_comp", EN, "callout")
@@ -307,7 +309,8 @@ def test_a_crawl_holds_a_fallback_variant_once(tmp_path: Path) -> None:
         crawled = crawl(client)
     en, es = crawled.items[EN], crawled.items[ES]
     assert [i["system"]["language"] for i in es.items] == [ES, EN]
-    assert es.items[1] is en.items[1] and es.items[0] is not en.items[0]
+    assert es.items.raw(1) is en.items.raw(1) and es.items.raw(0) is not en.items.raw(0)
+    assert es.items.summary(1) is en.items.summary(1)
     assert es.items[1] == item("b", EN)
     save_snapshot(crawled, tmp_path / "snap")
     assert load_snapshot(tmp_path / "snap") == crawled

@@ -609,7 +609,8 @@ class DeliveryClient:
             result.items.extend(items)
             result.modular_content.update(components)
         else:
-            result.items.extend(pool.item(item) for item in items)
+            for item in items:
+                result.items.append_encoded(*pool.item(item))
             for codename, component in components.items():
                 data = pool.component(codename, encode_component(component))
                 result.modular_content.put(codename, data, component)

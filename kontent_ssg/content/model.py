@@ -94,19 +94,20 @@ class ContentModel:
         """Type → element codename → element type, as items and components carry them."""
         seen: dict[str, dict[str, str]] = {}
         for language in self.store.languages:
-            for raw in self.store.items(language):
-                system = raw.get("system") or {}
-                elements = seen.setdefault(str(system.get("type") or ""), {})
-                for codename, element in (raw.get("elements") or {}).items():
-                    if isinstance(element, dict):
-                        elements.setdefault(codename, str(element.get("type") or ""))
             lang_items = self.store.snapshot.items.get(language)
-            if lang_items is not None:
-                # Components: summed up as they were stored, not decoded again.
-                for kind, shape in lang_items.modular_content.shapes.items():
-                    elements = seen.setdefault(kind, {})
-                    for codename, element_type in shape.items():
-                        elements.setdefault(codename, element_type)
+            if lang_items is None:
+                continue
+            # Items: from their summaries, which name every element and its type.
+            for summary in lang_items.items.summaries():
+                system = summary.light["system"]
+                elements = seen.setdefault(str(system.get("type") or ""), {})
+                for codename, element_type in summary.shape:
+                    elements.setdefault(codename, element_type)
+            # Components: summed up as they were stored, not decoded again.
+            for kind, shape in lang_items.modular_content.shapes.items():
+                elements = seen.setdefault(kind, {})
+                for codename, element_type in shape.items():
+                    elements.setdefault(codename, element_type)
         seen.pop("", None)
         return seen
 
@@ -128,9 +129,10 @@ class ContentModel:
         return groups
 
     def _all_items(self) -> list[JSON]:
-        """Every item variant (components are summed up by ``Components.shapes``/``groups``,
-        without decoding them)."""
+        """Every item variant's summary (it keeps every element naming a taxonomy group;
+        components are summed up by ``Components.shapes``/``groups``, without decoding
+        them)."""
         out: list[JSON] = []
         for language in self.store.languages:
-            out.extend(self.store.items(language))
+            out.extend(self.store.summaries(language))
         return out

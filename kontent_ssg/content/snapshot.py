@@ -23,9 +23,18 @@ import hashlib
 import json
 import os
 import re
+import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import (
+    Callable,
+    Collection,
+    Iterable,
+    Iterator,
+    Mapping,
+    MutableMapping,
+    MutableSequence,
+)
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,6 +88,8 @@ __all__ = [
     "FORMAT_VERSION",
     "Components",
     "ContentStore",
+    "ItemList",
+    "ItemSummary",
     "LanguageItems",
     "LoggedChange",
     "Snapshot",
@@ -90,8 +101,10 @@ __all__ = [
     "check_snapshot",
     "compact_changes",
     "load_snapshot",
+    "put_item",
     "save_snapshot",
     "snapshot_files_digest",
+    "summarize_item",
 ]
 
 FORMAT_VERSION = 1
@@ -147,9 +160,13 @@ _encode_json = msgspec.json.Encoder().encode
 def encode_component(value: Any) -> bytes:
     """A component as the compact JSON :class:`Components` keeps: a function of the value
     alone (msgspec's encoding, keys in their order), so equal components give equal bytes
-    whether they were read from a snapshot file or fetched."""
+    whether they were read from a snapshot file or fetched.
+
+    Copied to a bytes object of its own size: msgspec returns its output buffer, which keeps
+    up to half as much again unused (an item of 7 KB held 10.6 KB: 132 instead of 96 MB of
+    item bytes at 10k real-shaped items)."""
     try:
-        return _encode_json(value)
+        return bytes(memoryview(_encode_json(value)))
     except (TypeError, OverflowError, msgspec.EncodeError):  # e.g. an int beyond 64 bits
         return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
@@ -232,6 +249,188 @@ class Components(MutableMapping[str, JSON]):
         return f"<Components: {len(self._raw)}>"
 
 
+#: Element types an item's summary keeps whole (small values walks over all items read:
+#: route slugs, listing order, taxonomy terms); the others (rich text, text, assets, linked
+#: items, custom) are only named in it, with their type.
+SUMMARY_ELEMENTS = frozenset(("url_slug", "date_time", "number", "taxonomy", "multiple_choice"))
+
+# Equal shapes (every element's name and type, the names left out) are one object.
+_SHAPES: dict[tuple[Any, ...], tuple[tuple[tuple[str, str], ...], frozenset[str]]] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class ItemSummary:
+    """What walks over every item read, without decoding it: ``light`` is the item with only
+    its ``system`` object and its :data:`SUMMARY_ELEMENTS` elements (shaped like an item, so
+    code that reads items reads it); ``shape`` names every element and its type, in order;
+    ``dropped`` the elements ``light`` leaves out. A walk that needs one of those decodes the
+    item (``ContentStore.walk``)."""
+
+    light: JSON
+    shape: tuple[tuple[str, str], ...]
+    dropped: frozenset[str]
+
+    def lacks(self, names: Iterable[str]) -> bool:
+        """Whether one of the element ``names`` is left out of :attr:`light`."""
+        dropped = self.dropped
+        return bool(dropped) and any(name in dropped for name in names)
+
+
+def _shared(value: Any) -> Any:
+    """``value`` with its strings interned, lists and dicts rebuilt: summaries of many items
+    repeat the same few strings (language, type, workflow step, term names and codenames),
+    which decoding made once per item."""
+    kind = type(value)
+    if kind is str:
+        return sys.intern(value)
+    if kind is dict:
+        return {k: _shared(v) for k, v in value.items()}
+    if kind is list:
+        return [_shared(v) for v in value]
+    return value
+
+
+def summarize_item(value: JSON) -> ItemSummary:
+    """The :class:`ItemSummary` of a decoded (checked) item."""
+    elements = value.get("elements")
+    light: JSON = {"system": _shared(value["system"])}
+    if type(elements) is not dict:
+        return ItemSummary(light, (), frozenset())
+    kept: JSON = {}
+    shape: list[tuple[str, str]] = []
+    dropped: list[str] = []
+    for name, element in elements.items():
+        if type(element) is not dict:
+            dropped.append(name)
+            continue
+        shape.append((name, str(element.get("type") or "")))
+        if element.get("type") in SUMMARY_ELEMENTS or "taxonomy_group" in element:
+            kept[name] = _shared(element)
+        else:
+            dropped.append(name)
+    light["elements"] = kept
+    key = (*shape, None, *dropped)
+    interned = _SHAPES.get(key)
+    if interned is None:
+        interned = _SHAPES[key] = (tuple(shape), frozenset(dropped))
+    return ItemSummary(light, *interned)
+
+
+class ItemList(MutableSequence[JSON]):
+    """The item variants of one language in feed order, kept as compact JSON bytes (decoded
+    when read) beside an :class:`ItemSummary` each.
+
+    Items are most of a snapshot's memory after components (on the real-shaped 10k
+    benchmark 130 MB of Python objects per language, 72 MB as bytes), and a forked render
+    process that reads an object writes its reference count, gradually owning a copy of
+    every item it touches; bytes are touched in their header only. Values read are fresh
+    dicts: change an item by assigning it, never by editing what was read. Equal variants of
+    two languages (fallback variants) share their bytes and summary.
+    """
+
+    __slots__ = ("_positions", "_raw", "_summaries")
+
+    def __init__(self, values: Iterable[JSON] = ()) -> None:
+        self._raw: list[bytes] = []
+        self._summaries: list[ItemSummary] = []
+        self._positions: dict[str, int] | None = None
+        self.extend(values)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [loads_json(data) for data in self._raw[index]]
+        return loads_json(self._raw[index])
+
+    def __iter__(self) -> Iterator[JSON]:
+        for data in self._raw:
+            yield loads_json(data)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        if isinstance(index, slice):
+            raise TypeError("ItemList does not take slice assignment")
+        self.put(index, encode_component(value), summarize_item(value))
+
+    def __delitem__(self, index: Any) -> None:
+        del self._raw[index]
+        del self._summaries[index]
+        self._positions = None
+
+    def insert(self, index: int, value: JSON) -> None:
+        self._raw.insert(index, encode_component(value))
+        self._summaries.insert(index, summarize_item(value))
+        self._positions = None
+
+    def append(self, value: JSON) -> None:
+        self.append_encoded(encode_component(value), summarize_item(value))
+
+    def append_encoded(self, data: bytes, summary: ItemSummary) -> None:
+        """Add an item given as its :func:`encode_component` bytes and summary."""
+        positions = self._positions
+        if positions is not None:
+            positions.setdefault(summary.light["system"]["codename"], len(self._raw))
+        self._raw.append(data)
+        self._summaries.append(summary)
+
+    def put(self, index: int, data: bytes, summary: ItemSummary) -> None:
+        """Replace the item at ``index`` (its bytes and summary)."""
+        old = self._summaries[index].light["system"]["codename"]
+        self._raw[index] = data
+        self._summaries[index] = summary
+        if summary.light["system"]["codename"] != old:
+            self._positions = None
+
+    def raw(self, index: int) -> bytes:
+        return self._raw[index]
+
+    def summary(self, index: int) -> ItemSummary:
+        return self._summaries[index]
+
+    def raws(self) -> list[bytes]:
+        return self._raw
+
+    def summaries(self) -> list[ItemSummary]:
+        return self._summaries
+
+    def find(self, codename: str) -> int | None:
+        """The position of the (first) variant ``codename`` (an index kept until a removal)."""
+        positions = self._positions
+        if positions is None:
+            positions = {}
+            for at, summary in enumerate(self._summaries):
+                positions.setdefault(summary.light["system"]["codename"], at)
+            self._positions = positions
+        return positions.get(codename)
+
+    def walk(self, names: Iterable[str] = ()) -> Iterator[JSON]:
+        """Every item, as its summary's light item where that holds the element ``names``
+        (and ``system``), else decoded."""
+        wanted = tuple(names)
+        for data, summary in zip(self._raw, self._summaries, strict=True):
+            yield loads_json(data) if wanted and summary.lacks(wanted) else summary.light
+
+    def copy(self) -> ItemList:
+        """A copy sharing the (immutable) bytes and summaries."""
+        other = ItemList()
+        other._raw = list(self._raw)
+        other._summaries = list(self._summaries)
+        return other
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ItemList):
+            return self._raw == other._raw or list(self) == list(other)
+        if isinstance(other, list):
+            return list(self) == other
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<ItemList: {len(self._raw)}>"
+
+
 class VariantPool:
     """Makes equal item variants and components of several languages one object while
     their feeds are crawled (concurrently): a fallback variant is the variant of the language
@@ -239,22 +438,24 @@ class VariantPool:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._items: dict[tuple[str, str], JSON] = {}
+        self._items: dict[tuple[str, str], tuple[bytes, ItemSummary]] = {}
         self._components: dict[str, bytes] = {}
 
-    def item(self, raw: JSON) -> JSON:
-        """``raw``, or the equal variant seen before (the same codename and language)."""
+    def item(self, raw: JSON) -> tuple[bytes, ItemSummary]:
+        """``raw``'s bytes and summary: those of the equal variant seen before (the same
+        codename and language) when there is one."""
+        data = encode_component(raw)
         system = raw["system"]
         language = system.get("language")
         if type(language) is not str:  # not an item's shape: the checks after the crawl say so
-            return raw
+            return data, summarize_item(raw)
         key = (system["codename"], language)
         with self._lock:
             known = self._items.get(key)
-            if known is not None and known == raw:
+            if known is not None and known[0] == data:
                 return known
-            self._items[key] = raw
-            return raw
+            entry = self._items[key] = (data, summarize_item(raw))
+            return entry
 
     def component(self, codename: str, data: bytes) -> bytes:
         """``data``, or the equal bytes seen before for the component ``codename``."""
@@ -270,15 +471,19 @@ class VariantPool:
 class LanguageItems:
     """The items-feed of one language: items in feed order and the components."""
 
-    items: list[JSON] = field(default_factory=list)
+    items: ItemList = field(default_factory=ItemList)
     modular_content: Components = field(default_factory=Components)
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.modular_content, Components):
-            self.modular_content = Components(self.modular_content)
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Plain lists and dicts (tests, hand-made snapshots) become the compact forms.
+        if name == "items" and not isinstance(value, ItemList):
+            value = ItemList(value)
+        elif name == "modular_content" and not isinstance(value, Components):
+            value = Components(value)
+        object.__setattr__(self, name, value)
 
     def to_json(self) -> JSON:
-        return {"items": self.items, "modular_content": dict(self.modular_content)}
+        return {"items": list(self.items), "modular_content": dict(self.modular_content)}
 
 
 @dataclass
@@ -557,8 +762,9 @@ def write_language_file(path: Path, items: Iterable[JSON], components: Component
     def chunks() -> Iterator[bytes]:
         yield b'{"items":['
         first = True
-        for item in items:
-            yield encode(item) if first else b"," + encode(item)
+        encoded = items.raws() if isinstance(items, ItemList) else (encode(i) for i in items)
+        for data in encoded:
+            yield data if first else b"," + data
             first = False
         yield b'],"modular_content":{'
         first = True
@@ -606,9 +812,9 @@ def _load_snapshot(folder: Path) -> Snapshot:
     files = {"languages": "languages.json", "types": "types.json", "taxonomies": "taxonomies.json"}
     check_snapshot(snapshot, lambda part: str(folder / files[part]))
     # Variants equal in two languages (fallback variants: two thirds of a language on the
-    # real-shaped benchmark) become one object: the variants by codename of the languages
-    # read so far.
-    seen: dict[str, JSON] = {}
+    # real-shaped benchmark) share their bytes and summary: the variants by codename of the
+    # languages read so far.
+    seen: dict[str, tuple[bytes, ItemSummary]] = {}
     for language in languages:
         path = folder / "items" / _language_file(language)
         snapshot.items[language] = _read_language(path, snapshot.items.values(), seen)
@@ -711,7 +917,6 @@ def _replay_changes(snapshot: Snapshot, path: Path) -> None:
         raise SnapshotError(f"{path}: cannot read snapshot file ({exc})") from None
     lines = data.split(b"\n")
     lines.pop()  # after the last newline: empty, or a line a killed write left unfinished
-    positions: dict[str, dict[str, int]] = {}
     for number, line in enumerate(lines, 1):
         if not line:
             continue
@@ -731,36 +936,23 @@ def _replay_changes(snapshot: Snapshot, path: Path) -> None:
             check_item(value, where, component=True)
             lang_items.modular_content[record["component"]] = value
         elif type(record.get("item")) is str:
-            codename = record["item"]
             if value is not None:
                 check_item(value, where)
-            index = positions.get(language)
-            if index is None:
-                index = positions[language] = {
-                    raw["system"]["codename"]: i for i, raw in enumerate(lang_items.items)
-                }
-            _put_logged(lang_items.items, index, codename, value)
+            put_item(lang_items.items, record["item"], value)
         else:
             raise SnapshotError(f"{where}: names no item or component", hint=_REPAIR_LOG)
 
 
-def _put_logged(
-    items: list[JSON], index: dict[str, int], codename: str, value: JSON | None
-) -> None:
+def put_item(items: ItemList, codename: str, value: JSON | None) -> None:
     """Put an item variant where the items-feed had it (a new one last); None removes it."""
-    at = index.get(codename)
+    at = items.find(codename)
     if value is not None:
         if at is None:
-            index[codename] = len(items)
             items.append(value)
         else:
             items[at] = value
     elif at is not None:
         del items[at]
-        del index[codename]
-        for other, position in index.items():
-            if position > at:
-                index[other] = position - 1
 
 
 class _RawFeed(msgspec.Struct):
@@ -774,7 +966,7 @@ _decode_feed = msgspec.json.Decoder(_RawFeed).decode
 
 
 def _read_language(
-    path: Path, earlier: Iterable[LanguageItems], seen: dict[str, JSON]
+    path: Path, earlier: Iterable[LanguageItems], seen: dict[str, tuple[bytes, ItemSummary]]
 ) -> LanguageItems:
     """One ``items/<language>.json``, checked item by item, its components kept as bytes.
 
@@ -799,9 +991,9 @@ def _read_language(
         components = data.get("modular_content") or {}
         if type(components) is not dict:
             raise SnapshotError(f"{place}: 'modular_content' is not an object") from None
-        result = LanguageItems(items=data["items"])
-        for raw in result.items:
+        for raw in data["items"]:
             check_item(raw, place)
+        result = LanguageItems(items=data["items"])
         for codename, component in components.items():
             check_item(component, f"{place} (modular_content)", component=True)
             result.modular_content[codename] = component
@@ -814,12 +1006,11 @@ def _read_language(
         value = _decode_part(span, place)
         check_item(value, place)
         codename = value["system"]["codename"]
+        data = encode_component(value)
         known = seen.get(codename)
-        if known is not None and known == value:
-            value = known  # compared decoded: exact, and cheaper than hashing the bytes
-        else:
-            seen[codename] = value
-        items.append(value)
+        if known is None or known[0] != data:
+            known = seen[codename] = (data, summarize_item(value))
+        items.append_encoded(*known)
     components = result.modular_content
     where = f"{place} (modular_content)"
     for codename, span in (feed.modular_content or {}).items():
@@ -871,27 +1062,37 @@ def _read_list(path: Path) -> list[JSON]:
 #: components are read a few times each while it renders; more would only hold memory.
 COMPONENT_CACHE = 512
 
+#: Decoded items a :class:`ContentStore` keeps (then it starts afresh): a page reads its
+#: item, its linked items and the items a listing shows, some several times.
+ITEM_CACHE = 512
+
 
 class ContentStore:
     """Lookups over a snapshot: items by (codename | id, language), components, types, terms.
 
     ``item(codename, language)`` returns the variant the items-feed gave for that language,
     which may be a fallback variant (its ``system.language`` differs). ``is_translated`` tells.
+    Items are decoded from their bytes when read (the last few hundred stay decoded); walks
+    over every item read their summaries (:meth:`summaries`, :meth:`walk`).
     """
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
         self.default_language = snapshot.default_language
-        self._by_codename: dict[str, dict[str, JSON]] = {}
+        self._by_codename: dict[str, dict[str, tuple[bytes, ItemSummary]]] = {}
         self._id_to_codename: dict[str, str] = {}
         self._components: dict[str, Components] = {}
         self._decoded: dict[tuple[str, str], JSON] = {}
+        self._items: dict[tuple[str, str], JSON] = {}
+        ids = self._id_to_codename
         for language, lang_items in snapshot.items.items():
-            table: dict[str, JSON] = {}
-            for item in lang_items.items:
-                system = item["system"]
-                table[system["codename"]] = item
-                self._id_to_codename[system["id"]] = system["codename"]
+            table: dict[str, tuple[bytes, ItemSummary]] = {}
+            items = lang_items.items
+            for entry in zip(items.raws(), items.summaries(), strict=True):
+                system = entry[1].light["system"]
+                codename = system["codename"]
+                table[codename] = entry
+                ids[system["id"]] = codename
             self._by_codename[language] = table
             self._components[language] = lang_items.modular_content
         self.types: dict[str, JSON] = {t["system"]["codename"]: t for t in snapshot.types}
@@ -935,8 +1136,30 @@ class ContentStore:
         return self.snapshot.language_codenames
 
     def item(self, codename: str, language: str) -> JSON | None:
+        """The variant, decoded (a page reads its items several times: the last few
+        hundred stay decoded)."""
+        key = (codename, language)
+        found = self._items.get(key)
+        if found is not None:
+            return found
         table = self._by_codename.get(language)
-        return table.get(codename) if table is not None else None
+        entry = table.get(codename) if table is not None else None
+        if entry is None:
+            return None
+        found = loads_json(entry[0])
+        if len(self._items) >= ITEM_CACHE:
+            self._items.clear()
+        self._items[key] = found
+        return found
+
+    def has_item(self, codename: str, language: str) -> bool:
+        table = self._by_codename.get(language)
+        return table is not None and codename in table
+
+    def summary(self, codename: str, language: str) -> ItemSummary | None:
+        table = self._by_codename.get(language)
+        entry = table.get(codename) if table is not None else None
+        return entry[1] if entry is not None else None
 
     def item_by_id(self, item_id: str, language: str) -> JSON | None:
         codename = self._id_to_codename.get(item_id)
@@ -964,11 +1187,52 @@ class ContentStore:
         return found
 
     def items(self, language: str) -> Iterator[JSON]:
-        """Every item variant of ``language`` in feed order (fallback variants included)."""
+        """Every item variant of ``language`` in feed order (fallback variants included),
+        decoded: for walks that read everything; others use :meth:`summaries` or
+        :meth:`walk`."""
         return iter(self.snapshot.items.get(language, LanguageItems()).items)
 
+    def summaries(self, language: str) -> Iterator[JSON]:
+        """Every item variant of ``language`` in feed order as its summary's light item:
+        ``system`` and the :data:`SUMMARY_ELEMENTS` elements only, nothing decoded."""
+        lang_items = self.snapshot.items.get(language)
+        if lang_items is None:
+            return iter(())
+        return (summary.light for summary in lang_items.items.summaries())
+
+    def walk(
+        self,
+        language: str,
+        names: Iterable[str] = (),
+        types: Collection[str] | None = None,
+        translated_only: bool = False,
+    ) -> Iterator[JSON]:
+        """Every item variant of ``language`` (of ``types`` when given; only its own
+        translations when ``translated_only``) holding at least ``system`` and the elements
+        ``names``: the light item of its summary where that has them, else the item decoded
+        (not kept). For walks over every item; a page's reads use :meth:`item`."""
+        lang_items = self.snapshot.items.get(language)
+        if lang_items is None:
+            return
+        wanted = tuple(names)
+        items = lang_items.items
+        for data, summary in zip(items.raws(), items.summaries(), strict=True):
+            system = summary.light["system"]
+            if types is not None and system["type"] not in types:
+                continue
+            if translated_only and system.get("language") != language:
+                continue
+            yield loads_json(data) if wanted and summary.lacks(wanted) else summary.light
+
     def items_of_type(self, type_codename: str, language: str) -> Iterable[JSON]:
-        return (i for i in self.items(language) if i["system"]["type"] == type_codename)
+        """Every item variant of the type, decoded (only those of the type are)."""
+        lang_items = self.snapshot.items.get(language)
+        if lang_items is None:
+            return
+        items = lang_items.items
+        for data, summary in zip(items.raws(), items.summaries(), strict=True):
+            if summary.light["system"]["type"] == type_codename:
+                yield loads_json(data)
 
     def is_translated(self, item: JSON, language: str) -> bool:
         return bool(item["system"].get("language") == language)

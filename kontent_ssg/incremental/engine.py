@@ -41,6 +41,7 @@ from ..content.snapshot import (
     check_item,
     compact_changes,
     load_snapshot,
+    put_item,
     snapshot_files_digest,
 )
 from ..content.webhooks import Change, changes_from_sync
@@ -619,7 +620,7 @@ class _Persister:
                     snapshot.default_language,
                     items={
                         language: LanguageItems(
-                            list(lang_items.items), lang_items.modular_content.copy()
+                            lang_items.items.copy(), lang_items.modular_content.copy()
                         )
                         for language, lang_items in snapshot.items.items()
                     },
@@ -650,7 +651,9 @@ def _logged(snapshot: Snapshot, kind: str, language: str, codename: str) -> Logg
         if data is None:
             return None
         return LoggedChange(language, "component", codename, data)
-    return LoggedChange(language, "item", codename, _find(lang_items, codename))
+    at = lang_items.items.find(codename)
+    data = lang_items.items.raw(at) if at is not None else None
+    return LoggedChange(language, "item", codename, data)
 
 
 def _write_json(path: Path, value: Any) -> None:
@@ -662,8 +665,9 @@ def _write_json(path: Path, value: Any) -> None:
 def _id_index(snapshot: Snapshot) -> dict[str, str]:
     out: dict[str, str] = {}
     for lang_items in snapshot.items.values():
-        for raw in lang_items.items:
-            out[raw["system"]["id"]] = raw["system"]["codename"]
+        for summary in lang_items.items.summaries():
+            system = summary.light["system"]
+            out[system["id"]] = system["codename"]
     return out
 
 
@@ -677,7 +681,9 @@ def _languages_to_refetch(
         if language in changed:
             out.append(language)
             continue
-        current = _find(snapshot.items[language], codename)
+        items = snapshot.items[language].items
+        at = items.find(codename)
+        current = items.summary(at).light if at is not None else None
         if current is None or current["system"].get("language") != language:
             out.append(language)
     return out
@@ -689,7 +695,8 @@ def _tagged_items(snapshot: Snapshot, groups: set[str]) -> set[tuple[str, str]]:
     if not groups:
         return found
     for language, lang_items in snapshot.items.items():
-        for raw in lang_items.items:
+        for summary in lang_items.items.summaries():  # they keep the taxonomy elements
+            raw = summary.light
             for element in (raw.get("elements") or {}).values():
                 if (
                     isinstance(element, dict)
@@ -702,23 +709,8 @@ def _tagged_items(snapshot: Snapshot, groups: set[str]) -> set[tuple[str, str]]:
     return found
 
 
-def _find(lang_items: LanguageItems, codename: str) -> JSON | None:
-    for raw in lang_items.items:
-        if raw["system"]["codename"] == codename:
-            return raw
-    return None
-
-
 def _put_item(lang_items: LanguageItems, codename: str, raw: JSON | None) -> None:
-    for index, existing in enumerate(lang_items.items):
-        if existing["system"]["codename"] == codename:
-            if raw is None:
-                del lang_items.items[index]
-            else:
-                lang_items.items[index] = raw
-            return
-    if raw is not None:
-        lang_items.items.append(raw)
+    put_item(lang_items.items, codename, raw)
 
 
 def _fetch_all(

@@ -22,7 +22,7 @@ from typing import Any
 
 from .. import __version__
 from ..config import Config
-from ..content.snapshot import ContentStore, Snapshot
+from ..content.snapshot import ContentStore, Snapshot, loads_json
 from ..plugins import plugin_fingerprint
 from ..render.templates import template_files
 from ..site.routing import Page
@@ -139,10 +139,11 @@ def snapshot_rows(
     rows: dict[ContentKey, Row] = {}
     skip = skip or {}
     for language, lang_items in snapshot.items.items():
-        for raw in lang_items.items:
-            key = ("item", language, raw["system"]["codename"])
+        items = lang_items.items
+        for data, summary in zip(items.raws(), items.summaries(), strict=True):
+            key = ("item", language, summary.light["system"]["codename"])
             if key not in skip:
-                rows[key] = item_row(raw, language)
+                rows[key] = item_row(loads_json(data), language)
         for codename, data in lang_items.modular_content.raw_items():
             key = ("component", language, codename)
             if key not in skip:

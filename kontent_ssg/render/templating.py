@@ -34,7 +34,7 @@ from ..content.snapshot import ContentStore
 from ..errors import KontentSSGError, PluginError, TemplateError, UnknownNameError, did_you_mean
 from ..incremental import keys
 from ..plugins import Plugins, no_plugins
-from ..site.ordering import sort_items
+from ..site.ordering import order_names, sort_items
 from ..site.routing import listing_url, term_url, with_language
 from .markdown import render_markdown
 from .sanitize import safe_url
@@ -734,12 +734,15 @@ class Renderer:
         self.record(keys.listing(type, language))
         if order:
             self.record(keys.order(type, language, order.split()[0]))
-        raws = self.store.items_of_type(type, language) if type else self.store.items(language)
-        selected = [
-            r for r in raws if not translated_only or r["system"].get("language") == language
-        ]
-        views = [self.view(r, language) for r in sort_items(selected, order)]
-        return views[:limit] if limit is not None else views
+        # Sorted on the items' summaries; only the items returned are decoded.
+        selected = self.store.walk(
+            language, order_names(order), {type} if type else None, translated_only
+        )
+        ordered = sort_items(list(selected), order)
+        if limit is not None:
+            ordered = ordered[:limit]
+        item = self.store.item
+        return [self.view(item(r["system"]["codename"], language) or r, language) for r in ordered]
 
     def term_page_url(self, group: str, term: str, language: str) -> str | None:
         """The URL of a term's page, None when it has none. A term page exists only while
@@ -1105,7 +1108,7 @@ class Renderer:
             urls = self.plugin_page_urls
             found = urls.get((target, language)) or urls.get((target, self.default_language))
             return self.public(found)
-        if any(self.store.item(target, lang) is not None for lang in self.store.languages):
+        if any(self.store.has_item(target, lang) for lang in self.store.languages):
             return self.url_for_codename(target, language)
         route = config.routes.get(target)
         if route is not None:
@@ -1115,7 +1118,7 @@ class Renderer:
             return self.public(self.home_urls.get(language))
         from ..site.validate import unknown_page_name, url_for_names
 
-        codenames = {raw["system"]["codename"] for raw in self.store.items(language)}
+        codenames = {raw["system"]["codename"] for raw in self.store.summaries(language)}
         self.record(keys.item(target, language))  # it may appear
         raise UnknownNameError(
             f"url_for('{target}'): "
@@ -1146,7 +1149,7 @@ class Renderer:
                 hint="pass the item (url_for(item)) or its codename",
             )
         self.record(keys.listing(type_codename, language))
-        for raw in self.store.items_of_type(type_codename, language):
+        for raw in self.store.walk(language, (), {type_codename}):
             return self.url_for_codename(raw["system"]["codename"], language)
         return None
 

@@ -9,7 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["item_sort_key", "sort_items"]
+__all__ = ["item_sort_key", "order_names", "sort_items"]
+
+
+def order_names(order: str | None) -> tuple[str, ...]:
+    """The element an ``order`` reads (none for a system property): what a walk over item
+    summaries must hold to sort them."""
+    if not order:
+        return ()
+    kind, _, name = order.split()[0].partition(".")
+    return (name,) if kind == "elements" else ()
 
 
 def item_sort_key(field_path: str) -> Callable[[Any], tuple[Any, ...]]:

@@ -324,9 +324,11 @@ class PageRenderer:
                 if raw["system"]["codename"] not in seen:
                     seen.add(raw["system"]["codename"])
                     raws.append(raw)
-        if len(codenames) == 1:
-            return raws
-        return sort_items(raws, "system.last_modified desc")
+        if len(codenames) > 1:
+            raws = sort_items(raws, "system.last_modified desc")
+        # The plan holds the items' summaries: the page shows the items themselves.
+        item = self.site.store.item
+        return [item(raw["system"]["codename"], language) or raw for raw in raws]
 
     def _home(self, page: Page) -> str:
         """The generated home page: the newest items of each listing, then of each routed

@@ -17,7 +17,7 @@ from typing import Any
 from ..config import Config
 from ..content.snapshot import ContentStore
 from ..plugins import Plugins, no_plugins
-from .ordering import sort_items
+from .ordering import order_names, sort_items
 from .routing import RoutePlan, plan_routes, routed_languages
 
 __all__ = ["SitePlan", "TaggedIndex", "patch_plan", "plan_fields", "plan_site"]
@@ -67,11 +67,7 @@ def plan_site(
     listing_items: dict[tuple[str, str], list[str]] = {}
     for name, listing in config.listings.items():
         for language in languages:
-            raws = [
-                r
-                for r in store.items_of_type(listing.type, language)
-                if r["system"].get("language") == language
-            ]
+            raws = list(store.walk(language, order_names(listing.order), {listing.type}, True))
             listing_items[(name, language)] = [
                 r["system"]["codename"] for r in sort_items(raws, listing.order)
             ]
@@ -82,13 +78,11 @@ def plan_site(
         raw_group = store.taxonomies.get(group)
         terms[group] = _flatten_terms((raw_group or {}).get("terms") or [])
         narrower[group] = _subtrees((raw_group or {}).get("terms") or [])
+        types = {tax.type} if tax.type is not None else None
         for language in languages:
-            for raw in store.items(language):
-                system = raw["system"]
-                if system.get("language") != language:
-                    continue
-                if tax.type is not None and system["type"] != tax.type:
-                    continue
+            # Summaries: taxonomy elements are kept in them (a term page reads its items
+            # from the store).
+            for raw in store.walk(language, (), types, translated_only=True):
                 seen: set[str] = set()
                 for element in (raw.get("elements") or {}).values():
                     if element.get("type") != "taxonomy":
@@ -231,7 +225,10 @@ def patch_plan(
     tagged = dict(plan.tagged)
     hit = {key for item in changed for key in index.get(item, ())}
     for key in hit:
-        fresh = [store.item(r["system"]["codename"], key[2]) or r for r in plan.tagged[key]]
+        fresh = []
+        for r in plan.tagged[key]:
+            summary = store.summary(r["system"]["codename"], key[2])
+            fresh.append(summary.light if summary is not None else r)
         tagged[key] = sort_items(fresh, "system.last_modified desc")
     # Membership is unchanged (plan-neutral), so the index stays valid for the new lists.
     return replace(plan, store=store, tagged=tagged), index

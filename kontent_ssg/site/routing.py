@@ -320,12 +320,18 @@ def plan_routes(
     keep_empty = config.site.empty_pages
     default = languages[0] if languages else store.default_language
     plan = RoutePlan()
+    # Walks the items' summaries; an item is decoded only where a route path names an
+    # element its summary leaves out (free text: {title}).
+    names = {
+        name
+        for route in config.routes.values()
+        for name in _PLACEHOLDER.findall(route.path)
+        if name != "language" and not name.startswith("system.")
+    }
     for language in languages:
-        for item in store.items(language):
+        for item in store.walk(language, names, config.routes, translated_only=True):
             system = item["system"]
-            route = config.routes.get(system["type"])
-            if route is None or system.get("language") != language:
-                continue
+            route = config.routes[system["type"]]
             try:
                 url = item_url(route, item, language, default)
                 path = output_path_for(url)

@@ -310,5 +310,5 @@ def validate_site(
 def _codenames(store: Any) -> set[str]:
     found: set[str] = set()
     for language in store.languages:
-        found.update(raw["system"]["codename"] for raw in store.items(language))
+        found.update(raw["system"]["codename"] for raw in store.summaries(language))
     return found
