@@ -328,12 +328,15 @@ class ItemList(MutableSequence[JSON]):
     two languages (fallback variants) share their bytes and summary.
     """
 
-    __slots__ = ("_positions", "_raw", "_summaries")
+    __slots__ = ("_ids", "_positions", "_raw", "_summaries")
 
     def __init__(self, values: Iterable[JSON] = ()) -> None:
         self._raw: list[bytes] = []
         self._summaries: list[ItemSummary] = []
+        # codename → position and item id → codename (the last variant wins, as in the
+        # store's lookups): built on first use, kept up to date, rebuilt after a removal.
         self._positions: dict[str, int] | None = None
+        self._ids: dict[str, str] | None = None
         self.extend(values)
 
     def __len__(self) -> int:
@@ -356,31 +359,36 @@ class ItemList(MutableSequence[JSON]):
     def __delitem__(self, index: Any) -> None:
         del self._raw[index]
         del self._summaries[index]
-        self._positions = None
+        self._positions = self._ids = None
 
     def insert(self, index: int, value: JSON) -> None:
         self._raw.insert(index, encode_component(value))
         self._summaries.insert(index, summarize_item(value))
-        self._positions = None
+        self._positions = self._ids = None
 
     def append(self, value: JSON) -> None:
         self.append_encoded(encode_component(value), summarize_item(value))
 
     def append_encoded(self, data: bytes, summary: ItemSummary) -> None:
         """Add an item given as its :func:`encode_component` bytes and summary."""
-        positions = self._positions
-        if positions is not None:
-            positions.setdefault(summary.light["system"]["codename"], len(self._raw))
+        system = summary.light["system"]
+        if self._positions is not None:
+            self._positions[system["codename"]] = len(self._raw)
+        if self._ids is not None:
+            self._ids[system["id"]] = system["codename"]
         self._raw.append(data)
         self._summaries.append(summary)
 
     def put(self, index: int, data: bytes, summary: ItemSummary) -> None:
         """Replace the item at ``index`` (its bytes and summary)."""
-        old = self._summaries[index].light["system"]["codename"]
+        old = self._summaries[index].light["system"]
+        new = summary.light["system"]
         self._raw[index] = data
         self._summaries[index] = summary
-        if summary.light["system"]["codename"] != old:
-            self._positions = None
+        if new["codename"] != old["codename"]:
+            self._positions = self._ids = None
+        elif new["id"] != old["id"]:
+            self._ids = None
 
     def raw(self, index: int) -> bytes:
         return self._raw[index]
@@ -395,21 +403,25 @@ class ItemList(MutableSequence[JSON]):
         return self._summaries
 
     def find(self, codename: str) -> int | None:
-        """The position of the (first) variant ``codename`` (an index kept until a removal)."""
+        """The position of the variant ``codename`` (the last, should the feed repeat one)."""
         positions = self._positions
         if positions is None:
             positions = {}
             for at, summary in enumerate(self._summaries):
-                positions.setdefault(summary.light["system"]["codename"], at)
+                positions[summary.light["system"]["codename"]] = at
             self._positions = positions
         return positions.get(codename)
 
-    def walk(self, names: Iterable[str] = ()) -> Iterator[JSON]:
-        """Every item, as its summary's light item where that holds the element ``names``
-        (and ``system``), else decoded."""
-        wanted = tuple(names)
-        for data, summary in zip(self._raw, self._summaries, strict=True):
-            yield loads_json(data) if wanted and summary.lacks(wanted) else summary.light
+    def ids(self) -> dict[str, str]:
+        """Item id → codename of the variants here."""
+        ids = self._ids
+        if ids is None:
+            ids = {}
+            for summary in self._summaries:
+                system = summary.light["system"]
+                ids[system["id"]] = system["codename"]
+            self._ids = ids
+        return ids
 
     def copy(self) -> ItemList:
         """A copy sharing the (immutable) bytes and summaries."""
@@ -1079,22 +1091,18 @@ class ContentStore:
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
         self.default_language = snapshot.default_language
-        self._by_codename: dict[str, dict[str, tuple[bytes, ItemSummary]]] = {}
-        self._id_to_codename: dict[str, str] = {}
-        self._components: dict[str, Components] = {}
+        # The lookups are the item lists' own indexes (kept up to date as items change), so
+        # a store costs next to nothing to make: a long-running receiver makes one per
+        # rebuild, and that cost must not grow with the site.
+        self._lists: dict[str, ItemList] = {
+            language: lang_items.items for language, lang_items in snapshot.items.items()
+        }
+        self._components: dict[str, Components] = {
+            language: lang_items.modular_content
+            for language, lang_items in snapshot.items.items()
+        }
         self._decoded: dict[tuple[str, str], JSON] = {}
         self._items: dict[tuple[str, str], JSON] = {}
-        ids = self._id_to_codename
-        for language, lang_items in snapshot.items.items():
-            table: dict[str, tuple[bytes, ItemSummary]] = {}
-            items = lang_items.items
-            for entry in zip(items.raws(), items.summaries(), strict=True):
-                system = entry[1].light["system"]
-                codename = system["codename"]
-                table[codename] = entry
-                ids[system["id"]] = codename
-            self._by_codename[language] = table
-            self._components[language] = lang_items.modular_content
         self.types: dict[str, JSON] = {t["system"]["codename"]: t for t in snapshot.types}
         self.taxonomies: dict[str, JSON] = {t["system"]["codename"]: t for t in snapshot.taxonomies}
 
@@ -1135,6 +1143,13 @@ class ContentStore:
     def languages(self) -> list[str]:
         return self.snapshot.language_codenames
 
+    def _at(self, codename: str, language: str) -> tuple[ItemList, int] | None:
+        items = self._lists.get(language)
+        if items is None:
+            return None
+        at = items.find(codename)
+        return (items, at) if at is not None else None
+
     def item(self, codename: str, language: str) -> JSON | None:
         """The variant, decoded (a page reads its items several times: the last few
         hundred stay decoded)."""
@@ -1142,31 +1157,39 @@ class ContentStore:
         found = self._items.get(key)
         if found is not None:
             return found
-        table = self._by_codename.get(language)
-        entry = table.get(codename) if table is not None else None
-        if entry is None:
+        where = self._at(codename, language)
+        if where is None:
             return None
-        found = loads_json(entry[0])
+        found = loads_json(where[0].raw(where[1]))
         if len(self._items) >= ITEM_CACHE:
             self._items.clear()
         self._items[key] = found
         return found
 
     def has_item(self, codename: str, language: str) -> bool:
-        table = self._by_codename.get(language)
-        return table is not None and codename in table
+        return self._at(codename, language) is not None
+
+    def light(self, codename: str, language: str) -> JSON | None:
+        """The variant's summary as an item (``system`` and the summary's elements only):
+        for reads of ``system`` that need not decode the item."""
+        where = self._at(codename, language)
+        return where[0].summary(where[1]).light if where is not None else None
 
     def summary(self, codename: str, language: str) -> ItemSummary | None:
-        table = self._by_codename.get(language)
-        entry = table.get(codename) if table is not None else None
-        return entry[1] if entry is not None else None
+        where = self._at(codename, language)
+        return where[0].summary(where[1]) if where is not None else None
 
     def item_by_id(self, item_id: str, language: str) -> JSON | None:
-        codename = self._id_to_codename.get(item_id)
+        codename = self.codename_for_id(item_id)
         return self.item(codename, language) if codename else None
 
     def codename_for_id(self, item_id: str) -> str | None:
-        return self._id_to_codename.get(item_id)
+        """The codename of the item with this id (the last language's variant wins)."""
+        for items in reversed(self._lists.values()):
+            codename = items.ids().get(item_id)
+            if codename is not None:
+                return codename
+        return None
 
     def component(self, codename: str, language: str) -> JSON | None:
         """The component (decoded from its bytes; the last few hundred stay decoded, as a

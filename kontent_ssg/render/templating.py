@@ -608,8 +608,11 @@ class Renderer:
 
     def url_for_codename(self, codename: str, language: str) -> str | None:
         """The page URL in ``language``, else in the language its fallback variant is in,
-        else in the default language; records the link either way (a missing page may appear)."""
-        raw = self.store.item(codename, language)
+        else in the default language; records the link either way (a missing page may appear).
+        Only ``system`` is read (from the item's summary) unless a plugin resolves links."""
+        store = self.store
+        lookup = store.item if self.plugins.link_resolvers else store.light
+        raw = lookup(codename, language)
         frames = self._frames
         if frames:
             deps = frames[-1].deps

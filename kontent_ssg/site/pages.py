@@ -397,7 +397,7 @@ class PageRenderer:
     def _sitemap(self, page: Page) -> str:
         global _sitemap_memo
         site = self.site
-        item = site.store.item
+        item = site.store.light  # system only: the item's summary, never decoded
         # What the entries read: each item page's variant's last_modified (a change of it is
         # an ``order:…:system.last_modified`` key of the type), which pages exist and their
         # alternates (pages appearing or going re-render the sitemap; see Builder._choose;
