@@ -26,6 +26,7 @@ import re
 import sys
 import tempfile
 import threading
+from array import array
 from collections.abc import (
     Callable,
     Collection,
@@ -86,6 +87,7 @@ def _without_lone_surrogates(value: Any) -> Any:
 __all__ = [
     "CHANGE_LOG",
     "FORMAT_VERSION",
+    "ByteArena",
     "Components",
     "ContentStore",
     "ItemList",
@@ -171,6 +173,56 @@ def encode_component(value: Any) -> bytes:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+class ByteArena:
+    """Byte strings in one buffer, addressed by slot (append-only).
+
+    A snapshot's items and components are read from here. A render process is a fork of the
+    build, sharing its memory until either writes a page; CPython writes an object's
+    reference count whenever it is read, so with a bytes object per item the render process
+    wrote (and so copied) the first page of every item and component it read: up to 120 MB
+    at 10k real-shaped items. One buffer has one header; its slots are plain offsets.
+    """
+
+    __slots__ = ("_buf", "_ends")
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+        self._ends = array("q", [0])
+
+    def add(self, data: bytes) -> int:
+        """Store ``data``; its slot."""
+        self._buf += data
+        self._ends.append(len(self._buf))
+        return len(self._ends) - 2
+
+    def get(self, slot: int) -> bytes:
+        ends = self._ends
+        return bytes(self._buf[ends[slot] : ends[slot + 1]])
+
+    def decode(self, slot: int) -> Any:
+        ends = self._ends
+        return loads_json(self._buf[ends[slot] : ends[slot + 1]])  # type: ignore[arg-type]
+
+    def equals(self, slot: int, data: bytes) -> bool:
+        """Whether the slot holds ``data`` (compared in place)."""
+        ends = self._ends
+        start, end = ends[slot], ends[slot + 1]
+        return end - start == len(data) and self._buf.find(data, start, end) == start
+
+
+#: A stored value: its bytes, or its slot in the container's :class:`ByteArena`.
+Stored = bytes | int
+
+
+def _encode_loose(value: Any) -> bytes:
+    """:func:`encode_component`'s bytes, not copied to an object of their own size (for
+    copying into a :class:`ByteArena`)."""
+    try:
+        return _encode_json(value)
+    except (TypeError, OverflowError, msgspec.EncodeError):
+        return encode_component(value)
+
+
 class Components(MutableMapping[str, JSON]):
     """The components of one language (codename → component), kept as compact JSON bytes
     and decoded when read.
@@ -186,23 +238,29 @@ class Components(MutableMapping[str, JSON]):
     groups their elements name, of every component ever stored here.
     """
 
-    __slots__ = ("_raw", "groups", "shapes")
+    __slots__ = ("_arena", "_raw", "groups", "shapes")
 
     def __init__(self, values: Mapping[str, JSON] | None = None) -> None:
-        self._raw: dict[str, bytes] = {}
+        # Loaded components are slots of the snapshot's arena; stored later, bytes.
+        self._arena: ByteArena | None = None
+        self._raw: dict[str, Stored] = {}
         self.shapes: dict[str, dict[str, str]] = {}
         self.groups: set[str] = set()
         if values:
             self.update(values)
 
     def __getitem__(self, codename: str) -> JSON:
-        return loads_json(self._raw[codename])  # type: ignore[no-any-return]
+        stored = self._raw[codename]
+        if type(stored) is int:
+            return self._arena.decode(stored)  # type: ignore[union-attr,no-any-return]
+        return loads_json(stored)  # type: ignore[arg-type,no-any-return]
 
     def __setitem__(self, codename: str, value: JSON) -> None:
         self.put(codename, encode_component(value), value)
 
-    def put(self, codename: str, data: bytes, value: JSON) -> None:
-        """Store ``value`` as ``data`` (its :func:`encode_component` bytes)."""
+    def put(self, codename: str, data: Stored, value: JSON) -> None:
+        """Store ``value`` as ``data`` (its :func:`encode_component` bytes, or their slot in
+        :meth:`use_arena`'s arena)."""
         self._raw[codename] = data
         if type(value) is not dict:
             return
@@ -230,16 +288,30 @@ class Components(MutableMapping[str, JSON]):
     def __contains__(self, codename: object) -> bool:
         return codename in self._raw
 
-    def raw(self, codename: str) -> bytes | None:
-        """The component's JSON bytes, not decoded (None when there is none)."""
+    def use_arena(self, arena: ByteArena) -> None:
+        """Keep the slots :meth:`put` is given in ``arena`` (before anything is stored)."""
+        self._arena = arena
+
+    def stored(self, codename: str) -> Stored | None:
+        """The component's bytes or arena slot, as stored (None when there is none)."""
         return self._raw.get(codename)
 
-    def raw_items(self) -> Iterable[tuple[str, bytes]]:
-        return self._raw.items()
+    def raw(self, codename: str) -> bytes | None:
+        """The component's JSON bytes, not decoded (None when there is none)."""
+        stored = self._raw.get(codename)
+        if type(stored) is int:
+            return self._arena.get(stored)  # type: ignore[union-attr]
+        return stored  # type: ignore[return-value]
+
+    def raw_items(self) -> Iterator[tuple[str, bytes]]:
+        arena = self._arena
+        for codename, stored in self._raw.items():
+            yield codename, arena.get(stored) if type(stored) is int else stored  # type: ignore[union-attr,misc]
 
     def copy(self) -> Components:
-        """A copy sharing the (immutable) bytes."""
+        """A copy sharing the (immutable) bytes and arena."""
         other = Components()
+        other._arena = self._arena
         other._raw = dict(self._raw)
         other.shapes = {k: dict(v) for k, v in self.shapes.items()}
         other.groups = set(self.groups)
@@ -328,10 +400,12 @@ class ItemList(MutableSequence[JSON]):
     two languages (fallback variants) share their bytes and summary.
     """
 
-    __slots__ = ("_ids", "_positions", "_raw", "_summaries")
+    __slots__ = ("_arena", "_ids", "_positions", "_raw", "_summaries")
 
     def __init__(self, values: Iterable[JSON] = ()) -> None:
-        self._raw: list[bytes] = []
+        # Loaded items are slots of the snapshot's arena; items stored later, bytes.
+        self._arena: ByteArena | None = None
+        self._raw: list[Stored] = []
         self._summaries: list[ItemSummary] = []
         # codename → position and item id → codename (the last variant wins, as in the
         # store's lookups): built on first use, kept up to date, rebuilt after a removal.
@@ -344,12 +418,25 @@ class ItemList(MutableSequence[JSON]):
 
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
-            return [loads_json(data) for data in self._raw[index]]
-        return loads_json(self._raw[index])
+            return [self._decode(stored) for stored in self._raw[index]]
+        return self._decode(self._raw[index])
 
     def __iter__(self) -> Iterator[JSON]:
-        for data in self._raw:
-            yield loads_json(data)
+        for stored in self._raw:
+            yield self._decode(stored)
+
+    def _decode(self, stored: Stored) -> Any:
+        if type(stored) is int:
+            return self._arena.decode(stored)  # type: ignore[union-attr]
+        return loads_json(stored)  # type: ignore[arg-type]
+
+    def decode(self, index: int) -> JSON:
+        """The item at ``index``, decoded (what ``self[index]`` gives)."""
+        return self._decode(self._raw[index])  # type: ignore[no-any-return]
+
+    def use_arena(self, arena: ByteArena) -> None:
+        """Keep the slots :meth:`append_encoded` is given in ``arena``."""
+        self._arena = arena
 
     def __setitem__(self, index: Any, value: Any) -> None:
         if isinstance(index, slice):
@@ -369,8 +456,9 @@ class ItemList(MutableSequence[JSON]):
     def append(self, value: JSON) -> None:
         self.append_encoded(encode_component(value), summarize_item(value))
 
-    def append_encoded(self, data: bytes, summary: ItemSummary) -> None:
-        """Add an item given as its :func:`encode_component` bytes and summary."""
+    def append_encoded(self, data: Stored, summary: ItemSummary) -> None:
+        """Add an item given as its :func:`encode_component` bytes (or their slot in
+        :meth:`use_arena`'s arena) and summary."""
         system = summary.light["system"]
         if self._positions is not None:
             self._positions[system["codename"]] = len(self._raw)
@@ -391,13 +479,21 @@ class ItemList(MutableSequence[JSON]):
             self._ids = None
 
     def raw(self, index: int) -> bytes:
+        stored = self._raw[index]
+        if type(stored) is int:
+            return self._arena.get(stored)  # type: ignore[union-attr]
+        return stored  # type: ignore[return-value]
+
+    def stored(self, index: int) -> Stored:
+        """The item's bytes or arena slot, as stored."""
         return self._raw[index]
 
     def summary(self, index: int) -> ItemSummary:
         return self._summaries[index]
 
-    def raws(self) -> list[bytes]:
-        return self._raw
+    def raws(self) -> Iterator[bytes]:
+        for index in range(len(self._raw)):
+            yield self.raw(index)
 
     def summaries(self) -> list[ItemSummary]:
         return self._summaries
@@ -426,13 +522,14 @@ class ItemList(MutableSequence[JSON]):
     def copy(self) -> ItemList:
         """A copy sharing the (immutable) bytes and summaries."""
         other = ItemList()
+        other._arena = self._arena
         other._raw = list(self._raw)
         other._summaries = list(self._summaries)
         return other
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, ItemList):
-            return self._raw == other._raw or list(self) == list(other)
+            return list(self.raws()) == list(other.raws()) or list(self) == list(other)
         if isinstance(other, list):
             return list(self) == other
         return NotImplemented
@@ -826,10 +923,11 @@ def _load_snapshot(folder: Path) -> Snapshot:
     # Variants equal in two languages (fallback variants: two thirds of a language on the
     # real-shaped benchmark) share their bytes and summary: the variants by codename of the
     # languages read so far.
-    seen: dict[str, tuple[bytes, ItemSummary]] = {}
+    seen: dict[str, tuple[int, ItemSummary]] = {}
+    arena = ByteArena()  # every language's items and components
     for language in languages:
         path = folder / "items" / _language_file(language)
-        snapshot.items[language] = _read_language(path, snapshot.items.values(), seen)
+        snapshot.items[language] = _read_language(path, snapshot.items.values(), seen, arena)
     _replay_changes(snapshot, folder / CHANGE_LOG)
     return snapshot
 
@@ -978,7 +1076,10 @@ _decode_feed = msgspec.json.Decoder(_RawFeed).decode
 
 
 def _read_language(
-    path: Path, earlier: Iterable[LanguageItems], seen: dict[str, tuple[bytes, ItemSummary]]
+    path: Path,
+    earlier: Iterable[LanguageItems],
+    seen: dict[str, tuple[int, ItemSummary]],
+    arena: ByteArena,
 ) -> LanguageItems:
     """One ``items/<language>.json``, checked item by item, its components kept as bytes.
 
@@ -1014,27 +1115,30 @@ def _read_language(
     others = [lang.modular_content for lang in earlier]
     result = LanguageItems()
     items = result.items
+    items.use_arena(arena)
     for span in feed.items:
         value = _decode_part(span, place)
         check_item(value, place)
         codename = value["system"]["codename"]
-        data = encode_component(value)
+        data = _encode_loose(value)
         known = seen.get(codename)
-        if known is None or known[0] != data:
-            known = seen[codename] = (data, summarize_item(value))
+        if known is None or not arena.equals(known[0], data):
+            known = seen[codename] = (arena.add(data), summarize_item(value))
         items.append_encoded(*known)
     components = result.modular_content
+    components.use_arena(arena)
     where = f"{place} (modular_content)"
     for codename, span in (feed.modular_content or {}).items():
         value = _decode_part(span, where)
         check_item(value, where, component=True)
-        data = encode_component(value)
+        data = _encode_loose(value)
+        slot = None
         for other in others:
-            same = other.raw(codename)
-            if same is not None and same == data:
-                data = same
+            same = other.stored(codename)
+            if type(same) is int and arena.equals(same, data):
+                slot = same
                 break
-        components.put(codename, data, value)
+        components.put(codename, arena.add(data) if slot is None else slot, value)
     return result
 
 
@@ -1098,8 +1202,7 @@ class ContentStore:
             language: lang_items.items for language, lang_items in snapshot.items.items()
         }
         self._components: dict[str, Components] = {
-            language: lang_items.modular_content
-            for language, lang_items in snapshot.items.items()
+            language: lang_items.modular_content for language, lang_items in snapshot.items.items()
         }
         self._decoded: dict[tuple[str, str], JSON] = {}
         self._items: dict[tuple[str, str], JSON] = {}
@@ -1160,7 +1263,7 @@ class ContentStore:
         where = self._at(codename, language)
         if where is None:
             return None
-        found = loads_json(where[0].raw(where[1]))
+        found = where[0].decode(where[1])
         if len(self._items) >= ITEM_CACHE:
             self._items.clear()
         self._items[key] = found
@@ -1239,13 +1342,13 @@ class ContentStore:
             return
         wanted = tuple(names)
         items = lang_items.items
-        for data, summary in zip(items.raws(), items.summaries(), strict=True):
+        for at, summary in enumerate(items.summaries()):
             system = summary.light["system"]
             if types is not None and system["type"] not in types:
                 continue
             if translated_only and system.get("language") != language:
                 continue
-            yield loads_json(data) if wanted and summary.lacks(wanted) else summary.light
+            yield items.decode(at) if wanted and summary.lacks(wanted) else summary.light
 
     def items_of_type(self, type_codename: str, language: str) -> Iterable[JSON]:
         """Every item variant of the type, decoded (only those of the type are)."""
@@ -1253,9 +1356,9 @@ class ContentStore:
         if lang_items is None:
             return
         items = lang_items.items
-        for data, summary in zip(items.raws(), items.summaries(), strict=True):
+        for at, summary in enumerate(items.summaries()):
             if summary.light["system"]["type"] == type_codename:
-                yield loads_json(data)
+                yield items.decode(at)
 
     def is_translated(self, item: JSON, language: str) -> bool:
         return bool(item["system"].get("language") == language)

@@ -22,7 +22,7 @@ from typing import Any
 
 from .. import __version__
 from ..config import Config
-from ..content.snapshot import ContentStore, Snapshot, loads_json
+from ..content.snapshot import ContentStore, Snapshot
 from ..plugins import plugin_fingerprint
 from ..render.templates import template_files
 from ..site.routing import Page
@@ -140,10 +140,10 @@ def snapshot_rows(
     skip = skip or {}
     for language, lang_items in snapshot.items.items():
         items = lang_items.items
-        for data, summary in zip(items.raws(), items.summaries(), strict=True):
+        for at, summary in enumerate(items.summaries()):
             key = ("item", language, summary.light["system"]["codename"])
             if key not in skip:
-                rows[key] = item_row(loads_json(data), language)
+                rows[key] = item_row(items.decode(at), language)
         for codename, data in lang_items.modular_content.raw_items():
             key = ("component", language, codename)
             if key not in skip:

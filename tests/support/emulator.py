@@ -389,9 +389,9 @@ class _Content:
         self,
         snapshot: Snapshot,
         fallbacks: Mapping[str, str],
-        decoded: dict[int, JSON] | None = None,
+        decoded: dict[bytes, JSON] | None = None,
     ) -> None:
-        """``decoded`` (id of a component's bytes -> the component) is shared by the slots."""
+        """``decoded`` (a component's bytes -> the component) is shared by the slots."""
         self.default_language = snapshot.default_language
         self.language_objects: list[JSON] = [dict(x) for x in snapshot.languages]
         self.types: dict[str, JSON] = {_codename(t): t for t in snapshot.types}
@@ -425,9 +425,11 @@ class _Content:
                     orphans.append(item)
                     pinned.setdefault(lang, {})[_codename(item)] = item
             # Decoded once (the snapshot keeps components as bytes, equal ones of two
-            # languages as one bytes object): every table shares the decoded component.
+            # languages once): every table shares the decoded component. Keyed by the bytes,
+            # not their id(): raw_items() may give fresh bytes objects (a loaded snapshot's
+            # components are slots of one buffer), whose ids are reused once freed.
             self.original_components[lang] = {
-                name: decoded.get(id(data)) or decoded.setdefault(id(data), loads_json(data))
+                name: decoded.get(data) or decoded.setdefault(data, loads_json(data))
                 for name, data in lang_items.modular_content.raw_items()
             }
             for name, comp in self.original_components[lang].items():
@@ -800,7 +802,7 @@ class Emulator:
         self.preserialise = preserialise
         self.snapshot = snapshot
         self.fallbacks = dict(fallbacks or {})
-        decoded: dict[int, JSON] = {}  # components decoded once for both slots
+        decoded: dict[bytes, JSON] = {}  # components decoded once for both slots
         self._slots = {
             "published": _Content(snapshot, self.fallbacks, decoded),
             "preview": _Content(
