@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kontent_ssg.cli import main
 from kontent_ssg.content.snapshot import (
     ContentStore,
     ItemList,
@@ -14,17 +15,22 @@ from kontent_ssg.content.snapshot import (
     save_snapshot,
 )
 from kontent_ssg.site.plan import plan_site
-from tests.support.sites import content_type, item, make_site, slug, snapshot, text
+from tests.support.sites import content_type, item, make_site, rich, slug, snapshot, text
 
 EN, ES = "en-US", "es-ES"
 
 
-def post(codename: str, title: str, language: str = EN, url: str | None = None) -> dict:
+def custom(value: str) -> dict:
+    return {"type": "custom", "name": "", "value": value}
+
+
+def post(codename: str, title: str, language: str = EN, code: str | None = None) -> dict:
+    """A post; ``code``, a custom element, is one that summaries leave out."""
     return item(
         codename,
         "post",
         language,
-        elements={"title": text(title), "url": slug(url or codename)},
+        elements={"title": text(title), "url": slug(codename), "code": custom(code or title)},
     )
 
 
@@ -64,31 +70,31 @@ def test_the_store_follows_changes_to_the_item_lists(tmp_path: Path) -> None:
 
 def test_a_walk_decodes_only_items_whose_summary_lacks_the_elements_read() -> None:
     store = ContentStore(snapshot({EN: [post("a", "Alpha")]}))
-    light = next(store.walk(EN, ["url"]))
-    assert "title" not in light["elements"] and light["elements"]["url"]["value"] == "a"
-    full = next(store.walk(EN, ["title"]))
-    assert full["elements"]["title"]["value"] == "Alpha"
+    light = next(store.walk(EN, ["url", "title"]))
+    assert "code" not in light["elements"] and light["elements"]["url"]["value"] == "a"
+    full = next(store.walk(EN, ["code"]))
+    assert full["elements"]["code"]["value"] == "Alpha"
     assert list(store.walk(EN, [], {"other"})) == []
 
 
 def test_routes_and_listings_on_elements_summaries_leave_out(tmp_path: Path) -> None:
-    """A route path and a listing order naming a text element (left out of summaries)."""
+    """A route path and a listing order naming a custom element (left out of summaries)."""
     snap = snapshot(
         {
             EN: [post("a", "Zebra crossing"), post("b", "Apple pie")],
             ES: [post("a", "Cebra", ES), post("b", "Apple pie")],  # "b": a fallback variant
         },
-        types=[content_type("post", title="text", url="url_slug")],
+        types=[content_type("post", title="text", url="url_slug", code="custom")],
     )
     toml = """
     [routes.post]
-    path = "/posts/{title}/"
+    path = "/posts/{code}/"
     template = "post.html"
 
     [listings.posts]
     path = "/posts/"
     type = "post"
-    order = "elements.title asc"
+    order = "elements.code asc"
     template = "posts.html"
     """
     config = make_site(tmp_path / "site", toml, {"post.html": "x", "posts.html": "x"}, snap)
@@ -109,3 +115,37 @@ def test_loaded_items_share_one_buffer_with_fallback_variants_once(tmp_path: Pat
     assert es.stored(1) == en.stored(1) and es.stored(0) != en.stored(0)
     assert es[1] == en[1] == post("b", "B")
     assert loaded == snap
+
+
+def test_listing_pages_read_any_element_of_items_shown_from_summaries(tmp_path: Path) -> None:
+    """Listing views start from summaries; reading an element they leave out (rich text,
+    custom) decodes the item, and ``in``/missing names behave as on a full view."""
+    snap = snapshot(
+        {EN: [post("a", "Alpha", code="code-a"), post("b", "Beta", code="code-b")]},
+        types=[content_type("post", title="text", url="url_slug", code="custom")],
+    )
+    for at, raw in enumerate(snap.items[EN].items):
+        raw["elements"]["body"] = rich(f"<p>body of {raw['system']['codename']}</p>")
+        snap.items[EN].items[at] = raw
+    toml = """
+    [routes.post]
+    path = "/posts/{url}/"
+    template = "post.html"
+
+    [listings.posts]
+    path = "/posts/"
+    type = "post"
+    order = "elements.title asc"
+    template = "posts.html"
+    """
+    listing = (
+        "{% for i in page.items %}[{{ i.title }}|{{ i.code }}|{{ i.body }}|"
+        "{{ 'code' in i }}|{{ 'nope' in i }}|{{ i.name }}]{% endfor %}"
+    )
+    config = make_site(
+        tmp_path / "site", toml, {"post.html": "{{ item.title }}", "posts.html": listing}, snap
+    )
+    assert main(["build", str(tmp_path / "site"), "--offline", "-q"]) == 0
+    html = (config.output_dir / "posts" / "index.html").read_text()
+    assert "[Alpha|code-a|<p>body of a</p>|True|False|A]" in html
+    assert "[Beta|code-b|<p>body of b</p>|True|False|B]" in html

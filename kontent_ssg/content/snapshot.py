@@ -321,10 +321,13 @@ class Components(MutableMapping[str, JSON]):
         return f"<Components: {len(self._raw)}>"
 
 
-#: Element types an item's summary keeps whole (small values walks over all items read:
-#: route slugs, listing order, taxonomy terms); the others (rich text, text, assets, linked
-#: items, custom) are only named in it, with their type.
-SUMMARY_ELEMENTS = frozenset(("url_slug", "date_time", "number", "taxonomy", "multiple_choice"))
+#: Element types an item's summary keeps whole: values walks over all items read (route
+#: slugs, listing order, taxonomy terms) and listing and term pages show (titles, dates,
+#: summaries); the others (rich text, assets, linked items, custom) are only named in it,
+#: with their type.
+SUMMARY_ELEMENTS = frozenset(
+    ("text", "url_slug", "date_time", "number", "taxonomy", "multiple_choice")
+)
 
 # Equal shapes (every element's name and type, the names left out) are one object.
 _SHAPES: dict[tuple[Any, ...], tuple[tuple[tuple[str, str], ...], frozenset[str]]] = {}

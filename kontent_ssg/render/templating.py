@@ -185,15 +185,36 @@ def image_url(value: Any, **params: Any) -> str:
 
 
 class ItemView:
-    """An item (or component) as templates see it, in one language."""
+    """An item (or component) as templates see it, in one language.
 
-    __slots__ = ("_cache", "_dep", "_renderer", "is_component", "language", "raw")
+    A view made from an item's summary (``Renderer.light_view``: listing and term pages)
+    decodes the item only when a template reads an element the summary leaves out
+    (``dropped``), or the whole ``raw`` item."""
+
+    __slots__ = (
+        "_cache",
+        "_dep",
+        "_dropped",
+        "_load",
+        "_raw",
+        "_renderer",
+        "is_component",
+        "language",
+    )
 
     def __init__(
-        self, renderer: Renderer, raw: JSON, language: str, is_component: bool = False
+        self,
+        renderer: Renderer,
+        raw: JSON,
+        language: str,
+        is_component: bool = False,
+        load: Callable[[], JSON | None] | None = None,
+        dropped: frozenset[str] = frozenset(),
     ) -> None:
         self._renderer = renderer
-        self.raw = raw
+        self._raw = raw
+        self._load = load
+        self._dropped = dropped
         self.language = language
         self.is_component = is_component
         self._cache: dict[str, tuple[Any, Recorder | None]] = {}
@@ -202,8 +223,33 @@ class ItemView:
         self._dep = keys.component(codename) if is_component else keys.item(codename, language)
 
     @property
+    def raw(self) -> JSON:
+        """The item (decoded now when this view was made from its summary)."""
+        load = self._load
+        if load is not None:
+            self._load = None
+            self._raw = load() or self._raw
+        return self._raw
+
+    def _has(self, name: str) -> bool:
+        """Whether the item has element ``name`` (decoding it only if the summary left
+        ``name`` out)."""
+        elements = self._raw.get("elements")
+        if elements and name in elements:
+            return True
+        if self._load is None or name not in self._dropped:
+            return False
+        return name in (self.raw.get("elements") or {})
+
+    def _element(self, name: str) -> JSON:
+        elements = self._raw.get("elements")
+        if elements and name in elements:
+            return elements[name]  # type: ignore[no-any-return]
+        return self.raw["elements"][name]  # type: ignore[no-any-return]
+
+    @property
     def system(self) -> _Attrs:
-        return _Attrs(self.raw["system"])
+        return _Attrs(self._raw["system"])
 
     @property
     def elements(self) -> _Attrs:
@@ -211,19 +257,19 @@ class ItemView:
 
     @property
     def codename(self) -> str:
-        return str(self.raw["system"]["codename"])
+        return str(self._raw["system"]["codename"])
 
     @property
     def id(self) -> str:
-        return str(self.raw["system"]["id"])
+        return str(self._raw["system"]["id"])
 
     @property
     def type(self) -> str:
-        return str(self.raw["system"]["type"])
+        return str(self._raw["system"]["type"])
 
     @property
     def name(self) -> str:
-        return str(self.raw["system"].get("name", ""))
+        return str(self._raw["system"].get("name", ""))
 
     @property
     def url(self) -> str | None:
@@ -231,10 +277,7 @@ class ItemView:
         return self._renderer.url_for_codename(self.codename, self.language)
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        elements = self.raw.get("elements") or {}
-        if name not in elements:
+        if name.startswith("_") or not self._has(name):
             raise AttributeError(name)
         return self._value(name)
 
@@ -245,7 +288,7 @@ class ItemView:
             raise KeyError(name) from None
 
     def __contains__(self, name: object) -> bool:
-        return name in (self.raw.get("elements") or {})
+        return isinstance(name, str) and self._has(name)
 
     def __eq__(self, other: object) -> bool:
         return (
@@ -270,7 +313,7 @@ class ItemView:
             if cached[1] is not None:
                 renderer.replay(cached[1])
             return cached[0]
-        kind = self.raw["elements"][codename].get("type")
+        kind = self._element(codename).get("type")
         if kind not in _RECORDING_KINDS:
             # Plain values read nothing beyond this item (already recorded): no recorder.
             value = renderer.friendly_value(self, codename)
@@ -324,10 +367,12 @@ class _Environment(jinja2.Environment):
         # In templates an element wins over the wrapper's conveniences (``name``,
         # ``language``, ``type``, ``id``, ``codename``): types often have a ``name`` element.
         # Only ``system``, ``elements`` and ``url`` are reserved, as PRODUCT.md says.
-        if type(obj) is ItemView and attribute not in _RESERVED_VIEW_ATTRIBUTES:
-            elements = obj.raw.get("elements")
-            if elements and attribute in elements:
-                return obj._value(attribute)
+        if (
+            type(obj) is ItemView
+            and attribute not in _RESERVED_VIEW_ATTRIBUTES
+            and obj._has(attribute)
+        ):
+            return obj._value(attribute)
         return super().getattr(obj, attribute)
 
     def _load_template(self, name: Any, globals: Any) -> jinja2.Template:
@@ -596,6 +641,27 @@ class Renderer:
             frames[-1].deps.add(view._dep)
         return view
 
+    def light_view(self, codename: str, language: str) -> ItemView | None:
+        """:meth:`view` of an item, made from its summary when there is no view of it yet:
+        listing and term pages show many items and read a few small elements of each; the
+        item is decoded only if a template reads more (see :class:`ItemView`)."""
+        key = (codename, language, False)
+        view = self._views.get(key)
+        if view is None:
+            summary = self.store.summary(codename, language)
+            if summary is None:
+                return None
+            if len(self._views) >= VIEW_CACHE:
+                self._views.clear()
+            load = functools.partial(self.store.item, codename, language)
+            view = self._views[key] = ItemView(
+                self, summary.light, language, False, load, summary.dropped
+            )
+        frames = self._frames
+        if frames:
+            frames[-1].deps.add(view._dep)
+        return view
+
     def linked_view(self, codename: str, language: str) -> ItemView | None:
         raw = self.store.item(codename, language)
         if raw is not None:
@@ -737,15 +803,16 @@ class Renderer:
         self.record(keys.listing(type, language))
         if order:
             self.record(keys.order(type, language, order.split()[0]))
-        # Sorted on the items' summaries; only the items returned are decoded.
+        # Sorted on the items' summaries; the views decode an item only if a template
+        # reads an element its summary leaves out.
         selected = self.store.walk(
             language, order_names(order), {type} if type else None, translated_only
         )
         ordered = sort_items(list(selected), order)
         if limit is not None:
             ordered = ordered[:limit]
-        item = self.store.item
-        return [self.view(item(r["system"]["codename"], language) or r, language) for r in ordered]
+        views = (self.light_view(r["system"]["codename"], language) for r in ordered)
+        return [view for view in views if view is not None]
 
     def term_page_url(self, group: str, term: str, language: str) -> str | None:
         """The URL of a term's page, None when it has none. A term page exists only while
@@ -803,7 +870,7 @@ class Renderer:
     # -- friendly values -------------------------------------------------------------------
 
     def friendly_value(self, view: ItemView, codename: str) -> Any:
-        element = view.raw["elements"][codename]
+        element = view._element(codename)
         kind = element.get("type")
         value = element.get("value")
         language = view.language

@@ -256,9 +256,8 @@ class PageRenderer:
         size = listing.page_size
         total = max(1, -(-len(codenames) // size))
         chunk = codenames[(page.number - 1) * size : page.number * size]
-        store = self.site.store
-        raws = [store.item(codename, page.language) for codename in chunk]
-        items = [self.r.view(raw, page.language) for raw in raws if raw is not None]
+        views = (self.r.light_view(codename, page.language) for codename in chunk)
+        items = [view for view in views if view is not None]
         urls = self._listing_urls(page)
         context = self._base(page)
         context.update(
@@ -300,8 +299,9 @@ class PageRenderer:
             group={"name": group_view["name"], "codename": group} if group_view else None,
             term=term,
             term_items=[
-                self.r.view(raw, page.language)
+                view
                 for raw in self._term_items(group, term_codename, term, page.language)
+                if (view := self.r.light_view(raw["system"]["codename"], page.language)) is not None
             ],
         )
         template = self._template_for(page.template, "taxonomy.html", f"taxonomy '{group}'")
@@ -324,11 +324,9 @@ class PageRenderer:
                 if raw["system"]["codename"] not in seen:
                     seen.add(raw["system"]["codename"])
                     raws.append(raw)
-        if len(codenames) > 1:
-            raws = sort_items(raws, "system.last_modified desc")
-        # The plan holds the items' summaries: the page shows the items themselves.
-        item = self.site.store.item
-        return [item(raw["system"]["codename"], language) or raw for raw in raws]
+        if len(codenames) == 1:
+            return raws
+        return sort_items(raws, "system.last_modified desc")
 
     def _home(self, page: Page) -> str:
         """The generated home page: the newest items of each listing, then of each routed
@@ -375,12 +373,11 @@ class PageRenderer:
             return self.r.query_items(listing.type, language, listing.order, HOME_ITEMS)
         self.r.record(keys.listing(listing.type, language))
         self.r.record(keys.order(listing.type, language, listing.order.split()[0]))
-        store = self.site.store
         items = []
         for codename in codenames:
-            raw = store.item(codename, language)
-            if raw is not None:
-                items.append(self.r.view(raw, language))
+            view = self.r.light_view(codename, language)
+            if view is not None:
+                items.append(view)
                 if len(items) == HOME_ITEMS:
                     break
         return items
