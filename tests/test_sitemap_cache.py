@@ -63,7 +63,9 @@ def test_a_patched_plan_remakes_only_the_entries_whose_lastmod_moved(tmp_path: P
     sitemap = next(p for p in plan.routes.pages if p.kind == "sitemap")
     # What a receiver's patched plan is: the same routes and alternates, the new content.
     changed = copy.deepcopy(snapshot)
-    changed.items["en-US"].items[1]["system"]["last_modified"] = "2032-05-06T07:08:09Z"
+    second_item = changed.items["en-US"].items[1]  # kept as bytes: edit, then assign
+    second_item["system"]["last_modified"] = "2032-05-06T07:08:09Z"
+    changed.items["en-US"].items[1] = second_item
     patched = replace(plan, store=ContentStore(changed))
     second = PageRenderer(config, patched).render(sitemap)[0].decode()
     fresh, _ = _sitemap(config, changed)  # a plan made afresh: the memo starts over
