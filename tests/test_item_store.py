@@ -114,6 +114,9 @@ def test_loaded_items_share_one_buffer_with_fallback_variants_once(tmp_path: Pat
     assert all(type(en.stored(i)) is int for i in range(len(en)))  # slots of the arena
     assert es.stored(1) == en.stored(1) and es.stored(0) != en.stored(0)
     assert es[1] == en[1] == post("b", "B")
+    # save_snapshot writes indented files (for people); the stored bytes are compact.
+    assert b"\n" in (tmp_path / "snap" / "items" / "en-US.json").read_bytes()
+    assert b"\n" not in en.raw(0) and b": " not in en.raw(0)
     assert loaded == snap
 
 

@@ -1121,10 +1121,15 @@ def _read_language(
     items = result.items
     items.use_arena(arena)
     for span in feed.items:
-        value = _decode_part(span, place)
+        # An item's bytes are its span of the file, not encoded again (item fingerprints
+        # hash decoded values, so any JSON of the value will do): without whitespace, which
+        # only an indented file (``pull`` writes them for people to read) has outside strings.
+        data = bytes(span)
+        value = _decode_part(data, place)
         check_item(value, place)
         codename = value["system"]["codename"]
-        data = _encode_loose(value)
+        if b"\n" in data:
+            data = _minify(data)
         known = seen.get(codename)
         if known is None or not arena.equals(known[0], data):
             known = seen[codename] = (arena.add(data), summarize_item(value))
@@ -1146,11 +1151,16 @@ def _read_language(
     return result
 
 
-def _decode_part(span: msgspec.Raw, where: str) -> Any:
+def _decode_part(span: msgspec.Raw | bytes, where: str) -> Any:
     try:
-        return loads_json(bytes(span))
+        return loads_json(span if type(span) is bytes else bytes(span))
     except ValueError as exc:
         raise SnapshotError(f"{where}: cannot read snapshot file ({exc})") from None
+
+
+def _minify(data: bytes) -> bytes:
+    """JSON without whitespace outside strings (msgspec's ``format``; the value unchanged)."""
+    return msgspec.json.format(data, indent=-1)
 
 
 def _language_file(language: str) -> str:
