@@ -197,6 +197,11 @@ class BuildState:
         self._db = sqlite3.connect(
             self.path, check_same_thread=False, isolation_level=None, timeout=30.0
         )
+        # 8 KiB pages for a new file (an existing one keeps its size): a page's dependency
+        # list (1.6 KB on average, the sitemap's 400 KB) spills into fewer overflow pages.
+        # Measured on the real-shaped 10k site's state: 100 -> 63 MB, and a full build's
+        # write 0.75 -> 0.49 s of CPU.
+        self._db.execute("PRAGMA page_size=8192")
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
         self._db.executescript(_DEAD_LETTER_SCHEMA)
@@ -379,10 +384,12 @@ class BuildState:
                     "DELETE FROM content WHERE kind = ? AND language = ? AND codename = ?",
                     (ckey for ckey, row in content.items() if row is None),
                 )
+                # In key order, like the pages: inserts append to the table's B-tree instead
+                # of splitting pages all over it (a full build's 140k rows at 10k items).
                 db.executemany(
                     "INSERT INTO content (kind, language, codename, row) VALUES (?, ?, ?, ?) "
                     "ON CONFLICT(kind, language, codename) DO UPDATE SET row = excluded.row",
-                    ((*ckey, row) for ckey, row in content.items() if row is not None),
+                    ((*ckey, row) for ckey, row in sorted(content.items()) if row is not None),
                 )
                 db.executemany("DELETE FROM pages WHERE path = ?", ((path,) for path in deleted))
                 # In key order: a full build appends to the table's B-tree.
