@@ -36,7 +36,7 @@ class BuildReport:
     """The outcome; ``to_json`` is the ``--report`` file (paths relative to the output).
 
     ``pages_unchanged`` lists every page of the site that was not written, re-rendered or
-    not; ``page_deps`` maps each page rendered by this build to its dependency keys.
+    not; ``page_deps`` maps each page rendered by this build to its dependency keys (sorted).
     ``assets_downloaded`` and ``assets_encoded`` count the files this build downloaded and the
     image variants it made (``[site] download_assets``); ``assets_written`` lists the asset
     files it published anew.
@@ -56,7 +56,7 @@ class BuildReport:
     seconds: float = 0.0
     skipped: bool = False
     incremental: bool = False
-    page_deps: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    page_deps: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
     # For CI annotations (not in --report): warning -> the page it was first met on, and
     # page URL -> the site's template file rendering it.
     warning_pages: dict[str, str] = field(default_factory=dict, repr=False)

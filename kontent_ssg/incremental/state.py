@@ -364,7 +364,7 @@ class BuildState:
         content = content or {}
         problems = problems or {}
         deleted = list(deleted)
-        recorded = {rec.path: (rec, frozenset(keys)) for rec, keys in pages}
+        recorded = {rec.path: (rec, tuple(keys)) for rec, keys in pages}
         rows = {
             path: (path, rec.url, rec.hash, _deps_json(sorted(keys)))
             for path, (rec, keys) in recorded.items()
@@ -416,7 +416,7 @@ class BuildState:
             )
 
     def _update_index(
-        self, recorded: dict[str, frozenset[str]], deleted: list[str], replace: bool
+        self, recorded: dict[str, tuple[str, ...]], deleted: list[str], replace: bool
     ) -> None:
         """Keep the in-memory reverse index (if any) in step with what was just committed."""
         if self._page_keys is None:
@@ -426,7 +426,8 @@ class BuildState:
             return
         for path in deleted:
             self._unindex(path)
-        for path, keys in recorded.items():
+        for path, given in recorded.items():
+            keys = frozenset(given)
             if self._page_keys.get(path) == keys:
                 continue  # the usual case (the sitemap's ~14k keys at 10k items, every rebuild)
             self._unindex(path)
