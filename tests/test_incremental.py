@@ -534,7 +534,8 @@ def test_state_records_dependencies(site):
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_full_build_stores_every_content_fingerprint(site, workers, monkeypatch):
-    # Item fingerprints are computed by the render processes, the rest after the render:
+    # Item fingerprints are computed by the render processes, the rest by the building
+    # process (while the render processes render, or after its own render):
     # together they must be exactly the fingerprints of the whole snapshot.
     from kontent_ssg.incremental import fingerprints
 

@@ -70,6 +70,7 @@ def render_pages(
     writer: StagedWriter | None = None,
     page_hook: PageHook | None = None,
     env: Any = None,
+    side_work: Callable[[], None] | None = None,
 ) -> list[RenderedPage]:
     """Render ``pages``, in order, each with the warnings and broken links it met.
 
@@ -82,6 +83,11 @@ def render_pages(
     A broken link names the page it is on (``page``: its URL). ``env``: the Jinja environment
     to render with in this process (its compiled templates kept by the caller between
     builds); render processes make their own.
+
+    ``side_work`` is work of the build's own that needs no rendered page, run once in this
+    process: before it takes its first pages when render processes were forked (they take
+    more pages meanwhile, so it costs the build about its share of the CPUs instead of its
+    whole time after the render), else after the last page.
     """
     count = _worker_count(workers, len(pages))
     rendered: list[RenderedPage] = [None] * len(pages)  # type: ignore[list-item]
@@ -110,11 +116,15 @@ def render_pages(
 
     chunks = [range(i, min(i + CHUNK, len(pages))) for i in range(0, len(pages), CHUNK)]
     if count > 1:
-        _render_parallel(config, site, pages, chunks, count, advance, collect, writer, page_hook)
+        _render_parallel(
+            config, site, pages, chunks, count, advance, collect, writer, page_hook, side_work
+        )
     else:
         renderer = PageRenderer(config, site, env=env)
         for indices in chunks:
             collect(_render_chunk(renderer, pages, indices, writer, page_hook, advance))
+        if side_work is not None:
+            side_work()
     if writer is not None:
         for index in sorted(staged):
             writer.add(staged[index])
@@ -248,6 +258,7 @@ def _render_parallel(
     collect: Callable[[_Rendered], None],
     writer: StagedWriter | None,
     page_hook: PageHook | None,
+    side_work: Callable[[], None] | None = None,
 ) -> None:
     """Render with ``count - 1`` forked children and this process as the last worker.
 
@@ -316,6 +327,8 @@ def _render_parallel(
             reader.start()
             children.append((process, receiver, reader))
     try:
+        if side_work is not None:
+            side_work()
         renderer = PageRenderer(config, site)
         while not failures and (n := take()) < len(chunks):
             collect(_render_chunk(renderer, pages, chunks[n], writer, page_hook, advance))

@@ -46,6 +46,7 @@ from ..content.snapshot import ContentStore
 from ..content.webhooks import Change, parse_webhook
 from ..errors import BuildError, RouteError, UnknownNameError, UsageError, WebhookError
 from ..incremental.engine import ContentTracker, Delta
+from ..incremental.fingerprints import ContentKey
 from ..incremental.state import BuildState, PageRecord, Problems, is_corrupt, state_path
 from ..progress import Progress
 from ..speed import FrozenHeap, gc_paused, keep_for_good, young_gc_threshold
@@ -326,7 +327,8 @@ class Builder:
                 progress.stage("render", len(pages))
                 self.journal.staging(self.output_dir, self._manifest_path)
                 try:
-                    rendered = self._render(site, pages, staging, delta)
+                    fingerprints: dict[ContentKey, str | None] = {}
+                    rendered = self._render(site, pages, staging, delta, fingerprints)
                     clock.mark("render")
                     for rel in static_files:
                         staging.add(
@@ -365,7 +367,9 @@ class Builder:
                     # journal is written the build is completed even if killed, so the state
                     # then describes the output (the manifest carries the same build id).
                     try:
-                        self._record(delta, site, rendered, deleted, manifest, report, assets)
+                        self._record(
+                            delta, site, rendered, deleted, manifest, report, fingerprints, assets
+                        )
                         clock.mark("record")
                     except BaseException:
                         # Nothing was moved yet: undo, as if killed before the journal.
@@ -655,25 +659,49 @@ class Builder:
     # -- 4. render, 5. judge -----------------------------------------------------------------
 
     def _render(
-        self, site: SitePlan, pages: list[Page], staging: StagedWriter, delta: Delta
+        self,
+        site: SitePlan,
+        pages: list[Page],
+        staging: StagedWriter,
+        delta: Delta,
+        fingerprints: dict[ContentKey, str | None],
     ) -> list[RenderedPage]:
-        from ..incremental.fingerprints import page_item_row
+        """Render ``pages``; a full build also puts the fingerprints of all content into
+        ``fingerprints``: an item page's item in the process that rendered the page, right
+        after it (that process has just read the item), everything else in this process
+        while the render processes render (``side_work``)."""
+        from ..incremental.fingerprints import page_item_row, snapshot_rows
         from .parallel import render_pages
 
         staging.prepare(page.path for page in pages)
         env = self._template_env(delta)
+        snapshot = delta.snapshot
+        side_work = None
+        if delta.full is not None and snapshot is not None:
+            paged = {("item", p.language, p.key) for p in pages if p.kind == "item"}
+
+            def side_work() -> None:
+                with gc_paused():  # only new, acyclic rows
+                    rows = snapshot_rows(snapshot, paged)
+                    fingerprints.update((key, row.to_json()) for key, row in rows.items())
+
         with young_gc_threshold():
-            return render_pages(
+            rendered = render_pages(
                 self.config,
                 site,
                 pages,
                 workers=self.options.workers,
                 advance=self.options.progress.advance,
                 writer=staging,
-                # A full build fingerprints each page's content in the process that rendered it.
                 page_hook=page_item_row if delta.full is not None else None,
                 env=env,
+                side_work=side_work,
             )
+        if delta.full is not None:
+            for page in rendered:
+                if page.extra is not None:
+                    fingerprints.update(page.extra)
+        return rendered
 
     def _template_env(self, delta: Delta) -> Any:
         """The Jinja environment to render with: the last build's, so that a long-running
@@ -798,12 +826,12 @@ class Builder:
         deleted: list[str],
         manifest: JSON,
         report: BuildReport,
+        fingerprints: dict[ContentKey, str | None],
         assets: AssetStage | None = None,
     ) -> None:
         """The build state (dependencies, problems, fingerprints), with the manifest's build
-        id: a build interrupted before the manifest is in place is a full one next time."""
-        from ..incremental.fingerprints import snapshot_rows
-
+        id: a build interrupted before the manifest is in place is a full one next time.
+        ``fingerprints``: a full build's, of all content (see :meth:`_render`)."""
         assert delta.snapshot is not None
         files = manifest["files"]
         meta = self.content.meta(delta, self.output_dir)
@@ -816,15 +844,7 @@ class Builder:
         )
         report.page_deps = {r.page.path: r.deps for r in rendered}
         with gc_paused():  # only new, acyclic rows from here on
-            content = delta.content
-            if delta.full is not None:
-                content = {}
-                for page in rendered:
-                    if page.extra is not None:
-                        content.update(page.extra)
-                content.update(
-                    (k, r.to_json()) for k, r in snapshot_rows(delta.snapshot, content).items()
-                )
+            content = fingerprints if delta.full is not None else delta.content
             self.state.record(
                 (
                     (PageRecord(r.page.path, r.page.url, _hash(files.get(r.page.path))), r.deps)

@@ -14,7 +14,7 @@ import hashlib
 import json
 import marshal
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from hashlib import blake2b
 from pathlib import Path
@@ -131,13 +131,10 @@ def item_row(raw: JSON, language: str) -> Row:
     )
 
 
-def snapshot_rows(
-    snapshot: Snapshot, skip: Mapping[ContentKey, Any] | None = None
-) -> dict[ContentKey, Row]:
+def snapshot_rows(snapshot: Snapshot, skip: Collection[ContentKey] = ()) -> dict[ContentKey, Row]:
     """Fingerprints of everything in ``snapshot`` (items, components, taxonomies, model),
-    but for the items and components whose keys are in ``skip`` (fingerprinted already)."""
+    but for the items and components whose keys are in ``skip`` (fingerprinted elsewhere)."""
     rows: dict[ContentKey, Row] = {}
-    skip = skip or {}
     for language, lang_items in snapshot.items.items():
         items = lang_items.items
         for at, summary in enumerate(items.summaries()):
@@ -161,32 +158,20 @@ def snapshot_rows(
 
 
 def page_item_row(page: Page, store: ContentStore) -> list[tuple[ContentKey, str]] | None:
-    """The stored fingerprints of an item page's item and of the components its rich text
-    lists (a :data:`~kontent_ssg.builder.PageHook`).
+    """The stored fingerprint of an item page's item (a :data:`~kontent_ssg.builder.PageHook`).
 
     A full build fingerprints all content; for items with a page this runs in the render
     process that rendered the page, right after it: that process has just read the item, and
-    the work is split over the render processes instead of following them. Whatever no page
-    covers is fingerprinted afterwards (:func:`snapshot_rows` skips what is done)."""
+    the work is split over the render processes. Everything else (items without a page, and
+    components, which are hashed from their bytes) is fingerprinted by :func:`snapshot_rows`
+    with these items' keys as ``skip``."""
     if page.kind != "item":
         return None
     language = page.language
     raw = store.item(page.key, language)
     if raw is None:
         return None
-    rows = [(("item", language, page.key), item_row(raw, language).to_json())]
-    lang_items = store.snapshot.items.get(language)
-    if lang_items is None:
-        return rows
-    components = lang_items.modular_content
-    for element in (raw.get("elements") or {}).values():
-        if isinstance(element, dict) and element.get("type") == "rich_text":
-            for codename in element.get("modular_content") or ():
-                data = components.raw(codename)
-                if data is not None:
-                    key = ("component", language, codename)
-                    rows.append((key, component_row(data).to_json()))
-    return rows
+    return [(("item", language, page.key), item_row(raw, language).to_json())]
 
 
 # ---------------------------------------------------------------------------------------------
