@@ -1223,15 +1223,6 @@ class ContentStore:
         self.types: dict[str, JSON] = {t["system"]["codename"]: t for t in snapshot.types}
         self.taxonomies: dict[str, JSON] = {t["system"]["codename"]: t for t in snapshot.taxonomies}
 
-    def updated(self, changed: Iterable[tuple[str, str]]) -> ContentStore:
-        """A store over the same snapshot after the item variants ``changed`` ((codename,
-        language) pairs) were replaced in it. The lookups are the item lists' own indexes,
-        kept up to date as items are assigned, so this is a store made afresh (microseconds
-        whatever the size of the site) with nothing decoded carried over; ``changed`` is
-        what the caller knows changed, not needed here."""
-        del changed
-        return ContentStore(self.snapshot)
-
     @property
     def languages(self) -> list[str]:
         return self.snapshot.language_codenames
