@@ -37,6 +37,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -237,24 +238,45 @@ def compared_tools(compare: Path | None) -> list[tuple[str, Tool]]:
     return tools
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def changes_parser(description: str, changes: int) -> argparse.ArgumentParser:
+    """The options of the two webhook benchmarks (this one, webhook_realistic.py):
+    ``--sizes``, ``--changes``, ``--append``, ``--compare``, ``--rounds``."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--sizes", default="1000,10000")
-    parser.add_argument("--changes", type=int, default=30, help="isolated changes per size")
+    parser.add_argument("--changes", type=int, default=changes, help="isolated changes per size")
     parser.add_argument("--append", action="store_true", help="append to bench/RESULTS.md")
     parser.add_argument(
         "--compare", type=Path, metavar="CHECKOUT", help="also measure this checkout, alternating"
     )
     parser.add_argument("--rounds", type=int, default=2, help="turns each with --compare")
-    args = parser.parse_args()
+    return parser
+
+
+def sizes_in_turns(args: argparse.Namespace) -> Iterator[tuple[int, int, str, Tool]]:
+    """(size, round, label, tool) for every size of ``--sizes``, the tools of ``--compare``
+    taking turns ``--rounds`` times."""
     tools = compared_tools(args.compare)
     rounds = args.rounds if args.compare else 1
-    rows: list[tuple[int, str, dict[str, float]]] = []
     for n in (int(s) for s in args.sizes.split(",")):
         for number, label, tool in in_turns(tools, rounds):
-            result = measure(n, args.changes, tool)
-            rows.append((n, f"{label} (round {number})", result))
-            print(f"{n} {label}: {result}", file=sys.stderr, flush=True)
+            yield n, number, label, tool
+
+
+def report(text: str, append: bool) -> None:
+    """Print a benchmark's section; with ``--append`` add it to bench/RESULTS.md too."""
+    print(text)
+    if append:
+        with (REPO / "bench" / "RESULTS.md").open("a", encoding="utf-8") as fh:
+            fh.write(text)
+
+
+def main() -> None:
+    args = changes_parser(__doc__.splitlines()[0], 30).parse_args()
+    rows: list[tuple[int, str, dict[str, float]]] = []
+    for n, number, label, tool in sizes_in_turns(args):
+        result = measure(n, args.changes, tool)
+        rows.append((n, f"{label} (round {number})", result))
+        print(f"{n} {label}: {result}", file=sys.stderr, flush=True)
     compare = f" --compare {args.compare} --rounds {args.rounds}" if args.compare else ""
     text = (
         "\n## Incremental rebuilds (bench/incremental.py)\n\n"
@@ -265,10 +287,7 @@ def main() -> None:
         f"change; {args.changes} isolated one-item changes per size; build times are whole "
         "commands (start-up included), medians of 5.\n\n" + table(rows) + "\n"
     )
-    print(text)
-    if args.append:
-        with (REPO / "bench" / "RESULTS.md").open("a", encoding="utf-8") as fh:
-            fh.write(text)
+    report(text, args.append)
 
 
 if __name__ == "__main__":

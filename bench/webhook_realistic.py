@@ -44,7 +44,6 @@ receiver its own copy.
 
 from __future__ import annotations
 
-import argparse
 import copy
 import json
 import os
@@ -64,8 +63,16 @@ sys.path.insert(0, str(REPO / "bench"))
 
 import httpx  # noqa: E402
 import realistic  # noqa: E402
-from common import in_turns, machine  # noqa: E402
-from incremental import Tool, compared_tools, free_port, percentile, wait_until  # noqa: E402
+from common import machine  # noqa: E402
+from incremental import (  # noqa: E402
+    Tool,
+    changes_parser,
+    free_port,
+    percentile,
+    report,
+    sizes_in_turns,
+    wait_until,
+)
 
 from kontent_ssg.content.snapshot import load_snapshot  # noqa: E402
 from kontent_ssg.content.webhooks import sign_webhook  # noqa: E402
@@ -279,33 +286,23 @@ def every_run(rows: list[tuple[int, str, dict[str, Any]]]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1000,10000")
-    parser.add_argument("--changes", type=int, default=20, help="isolated changes per size")
+    parser = changes_parser(__doc__.splitlines()[0], 20)
     parser.add_argument(
         "--gap", type=float, default=1.5, help="seconds between a rebuild and the next change"
     )
-    parser.add_argument("--append", action="store_true", help="append to bench/RESULTS.md")
-    parser.add_argument(
-        "--compare", type=Path, metavar="CHECKOUT", help="also measure this checkout, alternating"
-    )
-    parser.add_argument("--rounds", type=int, default=2, help="turns each with --compare")
     args = parser.parse_args()
-    tools = compared_tools(args.compare)
-    rounds = args.rounds if args.compare else 1
     rows: list[tuple[int, str, dict[str, Any]]] = []
-    for n in (int(s) for s in args.sizes.split(",")):
-        for number, label, tool in in_turns(tools, rounds):
-            result = measure(n, args.changes, args.gap, tool)
-            name = f"{label} (round {number})" if args.compare else label
-            rows.append((n, name, result))
-            print(
-                f"{n} {name}: p50 {_ms(result['p50'])} ms, p95 {_ms(result['p95'])} ms, "
-                f"max {_ms(result['max'])} ms, receiver CPU per change "
-                f"{_ms(result['cpu_per_change'])} ms",
-                file=sys.stderr,
-                flush=True,
-            )
+    for n, number, label, tool in sizes_in_turns(args):
+        result = measure(n, args.changes, args.gap, tool)
+        name = f"{label} (round {number})" if args.compare else label
+        rows.append((n, name, result))
+        print(
+            f"{n} {name}: p50 {_ms(result['p50'])} ms, p95 {_ms(result['p95'])} ms, "
+            f"max {_ms(result['max'])} ms, receiver CPU per change "
+            f"{_ms(result['cpu_per_change'])} ms",
+            file=sys.stderr,
+            flush=True,
+        )
     compare = f" --compare {args.compare} --rounds {args.rounds}" if args.compare else ""
     text = (
         "\n## Webhook → page on real-shaped content (bench/webhook_realistic.py)\n\n"
@@ -321,10 +318,7 @@ def main() -> None:
         + every_run(rows)
         + "\n"
     )
-    print(text)
-    if args.append:
-        with (REPO / "bench" / "RESULTS.md").open("a", encoding="utf-8") as fh:
-            fh.write(text)
+    report(text, args.append)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,13 @@ def _change(codename: str) -> list[Change]:
     return [Change("item", "published", codename, language=EN)]
 
 
+def _retitle(site: Site, emu: Emulator, codename: str, title: str) -> None:
+    """Publish a new title of the article ``codename`` in the emulator (no webhook sent)."""
+    item = site.item(codename)
+    item["elements"]["title"]["value"] = title
+    emu.upsert_item(item)
+
+
 def test_warmed_builder_matches_a_clean_full_build_after_each_change(tmp_path, heap_unfrozen_after):
     with Emulator(make_snapshot()) as emu:
         site = Site(tmp_path / "site", emu)
@@ -38,16 +45,13 @@ def test_warmed_builder_matches_a_clean_full_build_after_each_change(tmp_path, h
             assert builder.state.dependants({"template:article.html"})  # the index, kept
 
             # A title: plan-neutral, so the warmed plan is patched.
-            gamma = site.item("gamma")
-            gamma["elements"]["title"]["value"] = "Gamma, warm"
-            emu.upsert_item(gamma)
+            _retitle(site, emu, "gamma", "Gamma, warm")
             report = builder.apply(_change("gamma"))
             assert "articles/gamma/index.html" in report.pages_written
             assert "Gamma, warm" in (site.out / "articles/gamma/index.html").read_text()
             assert_same_as_full_build(site, tmp_path)
             compiled = builder._env  # templates compiled once, kept for the next rebuilds
-            gamma["elements"]["title"]["value"] = "Gamma, warmer"
-            emu.upsert_item(gamma)
+            _retitle(site, emu, "gamma", "Gamma, warmer")
             builder.apply(_change("gamma"))
             assert builder._env is compiled
             assert_same_as_full_build(site, tmp_path)
@@ -73,9 +77,7 @@ def test_warmed_builder_matches_a_clean_full_build_after_each_change(tmp_path, h
             # A static file added: the plan is made afresh (it knows the static files).
             (site.folder / "static").mkdir(exist_ok=True)
             (site.folder / "static" / "humans.txt").write_text("warm\n")
-            delta = site.item("delta")
-            delta["elements"]["title"]["value"] = "Delta, warm"
-            emu.upsert_item(delta)
+            _retitle(site, emu, "delta", "Delta, warm")
             report = builder.apply(_change("delta"))
             assert (site.out / "humans.txt").read_text() == "warm\n"
             assert_same_as_full_build(site, tmp_path)
@@ -113,16 +115,13 @@ def test_output_checked_between_rebuilds_is_used_once_then_damage_found_next_tim
             alpha_page = site.out / "articles" / "alpha" / "index.html"
             alpha_page.unlink()  # after the idle check: this rebuild does not know yet
 
-            gamma = site.item("gamma")
-            gamma["elements"]["title"]["value"] = "Gamma, once"
-            emu.upsert_item(gamma)
+            _retitle(site, emu, "gamma", "Gamma, once")
             report = builder.apply(_change("gamma"))
             assert report.incremental
             assert not alpha_page.exists()
 
             builder.check_output_now(every=0)  # idle again: finds the page missing
-            gamma["elements"]["title"]["value"] = "Gamma, twice"
-            emu.upsert_item(gamma)
+            _retitle(site, emu, "gamma", "Gamma, twice")
             report = builder.apply(_change("gamma"))
             assert not report.incremental
             assert alpha_page.is_file()
@@ -130,8 +129,7 @@ def test_output_checked_between_rebuilds_is_used_once_then_damage_found_next_tim
 
             # Without a check since the last publish, the rebuild checks for itself.
             alpha_page.unlink()
-            gamma["elements"]["title"]["value"] = "Gamma, thrice"
-            emu.upsert_item(gamma)
+            _retitle(site, emu, "gamma", "Gamma, thrice")
             report = builder.apply(_change("gamma"))
             assert not report.incremental
             assert alpha_page.is_file()
@@ -145,14 +143,10 @@ def test_output_check_between_rebuilds_is_not_used_after_another_publish(tmp_pat
         with site.builder() as builder:
             builder.build()
             builder.check_output_now(every=0)
-            delta = site.item("delta")
-            delta["elements"]["title"]["value"] = "Delta, elsewhere"
-            emu.upsert_item(delta)
+            _retitle(site, emu, "delta", "Delta, elsewhere")
             assert site.build().pages_written  # another process publishes: a new build id
             (site.out / "articles" / "alpha" / "index.html").unlink()
-            gamma = site.item("gamma")
-            gamma["elements"]["title"]["value"] = "Gamma, elsewhere"
-            emu.upsert_item(gamma)
+            _retitle(site, emu, "gamma", "Gamma, elsewhere")
             report = builder.apply(_change("gamma"))
             assert not report.incremental  # its own check found the page missing
             assert_same_as_full_build(site, tmp_path)
@@ -171,9 +165,7 @@ def test_output_is_checked_again_right_after_each_rebuild(tmp_path):
             assert first is not None and first[1]
             builder.check_output_now()  # nothing published since: not again
             assert builder._output_checked is first
-            gamma = site.item("gamma")
-            gamma["elements"]["title"]["value"] = "Gamma, checked"
-            emu.upsert_item(gamma)
+            _retitle(site, emu, "gamma", "Gamma, checked")
             builder.apply(_change("gamma"))
             assert builder._output_checked is None  # used by that rebuild
             builder.check_output_now()  # within the 5 s, but a new build was published

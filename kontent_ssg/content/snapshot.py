@@ -116,16 +116,7 @@ JSON = dict[str, Any]
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with _suppress_oserror():
-            os.unlink(tmp)
-        raise
+    atomic_write_chunks(path, (data,))
 
 
 def atomic_write_chunks(path: Path, chunks: Iterable[bytes]) -> None:
@@ -215,6 +206,20 @@ class ByteArena:
 Stored = bytes | int
 
 
+def _stored_bytes(arena: ByteArena | None, stored: Stored) -> bytes:
+    """A stored value's JSON bytes (read from ``arena`` when it is a slot)."""
+    if type(stored) is int:
+        return arena.get(stored)  # type: ignore[union-attr]
+    return stored  # type: ignore[return-value]
+
+
+def _stored_value(arena: ByteArena | None, stored: Stored) -> Any:
+    """A stored value, decoded (from ``arena`` when it is a slot)."""
+    if type(stored) is int:
+        return arena.decode(stored)  # type: ignore[union-attr]
+    return loads_json(stored)  # type: ignore[arg-type]
+
+
 def _encode_loose(value: Any) -> bytes:
     """:func:`encode_component`'s bytes, not copied to an object of their own size (for
     copying into a :class:`ByteArena`)."""
@@ -251,10 +256,7 @@ class Components(MutableMapping[str, JSON]):
             self.update(values)
 
     def __getitem__(self, codename: str) -> JSON:
-        stored = self._raw[codename]
-        if type(stored) is int:
-            return self._arena.decode(stored)  # type: ignore[union-attr,no-any-return]
-        return loads_json(stored)  # type: ignore[arg-type,no-any-return]
+        return _stored_value(self._arena, self._raw[codename])  # type: ignore[no-any-return]
 
     def __setitem__(self, codename: str, value: JSON) -> None:
         self.put(codename, encode_component(value), value)
@@ -300,14 +302,12 @@ class Components(MutableMapping[str, JSON]):
     def raw(self, codename: str) -> bytes | None:
         """The component's JSON bytes, not decoded (None when there is none)."""
         stored = self._raw.get(codename)
-        if type(stored) is int:
-            return self._arena.get(stored)  # type: ignore[union-attr]
-        return stored  # type: ignore[return-value]
+        return None if stored is None else _stored_bytes(self._arena, stored)
 
     def raw_items(self) -> Iterator[tuple[str, bytes]]:
         arena = self._arena
         for codename, stored in self._raw.items():
-            yield codename, arena.get(stored) if type(stored) is int else stored  # type: ignore[union-attr,misc]
+            yield codename, _stored_bytes(arena, stored)
 
     def copy(self) -> Components:
         """A copy sharing the (immutable) bytes and arena."""
@@ -430,9 +430,7 @@ class ItemList(MutableSequence[JSON]):
             yield self._decode(stored)
 
     def _decode(self, stored: Stored) -> Any:
-        if type(stored) is int:
-            return self._arena.decode(stored)  # type: ignore[union-attr]
-        return loads_json(stored)  # type: ignore[arg-type]
+        return _stored_value(self._arena, stored)
 
     def decode(self, index: int) -> JSON:
         """The item at ``index``, decoded (what ``self[index]`` gives)."""
@@ -483,10 +481,7 @@ class ItemList(MutableSequence[JSON]):
             self._ids = None
 
     def raw(self, index: int) -> bytes:
-        stored = self._raw[index]
-        if type(stored) is int:
-            return self._arena.get(stored)  # type: ignore[union-attr]
-        return stored  # type: ignore[return-value]
+        return _stored_bytes(self._arena, self._raw[index])
 
     def stored(self, index: int) -> Stored:
         """The item's bytes or arena slot, as stored."""
