@@ -17,8 +17,10 @@ import pytest
 
 from kontent_ssg.builder.pipeline import Builder, BuildOptions
 from kontent_ssg.config import load_config
+from kontent_ssg.content import snapshot as snapshot_module
 from kontent_ssg.content.snapshot import (
     CHANGE_LOG,
+    ByteArena,
     Components,
     ContentStore,
     LoggedChange,
@@ -94,6 +96,84 @@ def test_a_fallback_variant_equal_to_the_default_language_one_is_one_object(
     assert es.modular_content.stored("n1_comp") == en.modular_content.stored("n1_comp")
     store = ContentStore(loaded)
     assert store.component("n1_comp", ES) == item("n1_comp", EN, "callout")
+
+
+# -- the arena: items and components in a file with no name ----------------------------------
+
+
+def _arena_values(count: int) -> list[bytes]:
+    return [json.dumps({"n": n, "text": "x" * (n % 97)}).encode() for n in range(count)]
+
+
+def test_an_arena_with_a_folder_keeps_its_bytes_in_a_nameless_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(snapshot_module, "SPILL_CHUNK", 1000)
+    values = _arena_values(500)
+    arena = ByteArena(tmp_path)
+    slots = [arena.add(value) for value in values]
+    assert 0 < arena._written < sum(map(len, values))  # some written, the last chunk not yet
+    assert arena.get(slots[-1]) == values[-1] and arena.get(slots[0]) == values[0]
+    arena.seal()
+    assert not arena._pending and arena._written == sum(map(len, values))
+    assert list(tmp_path.iterdir()) == []  # the file has no name
+    assert [arena.get(slot) for slot in slots] == values
+    assert arena.decode(slots[7]) == {"n": 7, "text": "x" * 7}
+    assert arena.equals(slots[3], values[3]) and not arena.equals(slots[3], values[4])
+    # A forked process (a render process) reads the same bytes through the same file.
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.close(read)
+        ok = all(arena.get(slot) == value for slot, value in zip(slots, values, strict=True))
+        os.write(write, b"1" if ok else b"0")
+        os._exit(0)
+    os.close(write)
+    assert os.read(read, 1) == b"1"
+    os.close(read)
+    os.waitpid(pid, 0)
+
+
+def test_a_folder_that_cannot_take_the_file_keeps_the_arena_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(snapshot_module, "SPILL_CHUNK", 1000)
+    values = _arena_values(300)
+
+    def no_file(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(snapshot_module.tempfile, "TemporaryFile", no_file)
+        arena = ByteArena(tmp_path)
+    slots = [arena.add(value) for value in values]
+    arena.seal()
+    assert arena._written == 0 and [arena.get(slot) for slot in slots] == values
+    # A disk that fills up while the bytes are written: what the file holds stays, the rest
+    # (and everything after) stays in memory.
+    arena = ByteArena(tmp_path)
+    first = [arena.add(value) for value in values[:150]]
+    written = arena._written
+    assert written > 0
+
+    def full(*args: object) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(snapshot_module.os, "pwrite", full)
+    rest = [arena.add(value) for value in values[150:]]
+    arena.seal()
+    assert arena._written == written and not arena._spilling
+    monkeypatch.undo()
+    assert [arena.get(slot) for slot in first + rest] == values
+
+
+def test_a_loaded_snapshot_keeps_its_items_in_the_snapshot_folders_file(tmp_path: Path) -> None:
+    snapshot = sample()
+    save_snapshot(snapshot, tmp_path / "snap")
+    loaded = load_snapshot(tmp_path / "snap")
+    arena = loaded.items[EN].items._arena
+    assert arena is not None and arena._written > 0 and not arena._pending
+    assert loaded == snapshot
 
 
 def test_saved_language_files_are_the_indented_json_of_the_feed(tmp_path: Path) -> None:
@@ -308,7 +388,9 @@ def test_a_crawl_holds_a_fallback_variant_once(tmp_path: Path) -> None:
         crawled = crawl(client)
     en, es = crawled.items[EN], crawled.items[ES]
     assert [i["system"]["language"] for i in es.items] == [ES, EN]
-    assert es.items.raw(1) is en.items.raw(1) and es.items.raw(0) is not en.items.raw(0)
+    # One stored value (a slot of the crawl's arena) for the variant both languages hold.
+    assert es.items.stored(1) == en.items.stored(1)
+    assert es.items.stored(0) != en.items.stored(0)
     assert es.items.summary(1) is en.items.summary(1)
     assert es.items[1] == item("b", EN)
     save_snapshot(crawled, tmp_path / "snap")

@@ -476,6 +476,9 @@ class DeliveryClient:
         only slows both down (measured, see bench/RESULTS.md).
         """
         result = LanguageItems()
+        if pool is not None:
+            result.items.use_arena(pool.arena)
+            result.modular_content.use_arena(pool.arena)
         for page, body, last in self._feed_bodies(language):
             self._merge_feed_page(result, body, language, page, pool)
             if progress is not None:
@@ -1016,6 +1019,7 @@ def crawl(
     *,
     progress: Callable[[FeedProgress], None] | None = None,
     max_workers: int = 8,
+    store_dir: Path | None = None,
 ) -> Snapshot:
     """Crawl a whole environment into a :class:`Snapshot`.
 
@@ -1023,6 +1027,8 @@ def crawl(
     the default. Otherwise every listed language is crawled and the default is the one with the
     all-zero id (Kontent.ai's default language), else the first listed. ``progress`` is called
     from worker threads. The first failure cancels the rest and is raised; nothing is written.
+    ``store_dir``: where the crawled items are kept while the snapshot lives, in a file with
+    no name (see :class:`~kontent_ssg.content.snapshot.ByteArena`); without one, in memory.
     """
     listed = client.languages()
     codenames: list[str] = []
@@ -1060,7 +1066,7 @@ def crawl(
     try:
         types_future = executor.submit(client.types)
         taxonomies_future = executor.submit(client.taxonomies)
-        pool = VariantPool()
+        pool = VariantPool(store_dir)
         feed_futures = {
             name: executor.submit(client.items_feed, name, progress=progress, pool=pool)
             for name in ordered
@@ -1068,6 +1074,7 @@ def crawl(
         futures: list[Future[Any]] = [types_future, taxonomies_future, *feed_futures.values()]
         with gc_paused():
             _wait_all_or_fail(futures)
+        pool.done()
         snapshot = Snapshot(
             default_language=default,
             languages=listed,
@@ -1183,7 +1190,9 @@ def obtain_snapshot(
     with client_for(
         config, preview=preview, transport=transport, on_retry=on_retry, dead_hosts=dead_hosts
     ) as client:
-        snapshot = crawl(client, config.kontent.languages or None, progress=progress)
+        snapshot = crawl(
+            client, config.kontent.languages or None, progress=progress, store_dir=folder
+        )
         requests = client.requests
         base = client.environment_url
     check_snapshot(
