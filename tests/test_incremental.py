@@ -515,6 +515,45 @@ def test_offline_build_diffs_the_snapshot_against_the_state(site, tmp_path):
     assert "Gamma offline" in (site.out / "articles/gamma/index.html").read_text()
 
 
+def test_an_offline_diff_fingerprints_only_content_whose_bytes_changed(site):
+    from kontent_ssg.incremental.fingerprints import changed_rows
+
+    snap_dir = site.folder / ".kontent-ssg" / "snapshot"
+    with site.builder() as b:
+        digests = b.state.content_digests()
+    snapshot = load_snapshot(snap_dir)
+    every = snapshot_rows(snapshot)
+    # Every item variant and component has its bytes' digest stored; nothing else has one.
+    assert digests.keys() == {k for k in every if k[0] in ("item", "component")}
+    rows, gone = changed_rows(snapshot, digests)
+    assert not gone and {k[0] for k in rows} <= {"taxonomy", "type", "language"}
+    assert all(rows[k] == every[k] for k in rows)
+    # A title, a component and an item gone: those, and only those.
+    items = snapshot.items[EN].items
+    at = items.find("gamma")
+    raw = items[at]
+    raw["elements"]["title"]["value"] = "Gamma, digested"
+    items[at] = raw
+    component = snapshot.items[EN].modular_content["c_beta"]
+    component["elements"]["text"]["value"] = "changed"
+    snapshot.items[EN].modular_content["c_beta"] = component
+    del items[items.find("delta")]
+    rows, gone = changed_rows(snapshot, digests)
+    assert {k for k in rows if k[0] in ("item", "component")} == {
+        ("item", EN, "gamma"),
+        ("component", EN, "c_beta"),
+    }
+    assert rows[("item", EN, "gamma")] == snapshot_rows(snapshot)[("item", EN, "gamma")]
+    assert gone == {("item", EN, "delta")}
+    # The same through a build: only gamma's pages and beta's (it embeds c_beta) change.
+    save_snapshot(snapshot, snap_dir)
+    report = site.build(offline=True)
+    assert "articles/gamma/index.html" in report.pages_written
+    assert "articles/beta/index.html" in report.pages_written
+    assert "articles/delta/index.html" in report.pages_deleted
+    assert "articles/alpha/index.html" not in rendered(report)
+
+
 def test_full_flag_forces_a_full_build(site):
     report = site.build(full=True)
     assert len(rendered(report)) >= 8

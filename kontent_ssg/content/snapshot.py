@@ -1324,6 +1324,11 @@ class ContentStore:
         self._items[key] = found
         return found
 
+    def item_bytes(self, codename: str, language: str) -> bytes | None:
+        """The variant's JSON bytes, as stored (not decoded)."""
+        where = self._at(codename, language)
+        return where[0].raw(where[1]) if where is not None else None
+
     def has_item(self, codename: str, language: str) -> bool:
         return self._at(codename, language) is not None
 

@@ -52,11 +52,11 @@ from . import keys
 from .fingerprints import (
     ContentKey,
     Row,
+    changed_rows,
     component_row,
     global_fingerprint,
     item_row,
     opaque_row,
-    snapshot_rows,
     static_stamp,
     template_hashes,
 )
@@ -354,11 +354,13 @@ class ContentTracker:
         sync_token: str | None = None,
         stamp: str | None = None,
     ) -> Delta:
-        """Diff a whole snapshot against the stored fingerprints."""
-        new_rows = snapshot_rows(snapshot)
-        old_rows = {k: Row.from_json(v) for k, v in self.state.content().items()}
+        """Diff a whole snapshot against the stored fingerprints: only content whose bytes
+        are not those the stored fingerprint was made from is fingerprinted and compared."""
+        new_rows, gone = changed_rows(snapshot, self.state.content_digests())
+        keys = gone | new_rows.keys()
+        old_rows = {k: Row.from_json(v) for k, v in self.state.content(keys).items()}
         try:
-            stale, updates = diff_rows(old_rows, new_rows, set(old_rows) | set(new_rows))
+            stale, updates = diff_rows(old_rows, new_rows, keys)
         except StructuralChange as exc:
             self.log(f"full build: {exc}")
             delta = self.full(str(exc), snapshot, requests, stamp)
@@ -464,7 +466,9 @@ class ContentTracker:
             touched.extend(("component", language, cname) for cname in components)
             row_keys.add(("item", language, filed))
             if raw is not None:
-                new_rows[("item", language, filed)] = item_row(raw, language)
+                at = lang_items.items.find(filed)
+                data = lang_items.items.raw(at) if at is not None else None
+                new_rows[("item", language, filed)] = item_row(raw, language, data)
             for cname in components:
                 data = lang_items.modular_content.raw(cname)
                 assert data is not None

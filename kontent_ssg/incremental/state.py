@@ -436,11 +436,15 @@ class BuildState:
     def content(self, keys: Iterable[ContentKey] | None = None) -> dict[ContentKey, str]:
         """Stored content fingerprints: all of them, or those of ``keys`` that exist."""
         with self._lock:
-            if keys is None:
+            wanted = None if keys is None else set(keys)
+            if wanted is None or len(wanted) > 2000:  # one query, not one per key
                 rows = self._db.execute("SELECT kind, language, codename, row FROM content")
-                return {(r[0], r[1], r[2]): r[3] for r in rows.fetchall()}
+                every = {(r[0], r[1], r[2]): r[3] for r in rows.fetchall()}
+                if wanted is None:
+                    return every
+                return {key: every[key] for key in wanted if key in every}
             out: dict[ContentKey, str] = {}
-            for key in keys:
+            for key in wanted:
                 row = self._db.execute(
                     "SELECT row FROM content WHERE kind = ? AND language = ? AND codename = ?",
                     key,
@@ -448,6 +452,20 @@ class BuildState:
                 if row is not None:
                     out[key] = row[0]
             return out
+
+    def content_digests(self) -> dict[ContentKey, str]:
+        """The digest of the bytes each stored item variant and component fingerprint was
+        made from (see ``fingerprints.changed_rows``), read without decoding a row: a
+        component's is its hash, the first value of its row; an item's the last, when the
+        row has one. Other content, and item rows without one, are absent."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT kind, language, codename, "
+                "CASE WHEN kind = 'component' THEN substr(row, 3, 16) "
+                "ELSE substr(row, -18, 16) END FROM content "
+                "WHERE kind = 'component' OR (kind = 'item' AND row LIKE '%\"]')"
+            ).fetchall()
+        return {(r[0], r[1], r[2]): r[3] for r in rows}
 
     def problems(self) -> dict[str, Problems]:
         """Every page's recorded problems (pages that met none are absent), by path."""
