@@ -64,11 +64,19 @@ def test_warmed_builder_matches_a_clean_full_build_after_each_change(tmp_path, h
             beta["elements"]["body"]["value"] = "<p>beta, warm</p>"
             emu.upsert_item(beta)
             routes = builder._plan.routes
+            published = builder._published
             report = builder.apply(_change("beta"))
             # A body: the plan patched, its routes those just published, so the pages were
             # chosen without comparing every page with the manifest.
             assert builder._plan.routes is routes and builder._published is not None
             assert builder._published[1] is routes
+            # ... and the new manifest's sorted list of pages is the last one's; the
+            # unchanged pages are what it lists but the written ones.
+            assert published is not None and published[1] is routes
+            every = sorted(routes.by_path)
+            assert builder._manifest["pages"] is published[0]["pages"] == every
+            assert set(report.pages_unchanged) == set(every) - set(report.pages_written)
+            assert len(report.pages_unchanged) == len(set(report.pages_unchanged))
             assert builder._env is not compiled  # compiled afresh from the new bytes
             assert "articles/alpha/index.html" in rendered(report)  # every article: template
             assert "class='v2'" in (site.out / "articles/alpha/index.html").read_text()

@@ -7,6 +7,8 @@ import copy
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from kontent_ssg.content.snapshot import ContentStore
 from kontent_ssg.plugins import load_plugins
 from kontent_ssg.site.pages import PageRenderer
@@ -74,3 +76,45 @@ def test_a_patched_plan_remakes_only_the_entries_whose_lastmod_moved(tmp_path: P
     # And back: the entry follows again.
     again = PageRenderer(config, replace(plan, store=ContentStore(snapshot))).render(sitemap)
     assert again[0].decode() == first
+
+
+def test_the_parts_of_a_sitemap_look_at_the_items_once_per_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kontent_ssg.site import routing
+
+    monkeypatch.setattr(routing, "SITEMAP_URLS", 2)
+    snapshot = three_articles()
+    config = make_site(tmp_path / "site", TOML, TEMPLATES, snapshot)
+    plan = plan_site(config, ContentStore(snapshot), [], load_plugins(config))
+    sitemaps = [p for p in plan.routes.pages if p.kind == "sitemap"]
+    assert len(sitemaps) > 2  # the index and its parts
+    looked: list[str] = []
+    light = ContentStore.light
+
+    def counting(self, codename, language):  # type: ignore[no-untyped-def]
+        looked.append(codename)
+        return light(self, codename, language)
+
+    monkeypatch.setattr(ContentStore, "light", counting)
+
+    def render_all(plan: SitePlan) -> tuple[list[str], list[str]]:
+        looked.clear()
+        out = [PageRenderer(config, plan).render(p)[0].decode() for p in sitemaps]
+        return out, list(looked)
+
+    first, seen = render_all(plan)
+    items = sum(1 for p in plan.routes.pages if p.kind == "item")
+    assert len(seen) == items  # made once, for the first part rendered
+    again, seen = render_all(replace(plan, store=ContentStore(snapshot)))
+    assert again == first and seen == []  # the same items: nothing looked at
+    # A change: the items are looked at once more (for every part), and the part holding
+    # the entry follows.
+    changed = copy.deepcopy(snapshot)
+    item = changed.items["en-US"].items[1]
+    item["system"]["last_modified"] = "2033-01-01T00:00:00Z"
+    changed.items["en-US"].items[1] = item
+    after, seen = render_all(replace(plan, store=ContentStore(changed)))
+    assert len(seen) == items
+    assert sum(text.count("2033-01-01T00:00:00Z") for text in after) == 1
+    assert after[0] == first[0]  # the index names the parts only

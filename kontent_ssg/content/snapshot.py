@@ -20,6 +20,7 @@ meaning. Secrets are never part of it.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -461,6 +462,9 @@ def summarize_item(value: JSON) -> ItemSummary:
     return ItemSummary(light, *interned)
 
 
+_list_versions = itertools.count()
+
+
 class ItemList(MutableSequence[JSON]):
     """The item variants of one language in feed order, kept as compact JSON bytes (decoded
     when read) beside an :class:`ItemSummary` each.
@@ -473,11 +477,14 @@ class ItemList(MutableSequence[JSON]):
     two languages (fallback variants) share their bytes and summary.
     """
 
-    __slots__ = ("_arena", "_ids", "_positions", "_raw", "_summaries")
+    __slots__ = ("_arena", "_ids", "_positions", "_raw", "_summaries", "version")
 
     def __init__(self, values: Iterable[JSON] = ()) -> None:
         # Loaded items are slots of the snapshot's arena; items stored later, bytes.
         self._arena: ByteArena | None = None
+        #: Changes whenever the list does; never the same for two lists (or two states of
+        #: one): what a reader that kept something made from the items compares.
+        self.version = next(_list_versions)
         self._raw: list[Stored] = []
         self._summaries: list[ItemSummary] = []
         # codename → position and item id → codename (the last variant wins, as in the
@@ -518,11 +525,13 @@ class ItemList(MutableSequence[JSON]):
         del self._raw[index]
         del self._summaries[index]
         self._positions = self._ids = None
+        self.version = next(_list_versions)
 
     def insert(self, index: int, value: JSON) -> None:
         self._raw.insert(index, encode_component(value))
         self._summaries.insert(index, summarize_item(value))
         self._positions = self._ids = None
+        self.version = next(_list_versions)
 
     def append(self, value: JSON) -> None:
         self.append_encoded(encode_component(value), summarize_item(value))
@@ -537,6 +546,7 @@ class ItemList(MutableSequence[JSON]):
             self._ids[system["id"]] = system["codename"]
         self._raw.append(data)
         self._summaries.append(summary)
+        self.version = next(_list_versions)
 
     def put(self, index: int, data: bytes, summary: ItemSummary) -> None:
         """Replace the item at ``index`` (its bytes and summary)."""
@@ -544,6 +554,7 @@ class ItemList(MutableSequence[JSON]):
         new = summary.light["system"]
         self._raw[index] = data
         self._summaries[index] = summary
+        self.version = next(_list_versions)
         if new["codename"] != old["codename"]:
             self._positions = self._ids = None
         elif new["id"] != old["id"]:
@@ -1323,6 +1334,11 @@ class ContentStore:
             self._items.clear()
         self._items[key] = found
         return found
+
+    def versions(self) -> tuple[int, ...]:
+        """The :attr:`ItemList.version` of every language's items: equal tuples, the same
+        items (what a reader that kept something made from them compares)."""
+        return tuple(items.version for items in self._lists.values())
 
     def item_bytes(self, codename: str, language: str) -> bytes | None:
         """The variant's JSON bytes, as stored (not decoded)."""

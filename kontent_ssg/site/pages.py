@@ -77,7 +77,8 @@ class _SitemapMemo:
     a ~200 ms rebuild at 10k real-shaped items. An entry is a function of its page's URL,
     alternates and lastmod: while the plan's routes and alternates are the same objects (a
     patched plan keeps them) and the base URL is the same, only entries whose lastmod moved
-    are made again."""
+    are made again; while the items are the same (``ContentStore.versions``: the parts of a
+    sitemap above 50,000 URLs are rendered one after the other), none is looked at again."""
 
     routes: Any
     alternates: Any
@@ -87,6 +88,7 @@ class _SitemapMemo:
     raws: list[JSON | None]  # the item variant of each (None: not an item page)
     lastmods: list[str | None]
     entries: list[str]
+    versions: tuple[int, ...]  # of the items the entries were made from
 
 
 _sitemap_memo: _SitemapMemo | None = None
@@ -404,6 +406,22 @@ class PageRenderer:
                 self.r.record(keys.listing(routed, language))
                 self.r.record(keys.order(routed, language, "system.last_modified"))
 
+        if page.key == "index":  # sitemap.xml of a site above SITEMAP_URLS: the parts
+            # (no entry read here: the parts read them)
+            parts = [
+                f"  <sitemap><loc>{xml_text(self.r.absolute_url(f'/sitemap-{n}.xml'))}</loc>"
+                "</sitemap>"
+                for n in range(1, page.number + 1)
+            ]
+            return "\n".join(
+                [
+                    '<?xml version="1.0" encoding="UTF-8"?>',
+                    '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
+                    *parts,
+                    "</sitemapindex>\n",
+                ]
+            )
+
         def lastmod_of(raw: JSON | None) -> str | None:
             return raw.get("system", {}).get("last_modified") if raw is not None else None
 
@@ -430,10 +448,18 @@ class PageRenderer:
                 for p, lastmod in zip(pages, lastmods, strict=True)
             ]
             memo = _SitemapMemo(
-                routes, alternates_of, base, len(routes.pages), pages, raws, lastmods, entries
+                routes,
+                alternates_of,
+                base,
+                len(routes.pages),
+                pages,
+                raws,
+                lastmods,
+                entries,
+                site.store.versions(),
             )
             _sitemap_memo = memo
-        else:
+        elif memo.versions != site.store.versions():
             raws, lastmods, entries = memo.raws, memo.lastmods, memo.entries
             for index, p in enumerate(memo.pages):
                 if p.kind != "item":
@@ -448,20 +474,7 @@ class PageRenderer:
                     entries[index] = self._sitemap_entry(
                         p.url, lastmod, alternates_of.get((p.kind, p.key, p.number), ())
                     )
-        if page.key == "index":  # sitemap.xml of a site above SITEMAP_URLS: the parts
-            parts = [
-                f"  <sitemap><loc>{xml_text(self.r.absolute_url(f'/sitemap-{n}.xml'))}</loc>"
-                "</sitemap>"
-                for n in range(1, page.number + 1)
-            ]
-            return "\n".join(
-                [
-                    '<?xml version="1.0" encoding="UTF-8"?>',
-                    '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
-                    *parts,
-                    "</sitemapindex>\n",
-                ]
-            )
+            memo.versions = site.store.versions()
         chosen = memo.entries
         if page.path != "sitemap.xml":  # sitemap-<number>.xml: one part
             size = routing.SITEMAP_URLS
