@@ -457,13 +457,14 @@ class BuildState:
         """The digest of the bytes each stored item variant and component fingerprint was
         made from (see ``fingerprints.changed_rows``), read without decoding a row: a
         component's is its hash, the first value of its row; an item's the last, when the
-        row has one. Other content, and item rows without one, are absent."""
+        row has one ("" when not: never a digest, so that item is fingerprinted again).
+        Every stored item and component is named; other content is not."""
         with self._lock:
             rows = self._db.execute(
                 "SELECT kind, language, codename, "
                 "CASE WHEN kind = 'component' THEN substr(row, 3, 16) "
-                "ELSE substr(row, -18, 16) END FROM content "
-                "WHERE kind = 'component' OR (kind = 'item' AND row LIKE '%\"]')"
+                "WHEN row LIKE '%\"]' THEN substr(row, -18, 16) ELSE '' END "
+                "FROM content WHERE kind IN ('item', 'component')"
             ).fetchall()
         return {(r[0], r[1], r[2]): r[3] for r in rows}
 
