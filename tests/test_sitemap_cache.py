@@ -108,13 +108,19 @@ def test_the_parts_of_a_sitemap_look_at_the_items_once_per_change(
     assert len(seen) == items  # made once, for the first part rendered
     again, seen = render_all(replace(plan, store=ContentStore(snapshot)))
     assert again == first and seen == []  # the same items: nothing looked at
-    # A change: the items are looked at once more (for every part), and the part holding
-    # the entry follows.
+    # A replaced item (a webhook rebuild): only it is looked at, once for all the parts,
+    # and the part holding its entry follows.
     changed = copy.deepcopy(snapshot)
     item = changed.items["en-US"].items[1]
     item["system"]["last_modified"] = "2033-01-01T00:00:00Z"
     changed.items["en-US"].items[1] = item
     after, seen = render_all(replace(plan, store=ContentStore(changed)))
-    assert len(seen) == items
+    assert seen == [item["system"]["codename"]]
     assert sum(text.count("2033-01-01T00:00:00Z") for text in after) == 1
     assert after[0] == first[0]  # the index names the parts only
+    # Items added, removed or moved since: every item page is looked at again.
+    changed.items["en-US"].items.append(
+        copy.deepcopy(item) | {"system": {**item["system"], "codename": "extra", "id": "extra-id"}}
+    )
+    again, seen = render_all(replace(plan, store=ContentStore(changed)))
+    assert len(seen) == items and again == after

@@ -395,3 +395,38 @@ def test_a_crawl_holds_a_fallback_variant_once(tmp_path: Path) -> None:
     assert es.items[1] == item("b", EN)
     save_snapshot(crawled, tmp_path / "snap")
     assert load_snapshot(tmp_path / "snap") == crawled
+
+
+def test_an_item_list_names_the_items_replaced_since_a_version(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(snapshot_module, "REPLACED_LOG", 4)
+    snapshot = sample()
+    items = snapshot.items[EN].items
+    start = items.version
+    assert items.replaced_since(start) == []
+    first = items[0]
+    items[0] = first
+    after_one = items.version
+    assert after_one != start and items.replaced_since(start) == [first["system"]["codename"]]
+    assert items.replaced_since(after_one) == []
+    # A copy shares the history up to now and goes its own way from there.
+    twin = copy.deepcopy(items)
+    twin[1] = twin[1]
+    assert items.replaced_since(after_one) == []
+    assert twin.replaced_since(after_one) == [twin[1]["system"]["codename"]]
+    # Older than the bounded record: unknown.
+    for _ in range(5):
+        items[0] = first
+    assert items.replaced_since(start) is None
+    recent = items.version
+    items[1] = items[1]
+    assert items.replaced_since(recent) == [items[1]["system"]["codename"]]
+    # An item added: what changed since before it is unknown; since after it, known again.
+    items.append(item("zeta", EN))
+    assert items.replaced_since(recent) is None
+    assert items.replaced_since(items.version) == []
+    store = ContentStore(snapshot)
+    versions = store.versions()
+    items[0] = first
+    assert store.replaced_since(versions) == {EN: [first["system"]["codename"]]}

@@ -463,6 +463,8 @@ def summarize_item(value: JSON) -> ItemSummary:
 
 
 _list_versions = itertools.count()
+#: Replacements an :class:`ItemList` remembers (see ``ItemList.replaced_since``).
+REPLACED_LOG = 10_000
 
 
 class ItemList(MutableSequence[JSON]):
@@ -477,7 +479,17 @@ class ItemList(MutableSequence[JSON]):
     two languages (fallback variants) share their bytes and summary.
     """
 
-    __slots__ = ("_arena", "_ids", "_positions", "_raw", "_summaries", "version")
+    __slots__ = (
+        "_arena",
+        "_ids",
+        "_log_floor",
+        "_positions",
+        "_raw",
+        "_replaced",
+        "_structural",
+        "_summaries",
+        "version",
+    )
 
     def __init__(self, values: Iterable[JSON] = ()) -> None:
         # Loaded items are slots of the snapshot's arena; items stored later, bytes.
@@ -485,6 +497,11 @@ class ItemList(MutableSequence[JSON]):
         #: Changes whenever the list does; never the same for two lists (or two states of
         #: one): what a reader that kept something made from the items compares.
         self.version = next(_list_versions)
+        # What changed since a version (see replaced_since): the items replaced, by the
+        # version their replacement made, complete from _log_floor on; and the version of the
+        # last change that added, removed or moved an item.
+        self._replaced: list[tuple[int, str]] = []
+        self._log_floor = self._structural = self.version
         self._raw: list[Stored] = []
         self._summaries: list[ItemSummary] = []
         # codename → position and item id → codename (the last variant wins, as in the
@@ -525,13 +542,13 @@ class ItemList(MutableSequence[JSON]):
         del self._raw[index]
         del self._summaries[index]
         self._positions = self._ids = None
-        self.version = next(_list_versions)
+        self.version = self._structural = next(_list_versions)
 
     def insert(self, index: int, value: JSON) -> None:
         self._raw.insert(index, encode_component(value))
         self._summaries.insert(index, summarize_item(value))
         self._positions = self._ids = None
-        self.version = next(_list_versions)
+        self.version = self._structural = next(_list_versions)
 
     def append(self, value: JSON) -> None:
         self.append_encoded(encode_component(value), summarize_item(value))
@@ -546,7 +563,7 @@ class ItemList(MutableSequence[JSON]):
             self._ids[system["id"]] = system["codename"]
         self._raw.append(data)
         self._summaries.append(summary)
-        self.version = next(_list_versions)
+        self.version = self._structural = next(_list_versions)
 
     def put(self, index: int, data: bytes, summary: ItemSummary) -> None:
         """Replace the item at ``index`` (its bytes and summary)."""
@@ -555,10 +572,28 @@ class ItemList(MutableSequence[JSON]):
         self._raw[index] = data
         self._summaries[index] = summary
         self.version = next(_list_versions)
+        replaced = self._replaced
+        replaced.append((self.version, new["codename"]))
+        if new["codename"] != old["codename"]:
+            replaced.append((self.version, old["codename"]))
+        if len(replaced) > REPLACED_LOG:
+            half = len(replaced) // 2
+            self._log_floor = replaced[half - 1][0]
+            del replaced[:half]
         if new["codename"] != old["codename"]:
             self._positions = self._ids = None
         elif new["id"] != old["id"]:
             self._ids = None
+
+    def replaced_since(self, version: int) -> list[str] | None:
+        """The codenames of the items replaced since the list was at ``version`` (a value
+        of :attr:`version`), or None when it changed otherwise since (an item added, removed
+        or moved) or its record of replacements does not reach back that far."""
+        if version == self.version:
+            return []
+        if version < self._structural or version < self._log_floor:
+            return None
+        return [codename for at, codename in self._replaced if at > version]
 
     def raw(self, index: int) -> bytes:
         return _stored_bytes(self._arena, self._raw[index])
@@ -1339,6 +1374,20 @@ class ContentStore:
         """The :attr:`ItemList.version` of every language's items: equal tuples, the same
         items (what a reader that kept something made from them compares)."""
         return tuple(items.version for items in self._lists.values())
+
+    def replaced_since(self, versions: tuple[int, ...]) -> dict[str, list[str]] | None:
+        """The codenames of the items replaced, by language, since :meth:`versions` gave
+        ``versions``; None when the items changed otherwise (see ``ItemList.replaced_since``)."""
+        if len(versions) != len(self._lists):
+            return None
+        out: dict[str, list[str]] = {}
+        for (language, items), version in zip(self._lists.items(), versions, strict=True):
+            replaced = items.replaced_since(version)
+            if replaced is None:
+                return None
+            if replaced:
+                out[language] = replaced
+        return out
 
     def item_bytes(self, codename: str, language: str) -> bytes | None:
         """The variant's JSON bytes, as stored (not decoded)."""
