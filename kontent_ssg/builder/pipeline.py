@@ -789,15 +789,8 @@ class Builder:
             del files[path]
         files.update(staging.entries(report, self.options.progress))
         staged = set(report.pages_written) | set(report.pages_unchanged)
-        # Every page's path, sorted: the last publish's list when its routes are these
-        # (sorting 142k paths twice was most of a webhook rebuild's 180 ms "stage" at 100k).
-        published = self._published
-        if published is not None and published[1] is site.routes:
-            paths: list[str] = published[0]["pages"]
-            report.pages_unchanged.extend(path for path in paths if path not in staged)
-        else:
-            paths = sorted(site.routes.by_path)
-            report.pages_unchanged.extend(sorted(planned - staged))
+        paths = site.routes.sorted_paths()
+        report.pages_unchanged.extend(path for path in paths if path not in staged)
         stale = sorted(path for path in gone if path not in files)  # not staged again
         staging.check_deletable(stale)
         went = set(deleted)

@@ -598,6 +598,11 @@ class ItemList(MutableSequence[JSON]):
     def raw(self, index: int) -> bytes:
         return _stored_bytes(self._arena, self._raw[index])
 
+    def raw_of(self, codename: str) -> bytes | None:
+        """The bytes of the variant ``codename`` (None when there is none)."""
+        at = self.find(codename)
+        return None if at is None else self.raw(at)
+
     def stored(self, index: int) -> Stored:
         """The item's bytes or arena slot, as stored."""
         return self._raw[index]
@@ -1391,8 +1396,8 @@ class ContentStore:
 
     def item_bytes(self, codename: str, language: str) -> bytes | None:
         """The variant's JSON bytes, as stored (not decoded)."""
-        where = self._at(codename, language)
-        return where[0].raw(where[1]) if where is not None else None
+        items = self._lists.get(language)
+        return items.raw_of(codename) if items is not None else None
 
     def has_item(self, codename: str, language: str) -> bool:
         return self._at(codename, language) is not None

@@ -456,18 +456,17 @@ class ContentTracker:
             if raw is not None and raw["system"].get("codename") != codename:
                 # Filed under the codename the API gives, never the notification's: what
                 # was asked for is gone from this API as far as this build can tell.
-                _put_item(lang_items, codename, None)
+                put_item(lang_items.items, codename, None)
                 row_keys.add(("item", language, codename))
                 touched.append(("item", language, codename))
                 filed = str(raw["system"]["codename"])
-            _put_item(lang_items, filed, raw)
+            put_item(lang_items.items, filed, raw)
             lang_items.modular_content.update(components)
             touched.append(("item", language, filed))
             touched.extend(("component", language, cname) for cname in components)
             row_keys.add(("item", language, filed))
             if raw is not None:
-                at = lang_items.items.find(filed)
-                data = lang_items.items.raw(at) if at is not None else None
+                data = lang_items.items.raw_of(filed)
                 new_rows[("item", language, filed)] = item_row(raw, language, data)
             for cname in components:
                 data = lang_items.modular_content.raw(cname)
@@ -655,9 +654,7 @@ def _logged(snapshot: Snapshot, kind: str, language: str, codename: str) -> Logg
         if data is None:
             return None
         return LoggedChange(language, "component", codename, data)
-    at = lang_items.items.find(codename)
-    data = lang_items.items.raw(at) if at is not None else None
-    return LoggedChange(language, "item", codename, data)
+    return LoggedChange(language, "item", codename, lang_items.items.raw_of(codename))
 
 
 def _write_json(path: Path, value: Any) -> None:
@@ -711,10 +708,6 @@ def _tagged_items(snapshot: Snapshot, groups: set[str]) -> set[tuple[str, str]]:
                     found.add((raw["system"]["codename"], language))
                     break
     return found
-
-
-def _put_item(lang_items: LanguageItems, codename: str, raw: JSON | None) -> None:
-    put_item(lang_items.items, codename, raw)
 
 
 def _fetch_all(

@@ -105,6 +105,15 @@ class RoutePlan:
     # Items that could not be routed: (codename, language, reason); reported, never written
     rejected: list[tuple[str, str, str]] = field(default_factory=list)
     by_path: dict[str, Page] = field(default_factory=dict)
+    _sorted_paths: list[str] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def sorted_paths(self) -> list[str]:
+        """Every page's output path, sorted: made once per plan (a patched plan keeps its
+        routes, so a webhook rebuild does not sort 142k paths at 100k items). The list is
+        shared: never change it."""
+        if self._sorted_paths is None:
+            self._sorted_paths = sorted(self.by_path)
+        return self._sorted_paths
 
     def add(self, page: Page) -> None:
         """Add ``page``; two pages writing one file is a :class:`RouteError` naming both."""
@@ -117,6 +126,7 @@ class RoutePlan:
             )
         self.by_path[page.path] = page
         self.pages.append(page)
+        self._sorted_paths = None
         if page.kind == "item":
             self.item_urls[(page.key, page.language)] = page.url
             self.item_languages.setdefault(page.key, []).append(page.language)
