@@ -54,7 +54,6 @@ from .snapshot import (
     Snapshot,
     VariantPool,
     check_snapshot,
-    encode_component,
     load_snapshot,
     loads_json,
     save_snapshot,
@@ -615,7 +614,7 @@ class DeliveryClient:
             for item in items:
                 result.items.append_encoded(*pool.item(item))
             for codename, component in components.items():
-                data = pool.component(codename, encode_component(component))
+                data = pool.component(codename, component)
                 result.modular_content.put(codename, data, component)
         self._add_parse_time(time.thread_time() - started)
 

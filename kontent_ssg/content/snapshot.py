@@ -159,10 +159,7 @@ def encode_component(value: Any) -> bytes:
     Copied to a bytes object of its own size: msgspec returns its output buffer, which keeps
     up to half as much again unused (an item of 7 KB held 10.6 KB: 132 instead of 96 MB of
     item bytes at 10k real-shaped items)."""
-    try:
-        return bytes(memoryview(_encode_json(value)))
-    except (TypeError, OverflowError, msgspec.EncodeError):  # e.g. an int beyond 64 bits
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return bytes(memoryview(_encode_loose(value)))
 
 
 #: Bytes an arena gathers in memory before writing them to its file at once.
@@ -295,8 +292,8 @@ def _encode_loose(value: Any) -> bytes:
     copying into a :class:`ByteArena`)."""
     try:
         return _encode_json(value)
-    except (TypeError, OverflowError, msgspec.EncodeError):
-        return encode_component(value)
+    except (TypeError, OverflowError, msgspec.EncodeError):  # e.g. an int beyond 64 bits
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 class Components(MutableMapping[str, JSON]):
@@ -674,11 +671,11 @@ class VariantPool:
     def item(self, raw: JSON) -> tuple[Stored, ItemSummary]:
         """``raw``'s slot and summary: those of the equal variant seen before (the same
         codename and language) when there is one."""
-        data = encode_component(raw)
+        data = _encode_loose(raw)  # copied into the arena
         system = raw["system"]
         language = system.get("language")
         if type(language) is not str:  # not an item's shape: the checks after the crawl say so
-            return data, summarize_item(raw)
+            return encode_component(raw), summarize_item(raw)
         key = (system["codename"], language)
         with self._lock:
             known = self._items.get(key)
@@ -687,8 +684,10 @@ class VariantPool:
             entry = self._items[key] = (self.arena.add(data), summarize_item(raw))
             return entry
 
-    def component(self, codename: str, data: bytes) -> int:
-        """The slot of ``data``, or of the equal bytes seen before for component ``codename``."""
+    def component(self, codename: str, value: JSON) -> int:
+        """The slot of ``value``'s bytes, or of the equal bytes seen before for component
+        ``codename``."""
+        data = _encode_loose(value)  # copied into the arena
         with self._lock:
             known = self._components.get(codename)
             if known is not None and self.arena.equals(known, data):

@@ -225,10 +225,7 @@ def patch_plan(
     tagged = dict(plan.tagged)
     hit = {key for item in changed for key in index.get(item, ())}
     for key in hit:
-        fresh = []
-        for r in plan.tagged[key]:
-            summary = store.summary(r["system"]["codename"], key[2])
-            fresh.append(summary.light if summary is not None else r)
+        fresh = [store.light(r["system"]["codename"], key[2]) or r for r in plan.tagged[key]]
         tagged[key] = sort_items(fresh, "system.last_modified desc")
     # Membership is unchanged (plan-neutral), so the index stays valid for the new lists.
     return replace(plan, store=store, tagged=tagged), index
