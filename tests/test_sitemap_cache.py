@@ -124,3 +124,52 @@ def test_the_parts_of_a_sitemap_look_at_the_items_once_per_change(
     )
     again, seen = render_all(replace(plan, store=ContentStore(changed)))
     assert len(seen) == items and again == after
+
+
+def test_unchanged_parts_are_the_same_bytes_and_are_not_hashed_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kontent_ssg.builder import output
+    from kontent_ssg.site import routing
+
+    monkeypatch.setattr(routing, "SITEMAP_URLS", 2)
+    monkeypatch.setattr(output, "REMEMBERED_SIZE", 1)  # every page counts as large here
+    snapshot = three_articles()
+    config = make_site(tmp_path / "site", TOML, TEMPLATES, snapshot)
+    plan = plan_site(config, ContentStore(snapshot), [], load_plugins(config))
+    parts = [p for p in plan.routes.pages if p.kind == "sitemap" and p.key != "index"]
+    assert len(parts) > 1
+    first = [PageRenderer(config, plan).render(p)[0] for p in parts]
+
+    hashed: list[bytes] = []
+    digest = output._digest
+    monkeypatch.setattr(output, "_digest", lambda data: hashed.append(data) or digest(data))
+    writer = output.StagedWriter(tmp_path / "out", {})
+    writer.prepare(p.path for p in parts)
+    for part, data in zip(parts, first, strict=True):
+        writer.stage(part.path, data)
+    assert hashed == first  # each part hashed once
+
+    changed = copy.deepcopy(snapshot)
+    item = changed.items["en-US"].items[1]
+    item["system"]["last_modified"] = "2034-01-01T00:00:00Z"
+    changed.items["en-US"].items[1] = item
+    patched = replace(plan, store=ContentStore(changed))
+    after = [PageRenderer(config, patched).render(p)[0] for p in parts]
+    moved = [n for n, data in enumerate(after) if b"2034-01-01T00:00:00Z" in data]
+    assert len(moved) == 1
+    for n, data in enumerate(after):
+        # The parts without the entry: the very same objects; the other one made again.
+        assert (data is first[n]) is (n not in moved)
+    fresh = plan_site(config, ContentStore(changed), [], load_plugins(config))
+    fresh_parts = [p for p in fresh.routes.pages if p.kind == "sitemap" and p.key != "index"]
+    assert after == [PageRenderer(config, fresh).render(p)[0] for p in fresh_parts]
+
+    hashed.clear()
+    for part, data in zip(parts, after, strict=True):
+        writer.stage(part.path, data)
+    assert hashed == [after[n] for n in moved]  # only the part that changed is hashed
+    # Equal bytes in another object are hashed (the object is what is remembered).
+    hashed.clear()
+    writer.stage(parts[0].path, bytes(bytearray(after[0])))
+    assert hashed == [after[0]]

@@ -76,7 +76,32 @@ def os_error(exc: OSError, doing: str, path: str | None = None) -> BuildError:
 
 
 def _digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    """A file's hash in the manifest: 16 bytes of SHA-256, which CPUs with SHA instructions
+    (x86 since Zen and Ice Lake, ARMv8) compute ~2.7x faster than BLAKE2b (1.7 GB/s against
+    0.65 GB/s measured here): every page of a full build is hashed, and every sitemap part
+    (10 MB each at 100k items) of a webhook rebuild."""
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
+#: Pages this large keep their hash for this process's next build (see :func:`page_digest`).
+REMEMBERED_SIZE = 1 << 20
+_remembered: dict[str, tuple[bytes, str]] = {}
+
+
+def page_digest(path: str, data: bytes) -> str:
+    """:func:`_digest` of the page at ``path``, not computed again when ``data`` is the very
+    bytes object this process staged there last time (bytes never change, and the object
+    is kept alive here, so the same object means the same bytes). Only pages of at least
+    :data:`REMEMBERED_SIZE` are kept: the sitemap parts of a large site, which a long-running
+    builder re-renders after most changes from its memo (``site.pages._SitemapMemo``),
+    ~10 MB a part at 100k items."""
+    if len(data) < REMEMBERED_SIZE:
+        return _digest(data)
+    known = _remembered.get(path)
+    if known is not None and known[0] is data:
+        return known[1]
+    digest = _remembered[path] = (data, _digest(data))
+    return digest[1]
 
 
 def _unchanged_entry(full: str, data: bytes, digest: str, old: Any) -> list[Any] | None:
@@ -207,7 +232,7 @@ class StagedWriter:
         if target is None:
             self.prepare([path])
             target = self._write_dirs[directory]
-        digest = _digest(data)
+        digest = page_digest(path, data)
         if target == directory:
             entry = _unchanged_entry(full, data, digest, self.old_files.get(path))
             if entry is not None:

@@ -16,7 +16,7 @@ import marshal
 import os
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from hashlib import blake2b
+from hashlib import blake2b, sha256
 from pathlib import Path
 from typing import Any
 
@@ -112,8 +112,10 @@ def opaque_row(value: Any) -> Row:
 
 def bytes_digest(data: bytes) -> str:
     """The digest of stored JSON bytes: equal digests, equal values (not the other way
-    round: the same value may be written differently)."""
-    return blake2b(data, digest_size=8).hexdigest()
+    round: the same value may be written differently). SHA-256 (8 bytes of it): ~2x
+    BLAKE2b's speed on item-sized bytes where the CPU has SHA instructions (see
+    ``builder.output._digest``)."""
+    return sha256(data).hexdigest()[:16]
 
 
 def component_row(data: bytes) -> Row:

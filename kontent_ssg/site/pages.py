@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -92,6 +92,11 @@ class _SitemapMemo:
     entries: list[str]
     versions: tuple[int, ...]  # of the items the entries were made from
     urls: list[str] | None = None  # the pages' URLs (sorted), made when first needed
+    # The files made of the entries: part number -> its bytes (0: a single sitemap.xml).
+    # A part none of whose entries changed is the very same bytes object again, which the
+    # staging writer does not hash again (10 MB a part at 100k items; see
+    # ``builder.output.page_digest``).
+    files: dict[int, bytes] = field(default_factory=dict)
 
 
 _sitemap_memo: _SitemapMemo | None = None
@@ -396,7 +401,7 @@ class PageRenderer:
         sitemap = self.r.absolute_url("/sitemap.xml")
         return f"User-agent: *\nAllow: /\n\nSitemap: {sitemap}\n"
 
-    def _sitemap(self, page: Page) -> str:
+    def _sitemap(self, page: Page) -> str | bytes:
         global _sitemap_memo
         site = self.site
         item = site.store.light  # system only: the item's summary, never decoded
@@ -478,20 +483,26 @@ class PageRenderer:
                     entries[index] = self._sitemap_entry(
                         p.url, lastmod, alternates_of.get((p.kind, p.key, p.number), ())
                     )
+                    memo.files.pop(0, None)
+                    memo.files.pop(index // routing.SITEMAP_URLS + 1, None)
             memo.versions = site.store.versions()
-        chosen = memo.entries
-        if page.path != "sitemap.xml":  # sitemap-<number>.xml: one part
-            size = routing.SITEMAP_URLS
-            chosen = chosen[(page.number - 1) * size : page.number * size]
-        return "\n".join(
-            [
-                '<?xml version="1.0" encoding="UTF-8"?>',
-                '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
-                'xmlns:xhtml="http://www.w3.org/1999/xhtml">',
-                *chosen,
-                "</urlset>\n",
-            ]
-        )
+        part = 0 if page.path == "sitemap.xml" else page.number  # sitemap-<number>.xml
+        data = memo.files.get(part)
+        if data is None:
+            chosen = memo.entries
+            if part:
+                size = routing.SITEMAP_URLS
+                chosen = chosen[(part - 1) * size : part * size]
+            data = memo.files[part] = "\n".join(
+                [
+                    '<?xml version="1.0" encoding="UTF-8"?>',
+                    '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+                    'xmlns:xhtml="http://www.w3.org/1999/xhtml">',
+                    *chosen,
+                    "</urlset>\n",
+                ]
+            ).encode("utf-8")
+        return data
 
     def _sitemap_stale(self, memo: _SitemapMemo) -> Iterable[int]:
         """The positions in ``memo`` of the pages whose item may have changed since it was
