@@ -251,3 +251,20 @@ def test_taxonomy_term_pages_are_folders_whatever_the_term(tmp_path: Path) -> No
     plan = plan_routes(config, store, ["en-US"], taxonomy_terms={"topics": ["evil.js"]})
     paths = {page.path for page in plan.pages if page.kind == "taxonomy"}
     assert paths == {"topics/evil.js/index.html"}
+
+
+def test_the_pages_of_a_kind_are_indexed_once_and_follow_what_is_added() -> None:
+    from kontent_ssg.site.routing import Page, RoutePlan
+
+    plan = RoutePlan()
+    plan.add(Page("item", "a", "en-US", "/a/", "a/index.html"))
+    plan.add(Page("listing", "list", "en-US", "/list/", "list/index.html"))
+    listings = plan.of_kind("listing")
+    assert [p.key for p in listings] == ["list"] and plan.of_kind("listing") is listings
+    assert plan.of_kind("plugin") == [] and plan.sorted_paths() == [
+        "a/index.html",
+        "list/index.html",
+    ]
+    plan.add(Page("listing", "list", "en-US", "/list/2/", "list/2/index.html", number=2))
+    assert [p.url for p in plan.of_kind("listing")] == ["/list/", "/list/2/"]
+    assert plan.sorted_paths() == ["a/index.html", "list/2/index.html", "list/index.html"]

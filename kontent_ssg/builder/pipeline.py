@@ -322,7 +322,9 @@ class Builder:
                 pages, deleted = self._choose(site, delta, manifest, static_files)
                 clock.mark("choose")
                 # 4. Render them, each staged beside the output.
-                old_files: dict[str, Any] = dict((manifest or {}).get("files") or {})
+                # The last publish's entries, read, never changed (the manifest in memory
+                # stays the record until the new one is published).
+                old_files: dict[str, Any] = (manifest or {}).get("files") or {}
                 staging = StagedWriter(self.output_dir, old_files)
                 progress.stage("render", len(pages))
                 self.journal.staging(self.output_dir, self._manifest_path)
@@ -353,13 +355,22 @@ class Builder:
                         requests=delta.requests,
                         incremental=delta.full is None,
                         warning_pages=where,
-                        page_templates=self._page_templates(site),
+                        page_templates=self._page_templates(
+                            site,
+                            [*where.values(), *(str(b.get("page")) for b in problems.broken_links)],
+                        ),
                     )
                     if assets is not None:
                         report.assets_downloaded = assets.downloaded
                         report.assets_encoded = assets.encoded
                     manifest, publication = self._publication(
-                        staging, site, old_files, deleted, static_files, report
+                        staging,
+                        site,
+                        old_files,
+                        deleted,
+                        static_files,
+                        report,
+                        self._as_published(site, manifest),
                     )
                     self.journal.publishing(publication)
                     clock.mark("stage")
@@ -536,6 +547,13 @@ class Builder:
         element names templates read that their types lack."""
         return [*site.warnings, *self._name_warnings]
 
+    def _as_published(self, site: SitePlan, manifest: JSON | None) -> bool:
+        """Whether ``site`` has the routes of the last publish and ``manifest`` is that
+        publish's: a patched plan (a webhook rebuild), where no page or static file
+        appeared or went since."""
+        published = self._published
+        return published is not None and published[0] is manifest and published[1] is site.routes
+
     def _choose(
         self,
         site: SitePlan,
@@ -547,13 +565,7 @@ class Builder:
         from ..incremental import keys
 
         planned = site.routes.by_path  # path -> page, every page
-        published = self._published
-        if (
-            delta.full is None
-            and published is not None
-            and published[0] is manifest
-            and published[1] is site.routes
-        ):
+        if delta.full is None and self._as_published(site, manifest):
             # A patched plan of the routes this manifest was written for (the static files
             # unchanged too, or the plan would have been made afresh): no page or static
             # file appeared or went, so only the stale keys' dependants render.
@@ -577,7 +589,7 @@ class Builder:
         fresh = planned.keys() - (old_pages & files.keys())
         if fresh or deleted:
             # The sitemap lists every page: a page appearing or going changes it.
-            dirty |= {page.path for page in site.routes.pages if page.kind == "sitemap"}
+            dirty |= {page.path for page in site.routes.of_kind("sitemap")}
         return [planned[path] for path in sorted(dirty | fresh) if path in planned], deleted
 
     # -- assets (``[site] download_assets``) -------------------------------------------------
@@ -745,14 +757,23 @@ class Builder:
                     where.setdefault(warning, planned.url if planned is not None else path)
         return Problems(tuple(dict.fromkeys(warnings)), tuple(unique_links(links)))
 
-    def _page_templates(self, site: SitePlan) -> dict[str, str]:
-        """Page URL -> the site's template file that renders it (package defaults left out):
-        where CI annotations point (``progress.GitHubProgress``)."""
+    def _page_templates(self, site: SitePlan, urls: Iterable[str]) -> dict[str, str]:
+        """Page URL -> the site's template file that renders it (package defaults left out),
+        for the pages of ``urls`` (those with warnings or broken links): where CI annotations
+        point (``progress.GitHubProgress``). Looked up by path, not by a walk over every page
+        (~30 ms of each webhook rebuild at 100k items)."""
+        from ..site.routing import output_path_for
+
         files: dict[str, str] = {}
         out: dict[str, str] = {}
         folder = self.config.templates_dir
-        for page in site.routes.pages:
-            if page.template is None:
+        by_path = site.routes.by_path
+        for url in set(urls):
+            try:
+                page = by_path.get(output_path_for(url))
+            except ValueError:  # a path, not a URL (a page the plan no longer has)
+                continue
+            if page is None or page.url != url or page.template is None:
                 continue
             found = files.get(page.template)
             if found is None:
@@ -776,15 +797,22 @@ class Builder:
         deleted: list[str],
         static_files: list[str],
         report: BuildReport,
+        as_published: bool = False,
     ) -> tuple[JSON, Publication]:
         """The new output's manifest (staged beside the current one, as ``.next``) and what
         publishing it does; fails, before anything is visible, when a file that went cannot
-        be deleted."""
-        planned = site.routes.by_path.keys()
-        # Set operations and a dict copy, not a loop: a webhook rebuild does this over every
-        # file of the site.
+        be deleted. ``as_published``: ``old_files`` are the last publish's, made for these
+        very routes (:meth:`_as_published`)."""
+        planned = site.routes.by_path
+        static = set(static_files)
         files = dict(old_files)
-        gone = old_files.keys() - planned - set(static_files)
+        if as_published and len(old_files) == len(planned) + len(static):
+            # The last publish recorded every page of these routes and every static file
+            # (the same ones: a patched plan): nothing else is there, so nothing went.
+            # Saves a walk over every file on a webhook rebuild (~15-25 ms at 100k items).
+            gone: list[str] = []
+        else:
+            gone = [path for path in old_files if path not in planned and path not in static]
         for path in gone:
             del files[path]
         files.update(staging.entries(report, self.options.progress))

@@ -108,8 +108,7 @@ class PageRenderer:
     def __init__(self, config: Config, site: SitePlan, env: Any = None) -> None:
         listing_urls = {
             (page.key, page.language, page.number): page.url
-            for page in site.routes.pages
-            if page.kind == "listing"
+            for page in site.routes.of_kind("listing")
         }
         default = site.languages[0] if site.languages else site.store.default_language
         home_urls = {}
@@ -128,9 +127,7 @@ class PageRenderer:
             home_urls=home_urls,
             plugins=site.plugins,
             plugin_page_urls={
-                (page.key, page.language): page.url
-                for page in site.routes.pages
-                if page.kind == "plugin"
+                (page.key, page.language): page.url for page in site.routes.of_kind("plugin")
             },
             env=env,
         )
@@ -293,8 +290,8 @@ class PageRenderer:
         if key not in cache:
             cache[key] = [
                 p
-                for p in self.site.routes.pages
-                if p.kind == "listing" and p.key == name and p.language == language
+                for p in self.site.routes.of_kind("listing")
+                if p.key == name and p.language == language
             ]
         return list(cache[key])
 

@@ -106,6 +106,9 @@ class RoutePlan:
     rejected: list[tuple[str, str, str]] = field(default_factory=list)
     by_path: dict[str, Page] = field(default_factory=dict)
     _sorted_paths: list[str] | None = field(default=None, init=False, repr=False, compare=False)
+    _kinds: dict[str, list[Page]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def sorted_paths(self) -> list[str]:
         """Every page's output path, sorted: made once per plan (a patched plan keeps its
@@ -114,6 +117,17 @@ class RoutePlan:
         if self._sorted_paths is None:
             self._sorted_paths = sorted(self.by_path)
         return self._sorted_paths
+
+    def of_kind(self, kind: str) -> list[Page]:
+        """The pages of ``kind``, in plan order: indexed once per plan, so that what looks for
+        the few listing or sitemap pages does not walk 142k item pages at 100k items on
+        every webhook rebuild. The list is shared: never change it."""
+        if self._kinds is None:
+            kinds: dict[str, list[Page]] = {}
+            for page in self.pages:
+                kinds.setdefault(page.kind, []).append(page)
+            self._kinds = kinds
+        return self._kinds.get(kind, [])
 
     def add(self, page: Page) -> None:
         """Add ``page``; two pages writing one file is a :class:`RouteError` naming both."""
@@ -126,7 +140,7 @@ class RoutePlan:
             )
         self.by_path[page.path] = page
         self.pages.append(page)
-        self._sorted_paths = None
+        self._sorted_paths = self._kinds = None
         if page.kind == "item":
             self.item_urls[(page.key, page.language)] = page.url
             self.item_languages.setdefault(page.key, []).append(page.language)
