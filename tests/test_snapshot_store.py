@@ -98,6 +98,46 @@ def test_a_fallback_variant_equal_to_the_default_language_one_is_one_object(
     assert store.component("n1_comp", ES) == item("n1_comp", EN, "callout")
 
 
+def test_a_component_with_the_bytes_of_an_earlier_languages_is_not_decoded_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    snapshot = sample()
+    en_comp = item("n1_comp", EN, "callout")
+    snapshot.items[ES].modular_content["n1_comp"] = copy.deepcopy(en_comp)
+    own = item("n2_comp", ES, "quote")
+    snapshot.items[EN].modular_content["n2_comp"] = item("n2_comp", EN, "quote")
+    snapshot.items[ES].modular_content["n2_comp"] = own
+    save_snapshot(snapshot, tmp_path / "snap")
+    checked: list[str] = []
+    check = snapshot_module.check_item
+
+    def counting(raw, where, *, component=False):  # type: ignore[no-untyped-def]
+        if component:
+            checked.append(f"{raw['system']['language']}:{raw['system']['codename']}")
+        check(raw, where, component=component)
+
+    monkeypatch.setattr(snapshot_module, "check_item", counting)
+    loaded = load_snapshot(tmp_path / "snap")
+    # es-ES's copy of n1_comp is en-US's bytes: shared, never decoded or checked again;
+    # its own n2_comp is.
+    assert sorted(checked) == ["en-US:n1_comp", "en-US:n2_comp", "es-ES:n2_comp"]
+    en, es = loaded.items[EN].modular_content, loaded.items[ES].modular_content
+    assert es.stored("n1_comp") == en.stored("n1_comp") and es["n1_comp"] == en_comp
+    assert es["n2_comp"] == own and es.stored("n2_comp") != en.stored("n2_comp")
+    # The model its shape widens is every language's.
+    assert es.shapes == en.shapes and set(es.shapes) == {"callout", "quote"}
+    assert loaded == snapshot
+    # A copy that differs in any byte is decoded and checked like any other.
+    broken = tmp_path / "broken"
+    shutil.copytree(tmp_path / "snap", broken)
+    es_file = broken / "items" / "es-ES.json"
+    data = json.loads(es_file.read_text())
+    data["modular_content"]["n1_comp"]["system"]["codename"] = 5
+    es_file.write_text(json.dumps(data))
+    with pytest.raises(SnapshotError, match=r"es-ES\.json \(modular_content\)"):
+        load_snapshot(broken)
+
+
 # -- the arena: items and components in a file with no name ----------------------------------
 
 
