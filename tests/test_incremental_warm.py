@@ -179,3 +179,27 @@ def test_output_is_checked_again_right_after_each_rebuild(tmp_path):
             builder.check_output_now()  # within the 5 s, but a new build was published
             again = builder._output_checked
             assert again is not None and again[0] != first[0] and again[1]
+
+
+def test_idle_checks_of_one_build_are_spaced_by_what_a_check_costs(tmp_path):
+    """An idle receiver re-checks the same build at most every 5 s, and no more often than
+    IDLE_CHECK_SHARE times a check's own duration (seconds each at 100k pages)."""
+    with Emulator(make_snapshot()) as emu:
+        site = Site(tmp_path / "site", emu)
+        site.build()
+        with site.builder() as builder:
+            builder.build()
+            builder.check_output_now()
+            first = builder._output_checked
+            assert first is not None and builder._output_check_took > 0
+            builder._output_checked_at -= 6  # 6 s ago, a quick check: due again
+            builder.check_output_now()
+            second = builder._output_checked
+            assert second is not None and second is not first
+            builder._output_checked_at -= 6
+            builder._output_check_took = 1.0  # a check of a large site: 20 s apart
+            builder.check_output_now()
+            assert builder._output_checked is second
+            builder._output_checked_at -= 15
+            builder.check_output_now()
+            assert builder._output_checked is not second

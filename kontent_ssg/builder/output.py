@@ -23,6 +23,7 @@ import contextlib
 import errno
 import hashlib
 import os
+import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -397,16 +398,26 @@ def stage_manifest(path: Path, manifest: JSON) -> None:
     publishing renames it into place (:func:`~kontent_ssg.builder.journal.publish`).
 
     Encoded by msgspec (the manifest lists every file: 1.9 MB at 10k real-shaped pages,
-    1 ms instead of json.dumps' 13 ms on every rebuild; the same compact JSON)."""
-    data = msgspec.json.encode(manifest)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(f"{path}.next", os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-    finally:
-        os.close(fd)
+    1 ms instead of json.dumps' 13 ms on every rebuild; the same compact JSON), into a
+    buffer this process keeps: at 100k items (19 MB) a fresh one cost 23-60 ms an encoding
+    against 11 ms, most of it growing and faulting in new memory."""
+    buffer = _MANIFEST_BUFFER
+    with _MANIFEST_LOCK:
+        _ENCODER.encode_into(manifest, buffer)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(f"{path}.next", os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+        try:
+            with memoryview(buffer) as whole:
+                view = whole
+                while view:
+                    view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+
+
+_ENCODER = msgspec.json.Encoder()
+_MANIFEST_BUFFER = bytearray()
+_MANIFEST_LOCK = threading.Lock()  # serve's and the receiver's builders share the buffer
 
 
 def outputs_intact(output_dir: Path, manifest: JSON) -> bool:
