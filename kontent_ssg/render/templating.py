@@ -855,8 +855,13 @@ class Renderer:
             }
         )
 
-    def find_term(self, group: str, term: str, language: str) -> Term | None:
-        view = self.taxonomy_view(group, language)
+    def find_term(
+        self, group: str, term: str, language: str, view: _Attrs | None = None
+    ) -> Term | None:
+        """The term of ``group`` named ``term``, at any depth; ``view``: the group's
+        :meth:`taxonomy_view` when the caller has it (made again otherwise)."""
+        if view is None:
+            view = self.taxonomy_view(group, language)
         if view is None:
             return None
         todo = list(view["terms"])

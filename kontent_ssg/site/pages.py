@@ -298,7 +298,7 @@ class PageRenderer:
     def _taxonomy(self, page: Page) -> str:
         group, _, term_codename = page.key.partition("/")
         group_view = self.r.taxonomy_view(group, page.language)
-        term = self.r.find_term(group, term_codename, page.language)
+        term = self.r.find_term(group, term_codename, page.language, group_view)
         for type_codename in self.site.term_types[group]:
             self.r.record(keys.listing(type_codename, page.language))
         context = self._base(page)
@@ -318,8 +318,10 @@ class PageRenderer:
         """Items tagged with the term or any narrower one (a page for "Brewing" lists the
         espresso articles too), newest first. Term pages already depend on every item of
         the tagging types, so the narrower terms need no dependency of their own."""
-        codenames = [codename]
         pending = list(getattr(term, "terms", None) or [])
+        if not pending:  # the plan lists an item once per term (a shared list: read only)
+            return self.site.tagged.get((group, codename, language), [])
+        codenames = [codename]
         while pending:
             narrower = pending.pop(0)
             codenames.append(narrower.codename)
