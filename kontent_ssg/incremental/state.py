@@ -386,10 +386,16 @@ class BuildState:
                 )
                 # In key order, like the pages: inserts append to the table's B-tree instead
                 # of splitting pages all over it (a full build's 140k rows at 10k items).
+                # Sorted by one string per key (the parts never hold NUL, so the order is
+                # the tuples'): a third of the time of comparing the tuples part by part.
                 db.executemany(
                     "INSERT INTO content (kind, language, codename, row) VALUES (?, ?, ?, ?) "
                     "ON CONFLICT(kind, language, codename) DO UPDATE SET row = excluded.row",
-                    ((*ckey, row) for ckey, row in sorted(content.items()) if row is not None),
+                    (
+                        (*ckey, content[ckey])
+                        for ckey in sorted(content, key="\0".join)
+                        if content[ckey] is not None
+                    ),
                 )
                 db.executemany("DELETE FROM pages WHERE path = ?", ((path,) for path in deleted))
                 # In key order: a full build appends to the table's B-tree.
