@@ -173,3 +173,24 @@ def test_unchanged_parts_are_the_same_bytes_and_are_not_hashed_again(
     hashed.clear()
     writer.stage(parts[0].path, bytes(bytearray(after[0])))
     assert hashed == [after[0]]
+
+
+def test_link_targets_are_shared_by_renderers_of_the_same_routes_only(tmp_path: Path) -> None:
+    """A webhook rebuild's renderer reuses the link targets its predecessors resolved while
+    the plan's routes and static files are the same objects; a new plan resolves afresh,
+    so a page that appeared is no longer a broken link."""
+    snapshot = three_articles()
+    config = make_site(tmp_path / "site", TOML, TEMPLATES, snapshot)
+    plan = plan_site(config, ContentStore(snapshot), [], load_plugins(config))
+    page = next(p for p in plan.routes.pages if p.kind == "item")
+    first = PageRenderer(config, plan)
+    first.render(page)
+    assert first._link_targets
+    patched = replace(plan, store=ContentStore(snapshot))
+    assert PageRenderer(config, patched)._link_targets is first._link_targets
+    fresh = plan_site(config, ContentStore(snapshot), [], load_plugins(config))
+    again = PageRenderer(config, fresh)
+    assert again._link_targets is not first._link_targets and not again._link_targets
+    # Downloaded assets appear as pages are rendered: never shared then.
+    with_assets = PageRenderer(config, replace(plan, assets=object()))
+    assert with_assets._link_targets == {} and with_assets._link_targets is not first._link_targets

@@ -100,6 +100,8 @@ class _SitemapMemo:
 
 
 _sitemap_memo: _SitemapMemo | None = None
+# (the plan's routes and static files; the link targets resolved against them)
+_link_memo: tuple[Any, Any, dict[str, tuple[str, bool]]] | None = None
 
 
 class PageRenderer:
@@ -133,7 +135,18 @@ class PageRenderer:
         )
         self.site = site
         self.config = site.config
-        self._link_targets: dict[str, tuple[str, bool]] = {}
+        # path -> (its key, whether it names a file): kept from one renderer to the next
+        # while the pages and static files are the same objects (a webhook rebuild's
+        # patched plan), so that a term page's thousand links are not resolved again. Not
+        # with downloaded assets: which of their files exist grows as pages are rendered.
+        global _link_memo
+        memo = _link_memo
+        if site.assets is not None:
+            self._link_targets: dict[str, tuple[str, bool]] = {}
+        else:
+            if memo is None or memo[0] is not site.routes or memo[1] is not site.static:
+                memo = _link_memo = (site.routes, site.static, {})
+            self._link_targets = memo[2]
 
     def render(self, page: Page) -> tuple[bytes, Recorder]:
         """The page's bytes, and what rendering it read and met. A plugin error is told
