@@ -365,7 +365,8 @@ def webhook(config: Config, args: argparse.Namespace) -> int:
         builder.apply,
         slot=builder.slot,
         after=deploy,
-        idle=builder.check_output_now,  # so that a webhook's rebuild need not
+        # so that a webhook's rebuild need not; stopped by a notification arriving
+        idle=lambda: builder.check_output_now(stop=worker.interrupted),
         log=say,
     )
     app = webhook_app(

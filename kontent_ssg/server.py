@@ -236,6 +236,11 @@ class NotificationWorker:
         self._thread = threading.Thread(target=self._run, name="kontent-ssg-worker", daemon=True)
         self._thread.start()
 
+    def interrupted(self) -> bool:
+        """Whether work is waiting (a notification arrived, or the worker is stopping): idle
+        work in progress should stop."""
+        return self._wake.is_set() or self._stop.is_set()
+
     def notify(self) -> None:
         self._wake.set()
 

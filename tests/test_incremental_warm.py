@@ -203,3 +203,42 @@ def test_idle_checks_of_one_build_are_spaced_by_what_a_check_costs(tmp_path):
             builder._output_checked_at -= 15
             builder.check_output_now()
             assert builder._output_checked is not second
+
+
+def test_an_idle_check_stopped_part_way_is_finished_by_the_next_rebuild(tmp_path, monkeypatch):
+    """A notification stops the idle output check (``stop``); the rebuild it starts looks
+    only at the files that check did not reach, and finds damage among them."""
+    from kontent_ssg.builder import output
+
+    monkeypatch.setattr(output.OutputCheck, "STEP", 1)
+    looked: list[str] = []
+    file_intact = output._file_intact
+
+    def counting(path, entry):  # type: ignore[no-untyped-def]
+        looked.append(path)
+        return file_intact(path, entry)
+
+    monkeypatch.setattr(output, "_file_intact", counting)
+    with Emulator(make_snapshot()) as emu:
+        site = Site(tmp_path / "site", emu)
+        site.build()
+        with site.builder() as builder:
+            builder.build()
+            files = builder._manifest_now()["files"]
+            calls = iter(range(10**6))
+            looked.clear()
+            builder.check_output_now(stop=lambda: next(calls) >= 3)  # three files, then stop
+            check = builder._output_check
+            assert check is not None and check.result is None and len(looked) == 3
+            assert builder._output_checked is None
+            first = list(looked)
+            # A file the check has not reached goes; the rebuild finishes the check.
+            unreached = sorted(set(files) - {p[len(str(site.out)) + 1 :] for p in looked})
+            (site.out / unreached[-1]).unlink()
+            looked.clear()
+            _retitle(site, emu, "gamma", "Gamma, after a stopped check")
+            report = builder.apply(_change("gamma"))
+            assert looked and not set(looked) & set(first)  # not what the idle check saw
+            assert not report.incremental  # it found the file missing
+            assert (site.out / unreached[-1]).is_file()
+            assert builder._output_check is None

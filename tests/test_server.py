@@ -373,3 +373,32 @@ def test_deploy_runs_the_command_then_the_netlify_hook(tmp_path):
             run_deploy(load_config(tmp_path, env={}), log=logged.append)
     finally:
         handle.stop()
+
+
+def test_a_webhook_stops_idle_work_in_progress(tmp_path):
+    """Idle work (the receiver's output check: ~1 s at 100k items) stops when a notification
+    arrives, so that the rebuild does not wait for it."""
+    state = BuildState(state_path(tmp_path / "site"))
+    recorder = Recorder()
+    in_idle = threading.Event()
+    idle_ran: list[float] = []
+
+    def idle() -> None:
+        in_idle.set()
+        started = time.monotonic()
+        while not worker.interrupted() and time.monotonic() - started < 30:
+            time.sleep(0.005)
+        idle_ran.append(time.monotonic() - started)
+
+    worker = NotificationWorker(state, recorder, debounce=0.05, idle=idle)
+    handle = serve_in_thread(webhook_app(state, worker, path="/hook", secret=SECRET))
+    try:
+        assert in_idle.wait(10), "no idle work after a second with nothing pending"
+        body = v2_body("urgent")
+        sent = time.monotonic()
+        assert post(handle, body, signed(body)).status_code == 202
+        wait_for(lambda: recorder.codenames == ["urgent"], timeout=10, what="the rebuild")
+        assert time.monotonic() - sent < 5  # not after the idle work's 30 s
+        assert idle_ran and idle_ran[0] < 5
+    finally:
+        handle.stop()

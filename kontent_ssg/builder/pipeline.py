@@ -36,7 +36,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,6 +53,7 @@ from ..speed import FrozenHeap, gc_paused, keep_for_good, young_gc_threshold
 from .journal import Journal, Publication, build_lock, lock_path, publish, recover
 from .output import (
     MANIFEST_FORMAT,
+    OutputCheck,
     StagedWriter,
     list_static_files,
     load_manifest,
@@ -154,6 +155,7 @@ class Builder:
         self._output_checked: tuple[str, bool] | None = None
         self._output_checked_at = float("-inf")
         self._output_check_took = 0.0  # seconds the last check took
+        self._output_check: OutputCheck | None = None  # one stopped part way (see above)
         # The Jinja environment of the last build, with the templates it compiled: the next
         # incremental build renders with it unless a template changed (_template_env).
         self._env: Any = None
@@ -210,7 +212,7 @@ class Builder:
                     self._plan = None
             keep_for_good()
 
-    def check_output_now(self, every: float = 5.0) -> None:
+    def check_output_now(self, every: float = 5.0, stop: Callable[[], bool] | None = None) -> None:
         """Check the output folder against its record now, between rebuilds, so that the
         next rebuild need not (the receiver calls this when idle: once after each rebuild,
         then at most every ``every`` seconds).
@@ -222,7 +224,10 @@ class Builder:
 
         While nothing is rebuilt, checks are at least ``every`` seconds and at least
         :data:`IDLE_CHECK_SHARE` times their own duration apart: at 100k items a check
-        takes ~1.5 s, which every 5 s kept an idle receiver ~30 % busy.
+        takes ~1 s, which every 5 s kept an idle receiver ~30 % busy.
+
+        ``stop()`` true (a notification arrived) stops the check part way: the rebuild then
+        looks only at the files this check did not reach, instead of waiting for it.
         """
         if not self.lock.acquire(blocking=False):
             return  # a rebuild is running: it checks for itself
@@ -231,21 +236,26 @@ class Builder:
             if manifest is None or not manifest.get("build"):
                 return
             build = str(manifest["build"])
-            checked = self._output_checked
-            if (
-                checked is not None
-                and checked[0] == build
-                and time.monotonic() - self._output_checked_at
-                < max(every, self._output_check_took * IDLE_CHECK_SHARE)
-            ):
-                return  # checked lately, and no rebuild used it or published since
-            started = time.monotonic()
-            intact = outputs_intact(self.output_dir, manifest)
+            check = self._output_check
+            if check is None or check.manifest is not manifest:
+                checked = self._output_checked
+                if (
+                    checked is not None
+                    and checked[0] == build
+                    and time.monotonic() - self._output_checked_at
+                    < max(every, self._output_check_took * IDLE_CHECK_SHARE)
+                ):
+                    return  # checked lately, and no rebuild used it or published since
+                check = self._output_check = OutputCheck(self.output_dir, manifest)
+            intact = check.run(stop)
+            if intact is None:
+                return  # stopped: the rest later, or by the rebuild
+            self._output_check = None
             self._output_checked = (build, intact)
             self._output_checked_at = time.monotonic()
-            self._output_check_took = self._output_checked_at - started
+            self._output_check_took = check.seconds
         except OSError:
-            self._output_checked = None  # the rebuild checks (and reports) for itself
+            self._output_checked = self._output_check = None  # the rebuild checks for itself
         finally:
             self.lock.release()
 
@@ -449,8 +459,11 @@ class Builder:
         if manifest.get("build") != self.state.get_meta("build"):
             return "the build state is not the one the output was recorded with"
         checked, self._output_checked = self._output_checked, None
+        check, self._output_check = self._output_check, None
         if checked is not None and checked[0] == manifest.get("build"):
             intact = checked[1]  # checked between rebuilds, and nothing published since
+        elif check is not None and check.manifest is manifest:
+            intact = bool(check.run())  # a check between rebuilds stopped part way: the rest
         else:
             intact = outputs_intact(self.output_dir, manifest)
         if not intact:
