@@ -4,6 +4,7 @@ build gives, including template and static-file changes met with the plan cached
 
 from __future__ import annotations
 
+import contextlib
 import gc
 
 import pytest
@@ -160,49 +161,51 @@ def test_output_check_between_rebuilds_is_not_used_after_another_publish(tmp_pat
             assert_same_as_full_build(site, tmp_path)
 
 
-def test_output_is_checked_again_right_after_each_rebuild(tmp_path):
-    """Idle checks are rate-limited only while nothing was published: the first idle moment
-    after a rebuild checks again, so the next webhook finds a result it can use."""
+@contextlib.contextmanager
+def _checked_builder(tmp_path):  # type: ignore[no-untyped-def]
+    """A long-running builder of a built site whose output it has checked once when idle."""
     with Emulator(make_snapshot()) as emu:
         site = Site(tmp_path / "site", emu)
         site.build()
         with site.builder() as builder:
             builder.build()
             builder.check_output_now()
-            first = builder._output_checked
-            assert first is not None and first[1]
-            builder.check_output_now()  # nothing published since: not again
-            assert builder._output_checked is first
-            _retitle(site, emu, "gamma", "Gamma, checked")
-            builder.apply(_change("gamma"))
-            assert builder._output_checked is None  # used by that rebuild
-            builder.check_output_now()  # within the 5 s, but a new build was published
-            again = builder._output_checked
-            assert again is not None and again[0] != first[0] and again[1]
+            assert builder._output_checked is not None and builder._output_checked[1]
+            yield site, emu, builder
+
+
+def test_output_is_checked_again_right_after_each_rebuild(tmp_path):
+    """Idle checks are rate-limited only while nothing was published: the first idle moment
+    after a rebuild checks again, so the next webhook finds a result it can use."""
+    with _checked_builder(tmp_path) as (site, emu, builder):
+        first = builder._output_checked
+        builder.check_output_now()  # nothing published since: not again
+        assert builder._output_checked is first
+        _retitle(site, emu, "gamma", "Gamma, checked")
+        builder.apply(_change("gamma"))
+        assert builder._output_checked is None  # used by that rebuild
+        builder.check_output_now()  # within the 5 s, but a new build was published
+        again = builder._output_checked
+        assert again is not None and again[0] != first[0] and again[1]
 
 
 def test_idle_checks_of_one_build_are_spaced_by_what_a_check_costs(tmp_path):
     """An idle receiver re-checks the same build at most every 5 s, and no more often than
     IDLE_CHECK_SHARE times a check's own duration (seconds each at 100k pages)."""
-    with Emulator(make_snapshot()) as emu:
-        site = Site(tmp_path / "site", emu)
-        site.build()
-        with site.builder() as builder:
-            builder.build()
-            builder.check_output_now()
-            first = builder._output_checked
-            assert first is not None and builder._output_check_took > 0
-            builder._output_checked_at -= 6  # 6 s ago, a quick check: due again
-            builder.check_output_now()
-            second = builder._output_checked
-            assert second is not None and second is not first
-            builder._output_checked_at -= 6
-            builder._output_check_took = 1.0  # a check of a large site: 20 s apart
-            builder.check_output_now()
-            assert builder._output_checked is second
-            builder._output_checked_at -= 15
-            builder.check_output_now()
-            assert builder._output_checked is not second
+    with _checked_builder(tmp_path) as (_, _, builder):
+        first = builder._output_checked
+        assert builder._output_check_took > 0
+        builder._output_checked_at -= 6  # 6 s ago, a quick check: due again
+        builder.check_output_now()
+        second = builder._output_checked
+        assert second is not None and second is not first
+        builder._output_checked_at -= 6
+        builder._output_check_took = 1.0  # a check of a large site: 20 s apart
+        builder.check_output_now()
+        assert builder._output_checked is second
+        builder._output_checked_at -= 15
+        builder.check_output_now()
+        assert builder._output_checked is not second
 
 
 def test_an_idle_check_stopped_part_way_is_finished_by_the_next_rebuild(tmp_path, monkeypatch):
