@@ -103,8 +103,9 @@ def page_digest(path: str, data: bytes) -> str:
     known = _remembered.get(path)
     if known is not None and known[0] is data:
         return known[1]
-    digest = _remembered[path] = (data, _digest(data))
-    return digest[1]
+    digest = _digest(data)
+    _remembered[path] = (data, digest)
+    return digest
 
 
 def _unchanged_entry(full: str, data: bytes, digest: str, old: Any) -> list[Any] | None:
@@ -409,10 +410,9 @@ def stage_manifest(path: Path, manifest: JSON) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(f"{path}.next", os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
         try:
-            with memoryview(buffer) as whole:
-                view = whole
-                while view:
-                    view = view[os.write(fd, view) :]
+            done = 0
+            while done < len(buffer):  # each view freed at once: the buffer may grow next time
+                done += os.write(fd, memoryview(buffer)[done:])
         finally:
             os.close(fd)
 
