@@ -155,7 +155,7 @@ class Builder:
         self._output_checked: tuple[str, bool] | None = None
         self._output_checked_at = float("-inf")
         self._output_check_took = 0.0  # seconds the last check took
-        self._output_check: OutputCheck | None = None  # one stopped part way (see above)
+        self._output_check: OutputCheck | None = None  # stopped part way (check_output_now)
         # The Jinja environment of the last build, with the templates it compiled: the next
         # incremental build renders with it unless a template changed (_template_env).
         self._env: Any = None
