@@ -342,7 +342,9 @@ class Builder:
                 # Assets the content references, downloaded (pages state their real sizes).
                 assets = self._prepare_assets(delta, site)
                 # 3. Choose the pages to render.
-                pages, deleted = self._choose(site, delta, manifest, static_files)
+                # A patched plan of the last publish's routes: nothing came or went.
+                as_published = delta.full is None and self._as_published(site, manifest)
+                pages, deleted = self._choose(site, delta, manifest, static_files, as_published)
                 clock.mark("choose")
                 # 4. Render them, each staged beside the output.
                 # The last publish's entries, read, never changed (the manifest in memory
@@ -393,7 +395,7 @@ class Builder:
                         deleted,
                         static_files,
                         report,
-                        self._as_published(site, manifest),
+                        as_published,
                     )
                     self.journal.publishing(publication)
                     clock.mark("stage")
@@ -586,12 +588,14 @@ class Builder:
         delta: Delta,
         manifest: JSON | None,
         static_files: list[str],
+        as_published: bool = False,
     ) -> tuple[list[Page], list[str]]:
-        """The pages to render, and the pages that went (to delete)."""
+        """The pages to render, and the pages that went (to delete). ``as_published``: an
+        incremental build of the last publish's routes (:meth:`_as_published`)."""
         from ..incremental import keys
 
         planned = site.routes.by_path  # path -> page, every page
-        if delta.full is None and self._as_published(site, manifest):
+        if as_published:
             # A patched plan of the routes this manifest was written for (the static files
             # unchanged too, or the plan would have been made afresh): no page or static
             # file appeared or went, so only the stale keys' dependants render.

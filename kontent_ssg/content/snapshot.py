@@ -584,14 +584,13 @@ class ItemList(MutableSequence[JSON]):
         replaced.append((self.version, new["codename"]))
         if new["codename"] != old["codename"]:
             replaced.append((self.version, old["codename"]))
+            self._positions = self._ids = None
+        elif new["id"] != old["id"]:
+            self._ids = None
         if len(replaced) > REPLACED_LOG:
             half = len(replaced) // 2
             self._log_floor = replaced[half - 1][0]
             del replaced[:half]
-        if new["codename"] != old["codename"]:
-            self._positions = self._ids = None
-        elif new["id"] != old["id"]:
-            self._ids = None
 
     def replaced_since(self, version: int) -> list[str] | None:
         """The codenames of the items replaced since the list was at ``version`` (a value
@@ -1274,6 +1273,7 @@ def _read_language(
     where = f"{place} (modular_content)"
     shared = False
     for codename, span in (feed.modular_content or {}).items():
+        tried = None  # the bytes already looked up among the earlier languages' copies
         if others:
             # The same bytes as an earlier language's copy (a fallback variant embeds the
             # default language's components): that copy was decoded and checked, so this
@@ -1288,10 +1288,12 @@ def _read_language(
                 components.put(codename, slot, None)
                 shared = True
                 continue
+            tried = data
         value = _decode_part(span, where)
         check_item(value, where, component=True)
         data = _encode_loose(value)
-        slot = _slot_of(others, codename, data, arena)
+        # Written by encode_component (as snapshots are), these are the bytes looked up above.
+        slot = None if data == tried else _slot_of(others, codename, data, arena)
         components.put(codename, arena.add(data) if slot is None else slot, value)
     if shared:  # their types' elements, as the earlier languages recorded them
         for other in others:
