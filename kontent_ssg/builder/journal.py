@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BuildError
-from .output import TMP_SUFFIX, remove_tree, staged_name
+from .output import TMP_SUFFIX, delta_path, read_manifest, remove_tree, staged_name
 
 __all__ = [
     "JOURNAL_FORMAT",
@@ -73,7 +73,8 @@ class Publication:
     ``shadows``: folders that appear (absolute paths), each renamed from its hidden stand-in;
     ``replaced``: files staged beside their destination (relative to ``output``); ``deleted``:
     files we wrote last time and not this time (relative); ``manifest``: where the new
-    manifest goes, staged beside it as ``<name>.next`` and carrying ``build``.
+    manifest goes, staged beside it as ``<name>.next`` and carrying ``build`` (the
+    manifest's delta, for a build that records only its changes: see :mod:`.output`).
     """
 
     output: str
@@ -86,6 +87,13 @@ class Publication:
     @property
     def manifest_next(self) -> str:
         return self.manifest + ".next"
+
+    @property
+    def base_manifest(self) -> str:
+        """The manifest itself, whether this build writes it or its delta."""
+        if os.path.basename(self.manifest) in _DELTAS:
+            return self.manifest.removesuffix(".delta.json") + ".json"
+        return self.manifest
 
     def to_json(self) -> JSON:
         return {
@@ -144,8 +152,12 @@ class Publication:
             )
             if not inside:
                 raise ValueError(f"{top!r} is neither in nor above the output folder")
-        if os.path.basename(self.manifest) not in ("manifest.json", "manifest-preview.json"):
+        if os.path.basename(self.manifest) not in (*_MANIFESTS, *_DELTAS):
             raise ValueError(f"{self.manifest!r} is not a manifest")
+
+
+_MANIFESTS = ("manifest.json", "manifest-preview.json")
+_DELTAS = tuple(delta_path(name) for name in _MANIFESTS)
 
 
 @dataclass(frozen=True)
@@ -295,6 +307,10 @@ def publish(publication: Publication, *, manifest_ok: bool = True) -> None:
             os.replace(publication.manifest_next, publication.manifest)
         else:
             _write_recovered_manifest(publication)
+        if not manifest_ok or publication.manifest == publication.base_manifest:
+            # A delta left from before names the replaced manifest's build: never read.
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(delta_path(publication.base_manifest))
     except OSError as exc:
         raise _stopped(publication.manifest, exc.strerror or str(exc)) from None
 
@@ -311,18 +327,18 @@ def _stopped(path: str, why: str, *, deleting: bool = False) -> BuildError:
 def _write_recovered_manifest(publication: Publication) -> None:
     """A manifest naming every file that may be ours, under a build id no state has.
 
-    Used when the staged manifest is missing (a power cut, someone's cleanup): the next build
-    is then a full one, and it still knows which files it may delete.
+    Used when the staged manifest (or delta) is missing (a power cut, someone's cleanup): the
+    next build is then a full one, and it still knows which files it may delete. Written as
+    the manifest itself, whichever of the two was lost.
     """
-    from ..content.snapshot import atomic_write_bytes, loads_json
+    from ..content.snapshot import atomic_write_bytes
 
     files: dict[str, Any] = {}
     pages: list[str] = []
-    with contextlib.suppress(OSError, ValueError):
-        old = loads_json(Path(publication.manifest).read_bytes())
-        if isinstance(old, dict) and old.get("output") == publication.output:
-            files.update(old.get("files") or {})
-            pages = list(old.get("pages") or [])
+    old = read_manifest(publication.base_manifest, publication.output)
+    if old is not None:
+        files.update(old["files"])
+        pages = list(old["pages"])
     unknown = [-1, -1, ""]  # never matches a file: its bytes are compared
     for rel in publication.replaced:
         files[rel] = unknown
@@ -341,7 +357,7 @@ def _write_recovered_manifest(publication: Publication) -> None:
         "pages": pages,
         "files": files,
     }
-    atomic_write_bytes(Path(publication.manifest), json.dumps(manifest).encode("utf-8"))
+    atomic_write_bytes(Path(publication.base_manifest), json.dumps(manifest).encode("utf-8"))
 
 
 def sweep(output: Path | str) -> int:
@@ -407,8 +423,9 @@ def _finish(found: Pending, log: Log) -> None:
     if found.publication is None:
         removed = sweep(found.output) if found.output else 0
         if found.manifest:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(found.manifest + ".next")
+            for staged in (found.manifest, delta_path(found.manifest)):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(staged + ".next")
         log(
             "an earlier build was interrupted before publishing: the output is as it was"
             + (f" (removed {removed} temporary files and folders)" if removed else "")

@@ -15,6 +15,15 @@ size, mtime and hash: it says which files are ours to delete when their page dis
 (anything else in the output folder is the user's and is never touched), lets the next build
 tell an unchanged file without reading it, and tells whether someone changed the output
 since (:func:`outputs_intact`).
+
+A rebuild that changes a few files records them in a *delta* beside the manifest
+(``manifest.delta.json``: the entries changed since the manifest's build, and the id of that
+build) instead of writing the manifest again: at 100k items the manifest lists 142k files
+(19 MB), which a webhook rebuild used to encode, write and rename into place every time. The
+delta holds every change since the manifest was written, so the two files are always the
+whole record; once it would be more than :data:`DELTA_SHARE` of the files, the manifest is
+written whole again. A delta naming another build than the manifest's is left over from
+before that rewrite and is ignored (:func:`read_manifest`).
 """
 
 from __future__ import annotations
@@ -38,16 +47,19 @@ from ..progress import Progress
 from .report import BuildReport
 
 __all__ = [
+    "DELTA_SHARE",
     "MANIFEST_FORMAT",
     "TMP_SUFFIX",
     "OutputCheck",
     "Staged",
     "StagedWriter",
+    "delta_path",
     "list_static_files",
     "load_manifest",
     "manifest_path",
     "os_error",
     "outputs_intact",
+    "read_manifest",
     "remove_tree",
     "stage_manifest",
     "staged_name",
@@ -56,6 +68,9 @@ __all__ = [
 JSON = dict[str, Any]
 
 MANIFEST_FORMAT = 1
+#: A rebuild records its changes in the manifest's delta while the delta holds at most one
+#: entry in this many of the site's files; then the manifest is written whole again.
+DELTA_SHARE = 32
 #: The end of every hidden name the writer stages under (site/routing.py leaves room for it).
 TMP_SUFFIX = ".kontent-ssg-tmp"
 
@@ -367,17 +382,51 @@ def manifest_path(config: Config, preview: bool) -> Path:
     return config.state_dir / "build" / name
 
 
+def delta_path(manifest: Path | str) -> str:
+    """Where the changes since ``manifest`` are recorded: ``manifest.delta.json`` beside
+    ``manifest.json`` (``manifest-preview.delta.json`` for the preview's)."""
+    root, ext = os.path.splitext(str(manifest))
+    return f"{root}.delta{ext}"
+
+
 def load_manifest(config: Config, output_dir: Path, *, preview: bool) -> JSON | None:
-    path = manifest_path(config, preview)
+    """The record of ``output_dir`` (None: there is none, or it is damaged or another
+    folder's: the next build is a full one)."""
+    return read_manifest(manifest_path(config, preview), str(output_dir))
+
+
+def read_manifest(path: Path | str, output: str) -> JSON | None:
+    """The manifest at ``path`` with its delta applied, when the delta is there and was made
+    on top of this very manifest. In memory, ``base`` is the build id of the manifest on
+    disk and ``changed`` the entries its delta holds (what the next delta starts from)."""
+    data = _read_record(path, output)
+    if data is None or not _manifest_shape(data):
+        return None
+    data["base"] = data["build"]
+    data["changed"] = {}
+    delta = _read_record(delta_path(path), output)
+    if (
+        delta is not None
+        and delta.get("base") == data["build"]
+        and type(delta.get("build")) is str
+        and _entries_shape(delta.get("files"))
+    ):
+        data["files"].update(delta["files"])
+        data["changed"] = delta["files"]
+        data["build"] = delta["build"]
+    return data
+
+
+def _read_record(path: Path | str, output: str) -> JSON | None:
     try:
-        data = loads_json(path.read_bytes())
+        with open(path, "rb") as fh:
+            data = loads_json(fh.read())
     except (OSError, ValueError):
         return None
     if (
         not isinstance(data, dict)
         or data.get("format") != MANIFEST_FORMAT
-        or data.get("output") != str(output_dir)
-        or not _manifest_shape(data)
+        or data.get("output") != output
     ):
         return None
     return data
@@ -385,15 +434,21 @@ def load_manifest(config: Config, output_dir: Path, *, preview: bool) -> JSON | 
 
 def _manifest_shape(data: JSON) -> bool:
     """The manifest holds what the builder reads (a damaged one is no record: full build)."""
-    files, pages = data.get("files"), data.get("pages")
-    if type(files) is not dict or type(pages) is not list or type(data.get("build")) is not str:
+    pages = data.get("pages")
+    if type(pages) is not list or type(data.get("build")) is not str:
+        return False
+    return _entries_shape(data.get("files")) and all(type(page) is str for page in pages)
+
+
+def _entries_shape(files: Any) -> bool:
+    if type(files) is not dict:
         return False
     for entry in files.values():
         if type(entry) is not list or len(entry) < 3 or type(entry[2]) is not str:
             return False
         if type(entry[0]) is not int or type(entry[1]) is not int:
             return False
-    return all(type(page) is str for page in pages)
+    return True
 
 
 def stage_manifest(path: Path, manifest: JSON) -> None:

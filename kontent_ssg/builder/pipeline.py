@@ -52,9 +52,11 @@ from ..progress import Progress
 from ..speed import FrozenHeap, gc_paused, keep_for_good, young_gc_threshold
 from .journal import Journal, Publication, build_lock, lock_path, publish, recover
 from .output import (
+    DELTA_SHARE,
     MANIFEST_FORMAT,
     OutputCheck,
     StagedWriter,
+    delta_path,
     list_static_files,
     load_manifest,
     manifest_path,
@@ -391,6 +393,7 @@ class Builder:
                     manifest, publication = self._publication(
                         staging,
                         site,
+                        manifest,
                         old_files,
                         deleted,
                         static_files,
@@ -413,8 +416,9 @@ class Builder:
                         raise
                 except BaseException:
                     staging.abort()
-                    with contextlib.suppress(OSError):
-                        os.unlink(f"{self._manifest_path}.next")
+                    for staged_manifest in (self._manifest_path, delta_path(self._manifest_path)):
+                        with contextlib.suppress(OSError):
+                            os.unlink(f"{staged_manifest}.next")
                     self.journal.done()
                     raise
                 self._manifest = None
@@ -823,6 +827,7 @@ class Builder:
         self,
         staging: StagedWriter,
         site: SitePlan,
+        last: JSON | None,
         old_files: dict[str, Any],
         deleted: list[str],
         static_files: list[str],
@@ -831,8 +836,9 @@ class Builder:
     ) -> tuple[JSON, Publication]:
         """The new output's manifest (staged beside the current one, as ``.next``) and what
         publishing it does; fails, before anything is visible, when a file that went cannot
-        be deleted. ``as_published``: ``old_files`` are the last publish's, made for these
-        very routes (:meth:`_as_published`)."""
+        be deleted. ``last``: the manifest of the output now, whose ``files`` are
+        ``old_files``; ``as_published``: they are the last publish's, made for these very
+        routes (:meth:`_as_published`)."""
         planned = site.routes.by_path
         static = set(static_files)
         files = dict(old_files)
@@ -845,7 +851,8 @@ class Builder:
             gone = [path for path in old_files if path not in planned and path not in static]
         for path in gone:
             del files[path]
-        files.update(staging.entries(report, self.options.progress))
+        staged = staging.entries(report, self.options.progress)
+        files.update(staged)
         # Every page not written is unchanged (staged the same, or not rendered at all): in
         # page order, so that the report's sort finds one run (142k paths at 100k items).
         written = set(report.pages_written)
@@ -856,19 +863,26 @@ class Builder:
         went = set(deleted)
         report.pages_deleted.extend(rel for rel in stale if rel in went)
         build_id = uuid.uuid4().hex
-        manifest = {
+        record = {
             "format": MANIFEST_FORMAT,
             "output": str(self.output_dir),
             "build": build_id,
-            "pages": paths,
-            "files": files,
         }
-        stage_manifest(self._manifest_path, manifest)
+        changed = _changes_since_base(last, old_files, staged, gone, paths)
+        if last is not None and changed is not None and len(changed) * DELTA_SHARE <= len(files):
+            # Only the changes since the manifest on disk: see builder/output.py.
+            base = str(last["base"])
+            target = delta_path(self._manifest_path)
+            stage_manifest(Path(target), {**record, "base": base, "files": changed})
+        else:
+            base, changed, target = build_id, {}, str(self._manifest_path)
+            stage_manifest(self._manifest_path, {**record, "pages": paths, "files": files})
+        manifest = {**record, "pages": paths, "files": files, "base": base, "changed": changed}
         shadows, replaced = staging.moves()
         publication = Publication(
             output=str(self.output_dir),
             build=build_id,
-            manifest=str(self._manifest_path),
+            manifest=target,
             shadows=shadows,
             replaced=replaced,
             deleted=stale,
@@ -962,6 +976,27 @@ class _StageClock:
 
 def options_progress(options: BuildOptions | None) -> Progress:
     return options.progress if options is not None else Progress()
+
+
+def _changes_since_base(
+    last: JSON | None,
+    old_files: dict[str, Any],
+    staged: dict[str, Any],
+    gone: list[str],
+    paths: list[str],
+) -> dict[str, Any] | None:
+    """The entries that differ from the manifest on disk once ``staged`` is published (its
+    delta's and the new ones), or None when a delta cannot say it: no file may go and the
+    pages must be the manifest's."""
+    if last is None or gone or "base" not in last or "changed" not in last:
+        return None
+    if last["pages"] is not paths and last["pages"] != paths:
+        return None
+    changed = dict(last["changed"])
+    for path, entry in staged.items():
+        if old_files.get(path) != entry:
+            changed[path] = entry
+    return changed
 
 
 def _hash(entry: Any) -> str:
