@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["item_sort_key", "order_names", "sort_items"]
+__all__ = ["item_sort_key", "order_names", "place_sorted", "sort_items"]
 
 
 def order_names(order: str | None) -> tuple[str, ...]:
@@ -67,3 +67,39 @@ def sort_items(items: list[Any], order: str | None) -> list[Any]:
 
 def _first(pair: tuple[Any, Any]) -> Any:
     return pair[0]
+
+
+def place_sorted(ordered: list[Any], fresh: list[Any], order: str) -> list[Any]:
+    """``sort_items(ordered + fresh, order)`` for ``ordered`` already sorted so (and holding
+    none of ``fresh``' items): each of ``fresh`` placed by binary search, which reads the sort
+    key of a few items instead of all. A webhook rebuild re-orders the taxonomy lists
+    holding the changed item: 1,000 items each at 100k articles, sorted afresh ~2 ms."""
+    parts = order.split()
+    descending = len(parts) > 1 and parts[1] == "desc"
+    key = item_sort_key(parts[0])
+
+    def codename(v: Any) -> str:
+        return str(getattr(v, "raw", v)["system"]["codename"])
+
+    def before(a: Any, a_key: tuple[Any, ...], b: Any) -> bool:
+        """Whether ``a`` (sort key ``a_key``) comes before ``b`` in ``sort_items``' order:
+        by key (missing values last either way), ties by codename."""
+        b_key = key(b)
+        if a_key[0] != b_key[0]:
+            return bool(a_key[0] < b_key[0])
+        if a_key[0] == 0 and a_key != b_key:
+            return bool(a_key > b_key) if descending else bool(a_key < b_key)
+        return codename(a) < codename(b)
+
+    result = list(ordered)
+    for item in fresh:
+        item_key = key(item)
+        low, high = 0, len(result)
+        while low < high:
+            middle = (low + high) // 2
+            if before(item, item_key, result[middle]):
+                high = middle
+            else:
+                low = middle + 1
+        result.insert(low, item)
+    return result

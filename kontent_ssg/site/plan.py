@@ -17,7 +17,7 @@ from typing import Any
 from ..config import Config
 from ..content.snapshot import ContentStore
 from ..plugins import Plugins, no_plugins
-from .ordering import order_names, sort_items
+from .ordering import order_names, place_sorted, sort_items
 from .routing import RoutePlan, plan_routes, routed_languages
 
 __all__ = ["SitePlan", "TaggedIndex", "patch_plan", "plan_fields", "plan_site"]
@@ -223,9 +223,19 @@ def patch_plan(
             for raw in raws:
                 index.setdefault((raw["system"]["codename"], key[2]), []).append(key)
     tagged = dict(plan.tagged)
-    hit = {key for item in changed for key in index.get(item, ())}
-    for key in hit:
-        fresh = [store.light(r["system"]["codename"], key[2]) or r for r in plan.tagged[key]]
-        tagged[key] = sort_items(fresh, "system.last_modified desc")
+    moved: dict[tuple[str, str, str], set[str]] = {}
+    for item in changed:
+        for key in index.get(item, ()):
+            moved.setdefault(key, set()).add(item[0])
+    for key, codenames in moved.items():
+        # The other items' variants are unchanged, and so is their order.
+        kept, fresh = [], []
+        for raw in plan.tagged[key]:
+            codename = raw["system"]["codename"]
+            if codename in codenames:
+                fresh.append(store.light(codename, key[2]) or raw)
+            else:
+                kept.append(raw)
+        tagged[key] = place_sorted(kept, fresh, "system.last_modified desc")
     # Membership is unchanged (plan-neutral), so the index stays valid for the new lists.
     return replace(plan, store=store, tagged=tagged), index
