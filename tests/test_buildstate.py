@@ -137,3 +137,27 @@ def test_repeated_lookups_use_an_index_kept_in_step_with_writes(tmp_path):
     state.record([(PageRecord("e/index.html", "/e/", "h6"), ["item:e:en"])], replace=True)
     assert state.dependants(["item:a:en"]) == set()
     assert state.dependants(["item:e:en"]) == {"e/index.html"}
+
+
+def test_a_page_recorded_again_with_the_keys_it_had_keeps_them_and_takes_the_rest(tmp_path):
+    # With the index in memory, a page re-rendered with the same keys is not given them again
+    # (the hash, URL and problems still change); a page another connection changed since is.
+    state = BuildState(state_path(tmp_path))
+    keys = ["item:a:en", "item:b:en", "listing:article:en"]
+    state.record(
+        [(PageRecord("t/index.html", "/t/", "h1"), keys)],
+        problems={"t/index.html": Problems(("a warning",))},
+    )
+    state.keep_index()
+    state.record([(PageRecord("t/index.html", "/t2/", "h2"), list(reversed(keys)))])
+    assert state.page("t/index.html") == PageRecord("t/index.html", "/t2/", "h2")
+    assert state.deps_of("t/index.html") == set(keys)
+    assert state.problems() == {}
+    other = BuildState(state_path(tmp_path))
+    other.record([(PageRecord("t/index.html", "/t/", "h3"), ["item:z:en"])])
+    other.close()
+    state.record([(PageRecord("t/index.html", "/t/", "h4"), keys)])
+    assert state.deps_of("t/index.html") == set(keys)
+    assert state.dependants(["item:z:en"]) == set()
+    assert state.dependants(["item:b:en"]) == {"t/index.html"}
+    assert BuildState(state_path(tmp_path)).deps_of("t/index.html") == set(keys)

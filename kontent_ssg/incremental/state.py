@@ -365,11 +365,28 @@ class BuildState:
         problems = problems or {}
         deleted = list(deleted)
         recorded = {rec.path: (rec, tuple(keys)) for rec, keys in pages}
-        rows = {
-            path: (path, rec.url, rec.hash, _deps_json(sorted(keys)))
-            for path, (rec, keys) in recorded.items()
-        }
         with self._lock:
+            # A page whose keys the in-memory index holds already (and that no other
+            # connection changed since) keeps its stored ones: a term page re-rendered after a
+            # title change reads what it read before, 3,000 keys at 100k items, which cost
+            # sorting, encoding and writing again on every webhook rebuild.
+            index = self._page_keys
+            if index is not None and (
+                replace
+                or self._db.execute("PRAGMA data_version").fetchone()[0] != self._index_version
+            ):
+                index = None
+            went = set(deleted)
+            same = {
+                path: (rec.url, rec.hash, path)
+                for path, (rec, keys) in recorded.items()
+                if index is not None and path not in went and index.get(path) == frozenset(keys)
+            }
+            rows = {
+                path: (path, rec.url, rec.hash, _deps_json(sorted(keys)))
+                for path, (rec, keys) in recorded.items()
+                if path not in same
+            }
             with self._tx() as db:
                 if replace:
                     db.execute("DELETE FROM pages")
@@ -378,7 +395,7 @@ class BuildState:
                 else:
                     db.executemany(
                         "DELETE FROM problems WHERE path = ?",
-                        ((path,) for path in [*deleted, *rows] if not problems.get(path)),
+                        ((path,) for path in [*deleted, *recorded] if not problems.get(path)),
                     )
                 db.executemany(
                     "DELETE FROM content WHERE kind = ? AND language = ? AND codename = ?",
@@ -404,6 +421,10 @@ class BuildState:
                     "ON CONFLICT(path) DO UPDATE SET "
                     "url = excluded.url, hash = excluded.hash, deps = excluded.deps",
                     (rows[path] for path in sorted(rows)),
+                )
+                db.executemany(
+                    "UPDATE pages SET url = ?, hash = ? WHERE path = ?",
+                    (same[path] for path in sorted(same)),
                 )
                 db.executemany(
                     "INSERT INTO problems (path, warnings, broken_links) VALUES (?, ?, ?) "
