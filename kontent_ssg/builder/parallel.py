@@ -7,7 +7,10 @@ balances itself. Each process stages the pages it rendered itself (see
 :class:`~kontent_ssg.builder.output.StagedWriter`) and sends back only paths, manifest
 entries, dependency keys and problems; the result is the same, in the same order, as a
 serial render. Writer threads were tried and dropped: they handed the interpreter lock back
-and forth on every system call while the render was CPU-bound.
+and forth on every system call while the render was CPU-bound. The exception is a page of a
+megabyte or more rendered in this process (a sitemap part of a large site, 10 MB at 100k
+items, re-rendered by most webhook rebuilds): it is staged on a thread while the next pages
+render, since hashing, reading back and writing it all release the lock.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import pickle
 import signal
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +32,7 @@ from ..site.plan import SitePlan
 from ..site.routing import Page
 from ..speed import FrozenHeap
 from . import machine
-from .output import Staged, StagedWriter
+from .output import REMEMBERED_SIZE, Staged, StagedWriter
 
 __all__ = ["CHUNK", "PARALLEL_MIN_PAGES", "PageHook", "RenderedPage", "render_pages"]
 
@@ -121,19 +125,48 @@ def render_pages(
         )
     else:
         renderer = PageRenderer(config, site, env=env)
-        for indices in chunks:
-            collect(_render_chunk(renderer, pages, indices, writer, page_hook, advance))
-        if side_work is not None:
-            side_work()
+        with _Background() as background:
+            for indices in chunks:
+                collect(
+                    _render_chunk(renderer, pages, indices, writer, page_hook, advance, background)
+                )
+            if side_work is not None:
+                side_work()
+            for index, value in staged.items():
+                if isinstance(value, Future):
+                    staged[index] = value.result()
     if writer is not None:
         for index in sorted(staged):
             writer.add(staged[index])
     return rendered
 
 
-# (page index, bytes or what the writer staged, dependency keys (sorted), warnings, broken
-# links, what the page hook returned)
-_Rendered = list[tuple[int, "bytes | Staged", tuple[str, ...], list[str], list[JSON], Any]]
+class _Background:
+    """A thread for staging large pages, started when the first one comes (a ``with`` block:
+    leaving it waits for what was handed over, so that nothing is written after a failed
+    build cleaned up)."""
+
+    def __init__(self) -> None:
+        self._pool: ThreadPoolExecutor | None = None
+
+    def stage(self, writer: StagedWriter, path: str, data: bytes) -> Future[Staged]:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="kontent-ssg-stage")
+        return self._pool.submit(writer.stage, path, data)
+
+    def __enter__(self) -> _Background:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+
+# (page index, bytes or what the writer staged (or, in this process, is staging on a thread),
+# dependency keys (sorted), warnings, broken links, what the page hook returned)
+_Rendered = list[
+    tuple[int, "bytes | Staged | Future[Staged]", tuple[str, ...], list[str], list[JSON], Any]
+]
 
 
 def _worker_count(workers: int | None, pages: int) -> int:
@@ -166,15 +199,19 @@ def _render_chunk(
     writer: StagedWriter | None,
     page_hook: PageHook | None,
     advance: Callable[[int], None] | None = None,
+    background: _Background | None = None,
 ) -> _Rendered:
     out: _Rendered = []
     store = renderer.site.store
     for index in indices:
         page = pages[index]
         text, rec = renderer.render(page)
-        data: bytes | Staged = text
+        data: bytes | Staged | Future[Staged] = text
         if writer is not None:
-            data = writer.stage(page.path, text)
+            if background is not None and len(text) >= REMEMBERED_SIZE:
+                data = background.stage(writer, page.path, text)
+            else:
+                data = writer.stage(page.path, text)
         extra = page_hook(page, store) if page_hook is not None else None
         # Sorted here, in the process that rendered the page: the build state stores them so.
         deps = tuple(sorted(rec.deps))
