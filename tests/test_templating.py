@@ -505,3 +505,48 @@ def test_sanitising_rich_text_can_be_switched_off(tmp_path: Path) -> None:
     toml = TOML.replace("[site]\n", "[site]\nsanitize_html = false\n")
     page, _, _ = _render(tmp_path, SITE_MARKUP, _hostile_article(), toml)
     assert '<p onclick="alert(1)">' in page and "<script>alert(4)</script>" in page
+
+
+def test_the_taxonomy_group_is_made_once_per_plan_and_read_again_with_its_keys(
+    tmp_path: Path,
+) -> None:
+    """A term page's group view is kept for the next renderer of the same plan (a webhook
+    rebuild's), with the keys making it recorded; a changed group is made afresh."""
+    import dataclasses
+
+    from kontent_ssg.content.snapshot import load_snapshot
+
+    def group(name: str) -> dict:  # type: ignore[type-arg]
+        return {
+            "system": {"id": uid("tax:topics"), "name": "Topics", "codename": "topics"},
+            "terms": [{"name": name, "codename": "brewing", "terms": []}],
+        }
+
+    en = [
+        item(
+            "a",
+            "article",
+            elements={"title": text("A"), "url": slug("a"), "topics": terms("topics", "brewing")},
+        )
+    ]
+    types = [
+        content_type("article", title="text", url="url_slug", topics="taxonomy"),
+        content_type("author", name="text"),
+    ]
+    templates = {
+        "article.html": "{{ item.title }}",
+        "author.html": "",
+        "taxonomy.html": "{{ group.name }}:{{ term.name }}:{{ term.url }}",
+    }
+    config = make_site(
+        tmp_path, TOML, templates, snapshot({"en-US": en}, types=types, taxonomies=[group("Brew")])
+    )
+    site = plan_site(config, ContentStore(load_snapshot(config.snapshot_dir)))
+    term_page = [p for p in site.routes.pages if p.kind == "taxonomy"]
+    first, again = (render_pages(config, site, term_page)[0] for _ in range(2))
+    assert first.data == again.data == b"Topics:Brew:/topics/brewing/"
+    assert "taxonomy:topics" in again.deps and again.deps == first.deps
+    # A plan patched after the group changed keeps its term URLs, not the group.
+    renamed = snapshot({"en-US": en}, types=types, taxonomies=[group("Brewing")])
+    patched = dataclasses.replace(site, store=ContentStore(renamed))
+    assert render_pages(config, patched, term_page)[0].data == b"Topics:Brewing:/topics/brewing/"
