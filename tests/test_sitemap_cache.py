@@ -194,3 +194,43 @@ def test_link_targets_are_shared_by_renderers_of_the_same_routes_only(tmp_path: 
     # Downloaded assets appear as pages are rendered: never shared then.
     with_assets = PageRenderer(config, replace(plan, assets=object()))
     assert with_assets._link_targets == {} and with_assets._link_targets is not first._link_targets
+
+
+@pytest.mark.parametrize("part_size", [2, 50_000])
+def test_changes_spliced_into_the_parts_give_the_bytes_of_a_fresh_render(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, part_size: int
+) -> None:
+    """Successive changes of different lengths, in parts of a sitemap index and in a single
+    sitemap.xml: each time the bytes a plan made afresh renders."""
+    from kontent_ssg.site import pages, routing
+
+    monkeypatch.setattr(routing, "SITEMAP_URLS", part_size)
+    snapshot = three_articles()
+    config = make_site(tmp_path / "site", TOML, TEMPLATES, snapshot)
+    plan = plan_site(config, ContentStore(snapshot), [], load_plugins(config))
+    files = [p for p in plan.routes.pages if p.kind == "sitemap" and p.key != "index"]
+    assert (len(files) > 1) is (part_size == 2)
+    for p in files:
+        PageRenderer(config, plan).render(p)
+    changed = copy.deepcopy(snapshot)
+    for at, lastmod in [
+        (0, "2034-01-01T00:00:00Z"),
+        (1, "2035-02-02T02:02:02.1234567Z"),
+        (0, "2036-03-03T03:03:03.5Z"),  # the same entry again, after its length changed
+        (1, None),
+        (0, "2037-04-04T04:04:04Z"),
+    ]:
+        item = changed.items["en-US"].items[at]
+        item["system"]["last_modified"] = lastmod
+        changed.items["en-US"].items[at] = item
+        patched = replace(plan, store=ContentStore(changed))  # the memo's routes: spliced
+        spliced = [PageRenderer(config, patched).render(p)[0] for p in files]
+        kept = pages._sitemap_memo
+        fresh = plan_site(config, ContentStore(changed), [], load_plugins(config))
+        remade = [
+            PageRenderer(config, fresh).render(p)[0]
+            for p in fresh.routes.pages
+            if p.kind == "sitemap" and p.key != "index"
+        ]
+        pages._sitemap_memo = kept  # (a fresh plan makes a memo of its own)
+        assert spliced == remade, lastmod

@@ -97,7 +97,38 @@ class _SitemapMemo:
     # staging writer does not hash again (10 MB a part at 100k items; see
     # ``builder.output.page_digest``).
     files: dict[int, bytes] = field(default_factory=dict)
+    # The UTF-8 length of each entry of a part in ``files``, once an entry of it changed: the
+    # next change is spliced into the part's bytes (a copy of 10 MB at 100k items, instead of
+    # joining and encoding its 50,000 entries again).
+    lengths: dict[int, list[int]] = field(default_factory=dict)
 
+    def replace(self, index: int, entry: str) -> None:
+        """Entry ``index`` is now ``entry``: in the entries and in the files made of them."""
+        size = routing.SITEMAP_URLS
+        for part, first in ((0, 0), (index // size + 1, index // size * size)):
+            data = self.files.get(part)
+            if data is None:
+                continue
+            lengths = self.lengths.get(part)
+            if lengths is None:
+                chosen = self.entries[first : first + size] if part else self.entries
+                lengths = self.lengths[part] = [len(e.encode("utf-8")) for e in chosen]
+            at = index - first
+            start = _SITEMAP_HEAD + sum(lengths[:at]) + at  # each entry ends with a newline
+            new = entry.encode("utf-8")
+            view = memoryview(data)
+            self.files[part] = b"".join((view[:start], new, view[start + lengths[at] :]))
+            lengths[at] = len(new)
+        self.entries[index] = entry
+
+
+_SITEMAP_HEAD_LINES = (
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+    'xmlns:xhtml="http://www.w3.org/1999/xhtml">',
+)
+# Bytes before a sitemap file's first entry (its lines, each ending with a newline).
+_SITEMAP_HEAD = sum(len(line.encode("utf-8")) + 1 for line in _SITEMAP_HEAD_LINES)
 
 _sitemap_memo: _SitemapMemo | None = None
 # (the plan's routes and static files; the link targets resolved against them)
@@ -492,11 +523,12 @@ class PageRenderer:
                 lastmod = lastmod_of(raw)
                 if lastmod != lastmods[index]:
                     lastmods[index] = lastmod
-                    entries[index] = self._sitemap_entry(
-                        p.url, lastmod, alternates_of.get((p.kind, p.key, p.number), ())
+                    memo.replace(
+                        index,
+                        self._sitemap_entry(
+                            p.url, lastmod, alternates_of.get((p.kind, p.key, p.number), ())
+                        ),
                     )
-                    memo.files.pop(0, None)
-                    memo.files.pop(index // routing.SITEMAP_URLS + 1, None)
             memo.versions = site.store.versions()
         part = 0 if page.path == "sitemap.xml" else page.number  # sitemap-<number>.xml
         data = memo.files.get(part)
@@ -506,14 +538,9 @@ class PageRenderer:
                 size = routing.SITEMAP_URLS
                 chosen = chosen[(part - 1) * size : part * size]
             data = memo.files[part] = "\n".join(
-                [
-                    '<?xml version="1.0" encoding="UTF-8"?>',
-                    '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
-                    'xmlns:xhtml="http://www.w3.org/1999/xhtml">',
-                    *chosen,
-                    "</urlset>\n",
-                ]
+                [*_SITEMAP_HEAD_LINES, *chosen, "</urlset>\n"]
             ).encode("utf-8")
+            memo.lengths.pop(part, None)
         return data
 
     def _sitemap_stale(self, memo: _SitemapMemo) -> Iterable[int]:
