@@ -222,3 +222,33 @@ def test_a_lost_staged_delta_makes_the_next_build_full(
     assert not report.incremental
     assert (site.output_dir / "articles" / "a01" / "index.html").read_text() == "<h1>two</h1>"
     _assert_record_is_the_output(site)
+
+
+def test_a_builder_whose_build_failed_after_staging_reads_the_published_record_again(
+    site: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long-running builder (the receiver) keeps the manifest in memory and updates its
+    entries in place while publishing; a build failing after that must not leave them."""
+    from kontent_ssg.builder.journal import Journal as JournalClass
+    from kontent_ssg.builder.pipeline import Builder
+    from kontent_ssg.errors import BuildError
+
+    gone = site.output_dir / "articles" / f"a{ARTICLES - 1}" / "index.html"
+    with Builder(site, BuildOptions(offline=True, workers=1)) as builder:
+        builder.build()
+        save_snapshot(_content({0: "one"}, count=ARTICLES - 1), site.snapshot_dir)
+        real = JournalClass.publishing
+
+        def full_disk(self, publication):  # type: ignore[no-untyped-def]
+            raise BuildError("cannot write the publish journal: No space left on device")
+
+        monkeypatch.setattr(JournalClass, "publishing", full_disk)
+        with pytest.raises(BuildError, match="No space left"):
+            builder.build()
+        assert gone.exists()  # nothing was published
+        monkeypatch.setattr(JournalClass, "publishing", real)
+        report = builder.build()
+        assert report.pages_deleted == [f"articles/a{ARTICLES - 1}/index.html"]
+        assert not gone.exists()
+        assert (site.output_dir / "articles" / "a00" / "index.html").read_text() == "<h1>one</h1>"
+    _assert_record_is_the_output(site)
