@@ -12,16 +12,18 @@ import pytest
 from kontent_ssg.builder import output
 from kontent_ssg.builder.pipeline import BuildOptions, build
 from kontent_ssg.errors import BuildError
-from tests.support.sites import content_type, item, make_site, slug, snapshot, text, tree
+from tests.support.sites import (
+    ARTICLE_TOML,
+    ARTICLE_TYPES,
+    item,
+    make_site,
+    slug,
+    snapshot,
+    text,
+    tree,
+)
 
-TOML = """
-[site]
-output = "public"
-
-[routes.article]
-path = "/articles/{url}/"
-template = "article.html"
-"""
+TOML = ARTICLE_TOML
 # ``big`` renders 1.1 MB, the others a line.
 TEMPLATE = (
     "<h1>{{ item.title }}</h1>"
@@ -34,7 +36,7 @@ def _site(root: Path, title: str = "v1"):  # type: ignore[no-untyped-def]
         item(name, "article", elements={"title": text(f"{name} {title}"), "url": slug(name)})
         for name in ("a", "big", "c")
     ]
-    snap = snapshot({"en-US": items}, types=[content_type("article", title="text", url="url_slug")])
+    snap = snapshot({"en-US": items}, types=ARTICLE_TYPES)
     return make_site(root, TOML, {"article.html": TEMPLATE}, snap)
 
 

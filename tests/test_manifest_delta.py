@@ -20,17 +20,20 @@ from kontent_ssg.builder.output import DELTA_SHARE, load_manifest
 from kontent_ssg.builder.pipeline import BuildOptions, build
 from kontent_ssg.config import Config
 from kontent_ssg.content.snapshot import save_snapshot
-from tests.support.sites import content_type, item, make_site, slug, snapshot, text, tree
+from tests.support.sites import (
+    ARTICLE_TOML,
+    ARTICLE_TYPES,
+    item,
+    make_site,
+    slug,
+    snapshot,
+    text,
+    tree,
+)
+from tests.test_publish_journal import Killed, _kill_publish_after
 
-TOML = """
-[site]
-output = "public"
-
-[routes.article]
-path = "/articles/{url}/"
-template = "article.html"
-"""
-TYPES = [content_type("article", title="text", url="url_slug")]
+TOML = ARTICLE_TOML
+TYPES = ARTICLE_TYPES
 ARTICLES = 80  # files of the site: a delta holds at most 80 // DELTA_SHARE = 2 of them
 
 
@@ -165,19 +168,12 @@ def test_a_delta_made_on_another_manifest_or_damaged_is_not_read(site: Config) -
     _assert_record_is_the_output(site)
 
 
-class Killed(BaseException):
-    """Stands for SIGKILL: nothing in kontent-ssg catches it."""
-
-
-def _kill_at_first_rename(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = os.replace
-
-    def replace(src, dst, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if str(src).endswith(".kontent-ssg-tmp"):
-            raise Killed
-        return real(src, dst, *args, **kwargs)
-
-    monkeypatch.setattr(os, "replace", replace)
+def _killed_before_the_first_rename(site: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build killed once its publish journal is written, before anything moved."""
+    _kill_publish_after(monkeypatch, 0)
+    with pytest.raises(Killed):
+        build(site, BuildOptions(offline=True, workers=1))
+    monkeypatch.undo()
 
 
 def test_a_publish_of_a_delta_killed_halfway_is_completed(
@@ -185,10 +181,7 @@ def test_a_publish_of_a_delta_killed_halfway_is_completed(
 ) -> None:
     _, delta = _files(site)
     _retitle(site, {0: "one"})
-    _kill_at_first_rename(monkeypatch)
-    with pytest.raises(Killed):
-        build(site, BuildOptions(offline=True, workers=1))
-    monkeypatch.undo()
+    _killed_before_the_first_rename(site, monkeypatch)
     assert not delta.exists() and Path(f"{delta}.next").exists()
     assert recover(Journal.for_site(site.state_dir, preview=False), lambda message: None)
     assert (site.output_dir / "articles" / "a00" / "index.html").read_text() == "<h1>one</h1>"
@@ -206,10 +199,7 @@ def test_a_lost_staged_delta_makes_the_next_build_full(
     _retitle(site, {0: "one"})
     build(site, BuildOptions(offline=True))  # a delta is in place
     _retitle(site, {0: "one", 1: "two"})
-    _kill_at_first_rename(monkeypatch)
-    with pytest.raises(Killed):
-        build(site, BuildOptions(offline=True, workers=1))
-    monkeypatch.undo()
+    _killed_before_the_first_rename(site, monkeypatch)
     Path(f"{delta}.next").unlink()
     messages: list[str] = []
     recover(Journal.for_site(site.state_dir, preview=False), messages.append)

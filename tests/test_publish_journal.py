@@ -24,18 +24,20 @@ from kontent_ssg.cli import main
 from kontent_ssg.config import Config
 from kontent_ssg.content.snapshot import save_snapshot
 from tests.support.processes import kill_session, start_build, wait_for_no_survivors
-from tests.support.sites import content_type, item, make_site, slug, snapshot, text, tree
+from tests.support.sites import (
+    ARTICLE_TOML,
+    ARTICLE_TYPES,
+    item,
+    make_site,
+    slug,
+    snapshot,
+    text,
+    tree,
+)
 
-TOML = """
-[site]
-output = "public"
-
-[routes.article]
-path = "/articles/{url}/"
-template = "article.html"
-"""
+TOML = ARTICLE_TOML
 TEMPLATE = "<h1>{{ item.title }}</h1>"
-TYPES = [content_type("article", title="text", url="url_slug")]
+TYPES = ARTICLE_TYPES
 
 
 def _content(version: int):  # type: ignore[no-untyped-def]

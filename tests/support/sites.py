@@ -175,3 +175,16 @@ def tree(folder: Path) -> dict[str, bytes]:
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
+
+
+#: The smallest site with pages: articles at ``/articles/{url}/`` (``ARTICLE_TYPES``: a
+#: ``title`` and a ``url`` slug), rendered by ``article.html``, into ``public``.
+ARTICLE_TOML = """
+[site]
+output = "public"
+
+[routes.article]
+path = "/articles/{url}/"
+template = "article.html"
+"""
+ARTICLE_TYPES = [content_type("article", title="text", url="url_slug")]
