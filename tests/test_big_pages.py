@@ -14,16 +14,11 @@ from kontent_ssg.builder.pipeline import BuildOptions, build
 from kontent_ssg.errors import BuildError
 from tests.support.sites import (
     ARTICLE_TOML,
-    ARTICLE_TYPES,
-    item,
+    article_snapshot,
     make_site,
-    slug,
-    snapshot,
-    text,
     tree,
 )
 
-TOML = ARTICLE_TOML
 # ``big`` renders 1.1 MB, the others a line.
 TEMPLATE = (
     "<h1>{{ item.title }}</h1>"
@@ -32,12 +27,8 @@ TEMPLATE = (
 
 
 def _site(root: Path, title: str = "v1"):  # type: ignore[no-untyped-def]
-    items = [
-        item(name, "article", elements={"title": text(f"{name} {title}"), "url": slug(name)})
-        for name in ("a", "big", "c")
-    ]
-    snap = snapshot({"en-US": items}, types=ARTICLE_TYPES)
-    return make_site(root, TOML, {"article.html": TEMPLATE}, snap)
+    snap = article_snapshot({name: f"{name} {title}" for name in ("a", "big", "c")})
+    return make_site(root, ARTICLE_TOML, {"article.html": TEMPLATE}, snap)
 
 
 def test_a_big_page_is_staged_on_a_thread_and_published_like_the_others(

@@ -22,40 +22,24 @@ from kontent_ssg.config import Config
 from kontent_ssg.content.snapshot import save_snapshot
 from tests.support.sites import (
     ARTICLE_TOML,
-    ARTICLE_TYPES,
-    item,
+    article_snapshot,
     make_site,
-    slug,
-    snapshot,
-    text,
     tree,
 )
 from tests.test_publish_journal import Killed, _kill_publish_after
 
-TOML = ARTICLE_TOML
-TYPES = ARTICLE_TYPES
 ARTICLES = 80  # files of the site: a delta holds at most 80 // DELTA_SHARE = 2 of them
 
 
 def _content(titles: dict[int, str], count: int = ARTICLES):  # type: ignore[no-untyped-def]
-    return snapshot(
-        {
-            "en-US": [
-                item(
-                    f"a{i:02d}",
-                    "article",
-                    elements={"title": text(titles.get(i, f"title {i}")), "url": slug(f"a{i:02d}")},
-                )
-                for i in range(count)
-            ]
-        },
-        types=TYPES,
-    )
+    return article_snapshot({f"a{i:02d}": titles.get(i, f"title {i}") for i in range(count)})
 
 
 @pytest.fixture
 def site(tmp_path: Path) -> Config:
-    config = make_site(tmp_path / "site", TOML, {"article.html": "<h1>{{ item.title }}</h1>"})
+    config = make_site(
+        tmp_path / "site", ARTICLE_TOML, {"article.html": "<h1>{{ item.title }}</h1>"}
+    )
     save_snapshot(_content({}), config.snapshot_dir)
     assert not build(config, BuildOptions(offline=True)).incremental
     return config

@@ -26,34 +26,21 @@ from kontent_ssg.content.snapshot import save_snapshot
 from tests.support.processes import kill_session, start_build, wait_for_no_survivors
 from tests.support.sites import (
     ARTICLE_TOML,
-    ARTICLE_TYPES,
-    item,
+    article_snapshot,
     make_site,
-    slug,
-    snapshot,
-    text,
     tree,
 )
 
-TOML = ARTICLE_TOML
 TEMPLATE = "<h1>{{ item.title }}</h1>"
-TYPES = ARTICLE_TYPES
 
 
 def _content(version: int):  # type: ignore[no-untyped-def]
     """Version 2 changes every title, adds ``new`` and drops ``a79``."""
     count = 80 if version == 1 else 79
-    items = [
-        item(
-            f"a{i:02d}",
-            "article",
-            elements={"title": text(f"{i} v{version}"), "url": slug(f"a{i:02d}")},
-        )
-        for i in range(count)
-    ]
+    titles = {f"a{i:02d}": f"{i} v{version}" for i in range(count)}
     if version == 2:
-        items.append(item("new", "article", elements={"title": text("new"), "url": slug("new")}))
-    return snapshot({"en-US": items}, types=TYPES)
+        titles["new"] = "new"
+    return article_snapshot(titles)
 
 
 class Killed(BaseException):
@@ -62,7 +49,7 @@ class Killed(BaseException):
 
 def _clean_build(tmp_path: Path, version: int) -> dict[str, bytes]:
     config = make_site(
-        tmp_path / f"clean-{version}", TOML, {"article.html": TEMPLATE}, _content(version)
+        tmp_path / f"clean-{version}", ARTICLE_TOML, {"article.html": TEMPLATE}, _content(version)
     )
     build(config, BuildOptions(offline=True))
     return tree(config.output_dir)
@@ -83,7 +70,7 @@ def _published(root: Path) -> dict[str, bytes]:
 
 @pytest.fixture
 def site(tmp_path: Path) -> Config:
-    config = make_site(tmp_path / "site", TOML, {"article.html": TEMPLATE}, _content(1))
+    config = make_site(tmp_path / "site", ARTICLE_TOML, {"article.html": TEMPLATE}, _content(1))
     build(config, BuildOptions(offline=True))
     save_snapshot(_content(2), config.snapshot_dir)
     return config
@@ -208,15 +195,11 @@ def test_a_journal_cut_off_while_written_is_rolled_back(site: Config) -> None:
 
 def _template_site(root: Path, pages: int) -> Config:
     """A site whose pages take a few milliseconds each to render."""
-    items = [
-        item(f"a{i:04d}", "article", elements={"title": text(f"T{i}"), "url": slug(f"a{i:04d}")})
-        for i in range(pages)
-    ]
     return make_site(
         root,
-        TOML,
+        ARTICLE_TOML,
         {"article.html": "{% for i in range(20000) %}{% endfor %}" + TEMPLATE},
-        snapshot({"en-US": items}, types=TYPES),
+        article_snapshot({f"a{i:04d}": f"T{i}" for i in range(pages)}),
     )
 
 

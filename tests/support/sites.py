@@ -188,3 +188,13 @@ path = "/articles/{url}/"
 template = "article.html"
 """
 ARTICLE_TYPES = [content_type("article", title="text", url="url_slug")]
+
+
+def article_snapshot(titles: dict[str, str]) -> Snapshot:
+    """Content for ``ARTICLE_TOML``: an article per codename, in this order, with its title;
+    its URL slug is its codename."""
+    items = [
+        item(codename, "article", elements={"title": text(title), "url": slug(codename)})
+        for codename, title in titles.items()
+    ]
+    return snapshot({"en-US": items}, types=ARTICLE_TYPES)
