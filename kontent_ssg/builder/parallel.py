@@ -125,7 +125,9 @@ def render_pages(
         )
     else:
         renderer = PageRenderer(config, site, env=env)
-        with _Background() as background:
+        # Its thread starts with the first large page; leaving waits for what it was given,
+        # so that nothing is written after a failed build cleaned up.
+        with ThreadPoolExecutor(1, thread_name_prefix="kontent-ssg-stage") as background:
             for indices in chunks:
                 collect(
                     _render_chunk(renderer, pages, indices, writer, page_hook, advance, background)
@@ -139,27 +141,6 @@ def render_pages(
         for index in sorted(staged):
             writer.add(staged[index])
     return rendered
-
-
-class _Background:
-    """A thread for staging large pages, started when the first one comes (a ``with`` block:
-    leaving it waits for what was handed over, so that nothing is written after a failed
-    build cleaned up)."""
-
-    def __init__(self) -> None:
-        self._pool: ThreadPoolExecutor | None = None
-
-    def stage(self, writer: StagedWriter, path: str, data: bytes) -> Future[Staged]:
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="kontent-ssg-stage")
-        return self._pool.submit(writer.stage, path, data)
-
-    def __enter__(self) -> _Background:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
 
 
 # (page index, bytes or what the writer staged (or, in this process, is staging on a thread),
@@ -199,7 +180,7 @@ def _render_chunk(
     writer: StagedWriter | None,
     page_hook: PageHook | None,
     advance: Callable[[int], None] | None = None,
-    background: _Background | None = None,
+    background: ThreadPoolExecutor | None = None,
 ) -> _Rendered:
     out: _Rendered = []
     store = renderer.site.store
@@ -209,7 +190,7 @@ def _render_chunk(
         data: bytes | Staged | Future[Staged] = text
         if writer is not None:
             if background is not None and len(text) >= REMEMBERED_SIZE:
-                data = background.stage(writer, page.path, text)
+                data = background.submit(writer.stage, page.path, text)
             else:
                 data = writer.stage(page.path, text)
         extra = page_hook(page, store) if page_hook is not None else None

@@ -350,8 +350,8 @@ class Builder:
                 pages, deleted = self._choose(site, delta, manifest, static_files, as_published)
                 clock.mark("choose")
                 # 4. Render them, each staged beside the output.
-                # The last publish's entries, read, never changed (the manifest in memory
-                # stays the record until the new one is published).
+                # The last publish's entries: read while staging, made the new ones in place
+                # by _publication (a build failing after that reads the published ones again).
                 old_files: dict[str, Any] = (manifest or {}).get("files") or {}
                 staging = StagedWriter(self.output_dir, old_files)
                 progress.stage("render", len(pages))
@@ -395,7 +395,6 @@ class Builder:
                         staging,
                         site,
                         manifest,
-                        old_files,
                         deleted,
                         static_files,
                         report,
@@ -832,7 +831,6 @@ class Builder:
         staging: StagedWriter,
         site: SitePlan,
         last: JSON | None,
-        old_files: dict[str, Any],
         deleted: list[str],
         static_files: list[str],
         report: BuildReport,
@@ -840,14 +838,14 @@ class Builder:
     ) -> tuple[JSON, Publication]:
         """The new output's manifest (staged beside the current one, as ``.next``) and what
         publishing it does; fails, before anything is visible, when a file that went cannot
-        be deleted. ``last``: the manifest of the output now, whose ``files`` are
-        ``old_files``; ``as_published``: they are the last publish's, made for these very
-        routes (:meth:`_as_published`)."""
+        be deleted. ``last``: the manifest of the output now; ``as_published``: it is the
+        last publish's, made for these very routes (:meth:`_as_published`)."""
         planned = site.routes.by_path
         static = set(static_files)
         # The last publish's entries become the new ones in place (a copy of 142k entries
         # cost 3.5 ms a rebuild at 100k items): a build that fails from here on drops the
         # manifest in memory (``_run``), and the next one reads the published one again.
+        old_files: dict[str, Any] = (last or {}).get("files") or {}
         files = old_files
         if as_published and len(old_files) == len(planned) + len(static):
             # The last publish recorded every page of these routes and every static file
@@ -1009,7 +1007,7 @@ def _changes_since_base(
     """The entries that differ from the manifest on disk once ``staged`` is published (its
     delta's and the new ones), or None when a delta cannot say it: no file may go and the
     pages must be the manifest's."""
-    if last is None or gone or "base" not in last or "changed" not in last:
+    if last is None or gone:
         return None
     if last["pages"] is not paths and last["pages"] != paths:
         return None

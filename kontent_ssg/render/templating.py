@@ -196,7 +196,7 @@ class ItemView:
         "_dep",
         "_dropped",
         "_light",
-        "_load",
+        "_loaded",
         "_raw",
         "_renderer",
         "is_component",
@@ -209,17 +209,16 @@ class ItemView:
         raw: JSON,
         language: str,
         is_component: bool = False,
-        load: Callable[[], JSON | None] | None = None,
         dropped: frozenset[str] = frozenset(),
         light: bool = False,
     ) -> None:
         self._renderer = renderer
         self._raw = raw
-        self._load = load
         self._dropped = dropped
         # Made from the store's summary of this very variant (Renderer.light_view): its
-        # ``system`` is what a lookup of the item would find.
+        # ``system`` is what a lookup of the item would find, the item is decoded when read.
         self._light = light
+        self._loaded = not light
         self.language = language
         self.is_component = is_component
         self._cache: dict[str, tuple[Any, Recorder | None]] = {}
@@ -230,13 +229,9 @@ class ItemView:
     @property
     def raw(self) -> JSON:
         """The item (decoded now when this view was made from its summary)."""
-        load = self._load
-        if load is not None:
-            self._load = None
-            if load is _FROM_STORE:
-                found = self._renderer.store.item(self._raw["system"]["codename"], self.language)
-            else:
-                found = load()
+        if not self._loaded:
+            self._loaded = True
+            found = self._renderer.store.item(self._raw["system"]["codename"], self.language)
             self._raw = found or self._raw
         return self._raw
 
@@ -246,7 +241,7 @@ class ItemView:
         elements = self._raw.get("elements")
         if elements and name in elements:
             return True
-        if self._load is None or name not in self._dropped:
+        if self._loaded or name not in self._dropped:
             return False
         return name in (self.raw.get("elements") or {})
 
@@ -360,9 +355,6 @@ RICH_TEXT_CACHE = 512
 # one for the same item is interchangeable with the old.
 VIEW_CACHE = 2048
 
-
-# ``ItemView``'s ``load`` for a view made from a summary: the item, from its renderer's store.
-_FROM_STORE: Any = object()
 
 # (group, language) -> (the group, the term URLs and the config it was made from, the view,
 # what making it read): see Renderer.taxonomy_view. The group is the store's object, replaced
@@ -674,7 +666,7 @@ class Renderer:
             if len(self._views) >= VIEW_CACHE:
                 self._views.clear()
             view = self._views[key] = ItemView(
-                self, summary.light, language, False, _FROM_STORE, summary.dropped, light=True
+                self, summary.light, language, False, summary.dropped, light=True
             )
         frames = self._frames
         if frames:
