@@ -7,16 +7,21 @@ the links rich text resolves, not those templates write.
 
 from __future__ import annotations
 
+import html
 import json
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kontent_ssg.builder.check import CheckOptions, check_site
 from kontent_ssg.builder.pipeline import BuildOptions, build
 from kontent_ssg.cli import main
 from kontent_ssg.errors import StrictError
-from kontent_ssg.site.links import internal_path, page_links, resolves
+from kontent_ssg.site.links import _OPAQUE, _keep_tags, internal_path, page_links, resolves
 from tests.support.emulator import Emulator
 from tests.support.sites import (
     content_type,
@@ -299,6 +304,80 @@ def test_page_links_reads_attributes_not_text() -> None:
         ("src", "/app.js"),
         ("href", "/q/?a=1&b=2"),
     ]
+
+
+# What page_links finds, said as one regular expression: whitespace, an attribute name, "=",
+# a value; found left to right; kept when the nearest "<" before it is nearer than the
+# nearest ">". page_links searches from the names instead (much faster); it must find the same.
+_SPEC = re.compile(r"""\s(href|src|srcset)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""")
+
+
+def _spec_links(text: str) -> Iterator[tuple[str, str]]:
+    if "<!--" in text or "<script" in text or "<style" in text:
+        text = _OPAQUE.sub(_keep_tags, text)
+    for match in _SPEC.finditer(text):
+        start = match.start()
+        if text.rfind(">", 0, start) > text.rfind("<", 0, start):
+            continue
+        name, quoted, single, bare = match.groups()
+        value = quoted if quoted is not None else single if single is not None else bare
+        value = html.unescape(value) if "&" in value else value
+        if name == "srcset":
+            for candidate in value.split(","):
+                url = candidate.strip().split(None, 1)
+                if url:
+                    yield name, url[0]
+        else:
+            yield name, value
+
+
+# Pieces that make the cases hard: names inside words and values, names without "=",
+# whitespace of several kinds, quotes, tags opened in text.
+_PIECES = st.sampled_from(
+    [
+        " ",
+        "\n",
+        "\t",
+        "\u00a0",
+        "\u2003",
+        "<",
+        ">",
+        "<a",
+        "<img",
+        "/>",
+        "=",
+        '"',
+        "'",
+        "&amp;",
+        "href",
+        "src",
+        "srcset",
+        "xhref",
+        "srcsetx",
+        "hrefsrc",
+        " href=",
+        " src=",
+        " srcset=",
+        'href="/a/"',
+        "src='/b.png'",
+        "src=/c",
+        ' srcset="/d 1x, /e 2x"',
+        "/p/",
+        "x",
+        "1x,",
+        "<!--",
+        "-->",
+        "<script>",
+        "</script>",
+        "`",
+    ]
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(_PIECES, max_size=30).map("".join))
+def test_page_links_finds_what_the_single_expression_finds(text: str) -> None:
+    assert list(page_links(text)) == list(_spec_links(text))
 
 
 @pytest.mark.parametrize(

@@ -166,6 +166,7 @@ class PageRenderer:
         )
         self.site = site
         self.config = site.config
+        self._link_paths: dict[str, str] = {}
         # path -> (its key, whether it names a file): kept from one renderer to the next
         # while the pages and static files are the same objects (a webhook rebuild's
         # patched plan), so that a term page's thousand links are not resolved again. Not
@@ -212,6 +213,7 @@ class PageRenderer:
         base_path = self.r.base_path
         page_url = self.r.public(page.url)
         known = self._link_targets  # path -> (its key, whether it names a file)
+        paths = self._link_paths  # root-relative URL -> the path it names
         seen: set[str] = set()
         for attribute, url in page_links(text):
             if base_path:
@@ -229,7 +231,11 @@ class PageRenderer:
                     continue
                 path = served[len(base_path) :] or "/"
             else:
-                found_path = internal_path(url, page.url, base_url)
+                found_path = paths.get(url)
+                if found_path is None:
+                    found_path = internal_path(url, page.url, base_url)
+                    if url[:1] == "/" and found_path is not None:
+                        paths[url] = found_path  # root-relative: the same on every page
                 if found_path is None or found_path in seen:
                     continue
                 seen.add(found_path)
