@@ -7,7 +7,6 @@ the links rich text resolves, not those templates write.
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections.abc import Iterator
@@ -21,7 +20,14 @@ from kontent_ssg.builder.check import CheckOptions, check_site
 from kontent_ssg.builder.pipeline import BuildOptions, build
 from kontent_ssg.cli import main
 from kontent_ssg.errors import StrictError
-from kontent_ssg.site.links import _OPAQUE, _keep_tags, internal_path, page_links, resolves
+from kontent_ssg.site.links import (
+    _OPAQUE,
+    _keep_tags,
+    _urls,
+    internal_path,
+    page_links,
+    resolves,
+)
 from tests.support.emulator import Emulator
 from tests.support.sites import (
     content_type,
@@ -319,16 +325,7 @@ def _spec_links(text: str) -> Iterator[tuple[str, str]]:
         start = match.start()
         if text.rfind(">", 0, start) > text.rfind("<", 0, start):
             continue
-        name, quoted, single, bare = match.groups()
-        value = quoted if quoted is not None else single if single is not None else bare
-        value = html.unescape(value) if "&" in value else value
-        if name == "srcset":
-            for candidate in value.split(","):
-                url = candidate.strip().split(None, 1)
-                if url:
-                    yield name, url[0]
-        else:
-            yield name, value
+        yield from _urls(*match.groups())
 
 
 # Pieces that make the cases hard: names inside words and values, names without "=",

@@ -75,17 +75,24 @@ def page_links(text: str) -> Iterator[tuple[str, str]]:
         start = match.start() - 1  # the whitespace before the name
         if text.rfind(">", 0, start) > text.rfind("<", 0, start):
             continue  # in text, not inside a tag
-        name, quoted, single, bare = match.groups()
-        value = quoted if quoted is not None else single if single is not None else bare
-        if "&" in value:
-            value = html.unescape(value)
-        if name == "srcset":
-            for candidate in value.split(","):
-                url = candidate.strip().split(None, 1)
-                if url:
-                    yield name, url[0]
-        else:
-            yield name, value
+        yield from _urls(*match.groups())
+
+
+def _urls(name: str, quoted: str | None, single: str | None, bare: str) -> list[tuple[str, str]]:
+    """``(attribute, URL)`` of one attribute, given its name and its value as the attribute
+    patterns found it (double-quoted, single-quoted or bare): entities decoded, a ``srcset``
+    split into its candidates' URLs."""
+    value = quoted if quoted is not None else single if single is not None else bare
+    if "&" in value:
+        value = html.unescape(value)
+    if name != "srcset":
+        return [(name, value)]
+    found = []
+    for candidate in value.split(","):
+        url = candidate.strip().split(None, 1)
+        if url:
+            found.append((name, url[0]))
+    return found
 
 
 def internal_path(url: str, page_url: str, base_url: str = "") -> str | None:
