@@ -137,3 +137,30 @@ def test_the_docs_table_is_the_one_the_code_declares() -> None:
     block = keys_block(docs)
     assert block is not None, "docs/INCREMENTAL.md needs the keys table between its markers"
     assert block == keys.markdown_table(), "docs/INCREMENTAL.md is out of date: run `make docs`"
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        Row("0123456789abcdef"),  # a component's (written out by to_json)
+        Row(""),
+        Row('not "hex"'),  # not a digest: the encoder escapes it
+        Row("0123456789abcdef", digest="fedcba9876543210"),
+        Row("0123456789abcdef", taxonomy_fields=("elements.topics",)),
+        OLD,
+    ],
+)
+def test_a_rows_json_is_the_encoders_and_reads_back(row: Row) -> None:
+    import json
+
+    text = row.to_json()
+    assert json.loads(text)[:6] == [
+        row.hash,
+        row.type,
+        row.item_id,
+        row.translated,
+        dict(row.fields),
+        list(row.taxonomy_fields),
+    ]
+    assert text == json.dumps(json.loads(text), separators=(",", ":"))
+    assert Row.from_json(text) == row

@@ -174,6 +174,46 @@ def test_an_arena_with_a_folder_keeps_its_bytes_in_a_nameless_file(
     os.waitpid(pid, 0)
 
 
+def test_slots_read_in_order_are_the_bytes_read_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Small blocks and chunks, so that blocks end inside slots, a slot is larger than a
+    # block, and the last slots are still in memory.
+    monkeypatch.setattr(snapshot_module, "SPILL_CHUNK", 3000)
+    monkeypatch.setattr(snapshot_module, "READ_BLOCK", 700)
+    values = [*_arena_values(400), b"[" + b"1," * 600 + b"1]"]
+    values.append(b'{"last":true}')
+    arena = ByteArena(tmp_path)
+    slots = [arena.add(value) for value in values]
+    assert 0 < arena._written < sum(map(len, values))
+    every = list(range(len(slots)))
+    # In order; two regions taken in turn (a language's components and those it shares
+    # with another, stored earlier); backwards; one slot again and again.
+    for order in (
+        every,
+        [s for pair in zip(every[:200], every[200:400], strict=True) for s in pair],
+        every[::-1],
+        [5, 5, 5, 400, 5, 401, 0],
+    ):
+        assert list(arena.read_in_order(slots[i] for i in order)) == [values[i] for i in order]
+    # Components and items read in order, as fingerprints and saves read them.
+    components = Components()
+    components.use_arena(arena)
+    for i, slot in enumerate(slots):
+        components.put(f"c{i}", slot if i % 3 else values[i], None)
+    assert list(components.raw_items()) == [(f"c{i}", v) for i, v in enumerate(values)]
+    # An arena without a file (one that could not make it) reads each slot from memory.
+    with monkeypatch.context() as patch:
+        patch.setattr(snapshot_module.tempfile, "TemporaryFile", _no_file)
+        memory = ByteArena(tmp_path)
+    kept = [memory.add(value) for value in values]
+    assert list(memory.read_in_order(kept)) == values
+
+
+def _no_file(*args: object, **kwargs: object) -> None:
+    raise PermissionError(13, "Permission denied")
+
+
 def test_a_folder_that_cannot_take_the_file_keeps_the_arena_in_memory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

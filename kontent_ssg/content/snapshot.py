@@ -164,6 +164,9 @@ def encode_component(value: Any) -> bytes:
 
 #: Bytes an arena gathers in memory before writing them to its file at once.
 SPILL_CHUNK = 4 << 20
+#: Bytes :meth:`ByteArena.read_in_order` reads at once, and how many such blocks it keeps.
+READ_BLOCK = 256 << 10
+READ_BLOCKS = 4
 
 
 class ByteArena:
@@ -262,6 +265,34 @@ class ByteArena:
 
     def decode(self, slot: int) -> Any:
         return loads_json(self._read(slot))  # type: ignore[arg-type]
+
+    def read_in_order(self, slots: Iterable[int]) -> Iterator[bytes]:
+        """The bytes of each of ``slots``, read from the file a block of :data:`READ_BLOCK`
+        bytes at a time rather than one ``pread`` per slot: a language's components lie
+        one after another (60,000 of ~1 KB each per language at 10k real-shaped items,
+        read for their fingerprints and when a snapshot is saved). The last
+        :data:`READ_BLOCKS` blocks are kept, for the components one language shares with
+        another's (stored where that language's are) between its own."""
+        ends = self._ends
+        blocks: list[tuple[int, bytes]] = []  # (file offset, bytes), the newest last
+        for slot in slots:
+            start, end = ends[slot], ends[slot + 1]
+            for at, block in reversed(blocks):
+                if at <= start and end <= at + len(block):
+                    yield block[start - at : end - at]
+                    break
+            else:
+                if end > self._written or end - start >= READ_BLOCK:
+                    yield self.get(slot)
+                    continue
+                block = os.pread(self._fd, min(READ_BLOCK, self._written - start), start)
+                if len(block) < end - start:  # a short read: slot by slot
+                    yield self.get(slot)
+                    continue
+                if len(blocks) == READ_BLOCKS:
+                    del blocks[0]
+                blocks.append((start, block))
+                yield block[: end - start]
 
     def equals(self, slot: int, data: bytes) -> bool:
         """Whether the slot holds ``data`` (read only when the lengths agree)."""
@@ -384,8 +415,12 @@ class Components(MutableMapping[str, JSON]):
 
     def raw_items(self) -> Iterator[tuple[str, bytes]]:
         arena = self._arena
+        if arena is None:
+            yield from self._raw.items()  # type: ignore[misc]
+            return
+        read = arena.read_in_order(s for s in self._raw.values() if type(s) is int)
         for codename, stored in self._raw.items():
-            yield codename, _stored_bytes(arena, stored)
+            yield codename, next(read) if type(stored) is int else stored  # type: ignore[misc]
 
     def copy(self) -> Components:
         """A copy sharing the (immutable) bytes and arena."""
@@ -618,8 +653,13 @@ class ItemList(MutableSequence[JSON]):
         return self._summaries[index]
 
     def raws(self) -> Iterator[bytes]:
-        for index in range(len(self._raw)):
-            yield self.raw(index)
+        arena = self._arena
+        if arena is None:
+            yield from self._raw  # type: ignore[misc]
+            return
+        read = arena.read_in_order(s for s in self._raw if type(s) is int)
+        for stored in self._raw:
+            yield next(read) if type(stored) is int else stored  # type: ignore[misc]
 
     def summaries(self) -> list[ItemSummary]:
         return self._summaries

@@ -14,9 +14,10 @@ import hashlib
 import json
 import marshal
 import os
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from hashlib import blake2b, sha256
+from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,7 @@ ContentKey = tuple[str, str, str]
 # same code: a code change is a full build (:func:`global_fingerprint`).
 _encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
 _row_json = json.JSONEncoder(separators=(",", ":")).encode
+_HEX = re.compile(r"[0-9a-f]*")
 
 
 def _h(value: Any) -> str:
@@ -63,7 +65,9 @@ def _h(value: Any) -> str:
         data = marshal.dumps(value, 2)
     except ValueError:
         data = _encode(value).encode("utf-8")
-    return blake2b(data, digest_size=8).hexdigest()
+    # SHA-256, as bytes_digest: as fast as BLAKE2b on a short field here, ~1.7x on a
+    # rich-text element of a few KB (2.7 against 4.6 µs at 4 KB).
+    return sha256(data).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,14 @@ class Row:
     digest: str = ""
 
     def to_json(self) -> str:
+        if (
+            not (self.type or self.item_id or self.translated or self.fields)
+            and not (self.taxonomy_fields or self.digest)
+            and _HEX.fullmatch(self.hash)
+        ):
+            # A component's or other opaque row (120k of a full build's 140k at 10k
+            # real-shaped items): the encoder's output, written out.
+            return f'["{self.hash}","","",false,{{}},[]]'
         row: list[Any] = [
             self.hash,
             self.type,
