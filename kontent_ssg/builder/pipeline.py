@@ -358,7 +358,7 @@ class Builder:
                 self.journal.staging(self.output_dir, self._manifest_path)
                 try:
                     fingerprints: dict[ContentKey, str | None] = {}
-                    rendered = self._render(site, pages, staging, delta, fingerprints)
+                    rendered = self._render(site, pages, staging, delta, fingerprints, heap)
                     clock.mark("render")
                     for rel in static_files:
                         staging.add(
@@ -709,6 +709,7 @@ class Builder:
         staging: StagedWriter,
         delta: Delta,
         fingerprints: dict[ContentKey, str | None],
+        heap: FrozenHeap,
     ) -> list[RenderedPage]:
         """Render ``pages``; a full build also puts the fingerprints of all content into
         ``fingerprints``: an item page's item in the process that rendered the page, right
@@ -741,10 +742,15 @@ class Builder:
                 env=env,
                 side_work=side_work,
             )
-        if delta.full is not None:
-            for page in rendered:
-                if page.extra is not None:
-                    fingerprints.update(page.extra)
+            if delta.full is not None:
+                for page in rendered:
+                    if page.extra is not None:
+                        fingerprints.update(page.extra)
+            # What the render leaves lives until the build is recorded (the pages' results,
+            # the fingerprints): frozen, the collections after the render do not walk it
+            # again (~0.4 s of this process at 10k real-shaped pages, most of its collector's
+            # time in a cold build).
+            heap.again()
         return rendered
 
     def _template_env(self, delta: Delta) -> Any:
