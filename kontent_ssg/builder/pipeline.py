@@ -324,7 +324,11 @@ class Builder:
             manifest = self._manifest_now()
             full = self._full_reason(manifest)
             clock.mark("check")
-            delta = self.content.delta(changes, full=full, poll=poll)
+            with gc_paused():
+                delta = self.content.delta(changes, full=full, poll=poll)
+                # Frozen before the collector runs again: its first collection would walk
+                # every object of the content just read (60-80 ms at 10k real-shaped items).
+                heap.again()
             clock.mark("content")
             if delta.nothing and self._assets_to_retry():
                 delta = self.content.current(delta.requests)
