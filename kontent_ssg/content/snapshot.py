@@ -282,7 +282,7 @@ class ByteArena:
                     yield block[start - at : end - at]
                     break
             else:
-                if end > self._written or end - start >= READ_BLOCK:
+                if end > self._written or end - start >= READ_BLOCK or self._fd < 0:
                     yield self.get(slot)
                     continue
                 block = os.pread(self._fd, min(READ_BLOCK, self._written - start), start)
