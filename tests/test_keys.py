@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -151,8 +152,6 @@ def test_the_docs_table_is_the_one_the_code_declares() -> None:
     ],
 )
 def test_a_rows_json_is_the_encoders_and_reads_back(row: Row) -> None:
-    import json
-
     text = row.to_json()
     assert json.loads(text)[:6] == [
         row.hash,

@@ -196,7 +196,8 @@ def test_slots_read_in_order_are_the_bytes_read_one_by_one(
         [5, 5, 5, 400, 5, 401, 0],
     ):
         assert list(arena.read_in_order(slots[i] for i in order)) == [values[i] for i in order]
-    # Components and items read in order, as fingerprints and saves read them.
+    # Components read in order, as fingerprints and saves read them (items read so when a
+    # loaded snapshot is saved: the change log's tests below).
     components = Components()
     components.use_arena(arena)
     for i, slot in enumerate(slots):
@@ -219,12 +220,8 @@ def test_a_folder_that_cannot_take_the_file_keeps_the_arena_in_memory(
 ) -> None:
     monkeypatch.setattr(snapshot_module, "SPILL_CHUNK", 1000)
     values = _arena_values(300)
-
-    def no_file(*args: object, **kwargs: object) -> None:
-        raise PermissionError(13, "Permission denied")
-
     with monkeypatch.context() as patch:
-        patch.setattr(snapshot_module.tempfile, "TemporaryFile", no_file)
+        patch.setattr(snapshot_module.tempfile, "TemporaryFile", _no_file)
         arena = ByteArena(tmp_path)
     slots = [arena.add(value) for value in values]
     arena.seal()
