@@ -311,6 +311,18 @@ def _stored_bytes(arena: ByteArena | None, stored: Stored) -> bytes:
     return stored  # type: ignore[return-value]
 
 
+def _stored_in_order(arena: ByteArena | None, stored: Iterable[Stored]) -> Iterator[bytes]:
+    """:func:`_stored_bytes` of each of ``stored``, the slots among them read from ``arena``
+    a block at a time (:meth:`ByteArena.read_in_order`)."""
+    values = stored if isinstance(stored, list) else list(stored)
+    if arena is None:
+        yield from values  # type: ignore[misc]
+        return
+    read = arena.read_in_order(s for s in values if type(s) is int)
+    for value in values:
+        yield next(read) if type(value) is int else value  # type: ignore[misc]
+
+
 def _stored_value(arena: ByteArena | None, stored: Stored) -> Any:
     """A stored value, decoded (from ``arena`` when it is a slot)."""
     if type(stored) is int:
@@ -414,13 +426,7 @@ class Components(MutableMapping[str, JSON]):
         return None if stored is None else _stored_bytes(self._arena, stored)
 
     def raw_items(self) -> Iterator[tuple[str, bytes]]:
-        arena = self._arena
-        if arena is None:
-            yield from self._raw.items()  # type: ignore[misc]
-            return
-        read = arena.read_in_order(s for s in self._raw.values() if type(s) is int)
-        for codename, stored in self._raw.items():
-            yield codename, next(read) if type(stored) is int else stored  # type: ignore[misc]
+        return zip(self._raw, _stored_in_order(self._arena, self._raw.values()), strict=True)
 
     def copy(self) -> Components:
         """A copy sharing the (immutable) bytes and arena."""
@@ -653,13 +659,7 @@ class ItemList(MutableSequence[JSON]):
         return self._summaries[index]
 
     def raws(self) -> Iterator[bytes]:
-        arena = self._arena
-        if arena is None:
-            yield from self._raw  # type: ignore[misc]
-            return
-        read = arena.read_in_order(s for s in self._raw if type(s) is int)
-        for stored in self._raw:
-            yield next(read) if type(stored) is int else stored  # type: ignore[misc]
+        return _stored_in_order(self._arena, self._raw)
 
     def summaries(self) -> list[ItemSummary]:
         return self._summaries
