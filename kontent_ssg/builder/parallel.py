@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import signal
-import sys
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -27,6 +25,7 @@ from typing import Any
 from ..config import Config
 from ..content.snapshot import ContentStore
 from ..errors import BuildError, KontentSSGError
+from ..forking import die_with_parent
 from ..site.pages import PageRenderer
 from ..site.plan import SitePlan
 from ..site.routing import Page
@@ -202,30 +201,6 @@ def _render_chunk(
     return out
 
 
-def _die_with_parent(parent: int) -> None:
-    """Make this forked worker die with the process that forked it.
-
-    A worker outliving a killed build would render on, hold the build's stdout open (so
-    ``kontent-ssg build | cat`` never ends) and, with nobody reading its results, block for
-    ever. On Linux the kernel sends SIGKILL when the parent dies (``PR_SET_PDEATHSIG``, which
-    fires when the forking *thread* ends: a render returns only after its workers finished);
-    the parent may have died before that was set, hence the check after it. Elsewhere the
-    closed pipe ends do it: a write to a pipe nobody can read fails."""
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        except (OSError, AttributeError):
-            pass
-    if os.getppid() != parent:
-        os._exit(1)
-
-
-_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-
-
 def _render_in_child(
     parent: int,
     inherited: list[Any],
@@ -246,7 +221,7 @@ def _render_in_child(
     write fails instead of blocking."""
     import traceback
 
-    _die_with_parent(parent)
+    die_with_parent(parent)
     for end in inherited:
         end.close()
 

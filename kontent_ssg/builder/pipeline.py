@@ -51,6 +51,7 @@ from ..incremental.fingerprints import ContentKey
 from ..incremental.state import BuildState, PageRecord, Problems, is_corrupt, state_path
 from ..progress import Progress
 from ..speed import FrozenHeap, gc_paused, keep_for_good, young_gc_threshold
+from . import machine
 from .journal import Journal, Publication, build_lock, lock_path, publish, recover
 from .output import (
     DELTA_SHARE,
@@ -140,6 +141,7 @@ class Builder:
             transport=transport,
             log=log,
             progress=self.options.progress,
+            readers=self.options.workers or machine.usable_cpus(),
         )
         self.journal = Journal.for_site(config.state_dir, preview=self.preview)
         self.rebuilds = 0

@@ -19,11 +19,14 @@ meaning. Secrets are never part of it.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import itertools
 import json
 import os
+import pickle
 import re
+import signal
 import sys
 import tempfile
 import threading
@@ -44,6 +47,7 @@ from typing import Any
 import msgspec
 
 from ..errors import SnapshotError
+from ..forking import die_with_parent
 from ..speed import gc_paused
 
 _decode_json = msgspec.json.Decoder().decode
@@ -298,6 +302,51 @@ class ByteArena:
         """Whether the slot holds ``data`` (read only when the lengths agree)."""
         ends = self._ends
         return ends[slot + 1] - ends[slot] == len(data) and self._read(slot) == data
+
+    def layout(self) -> bytes | None:
+        """Where each slot ends, for :meth:`absorb` in another process that shares this
+        arena's file; None when some of the bytes are not in the file (no file, a full disk)."""
+        self.seal()
+        if self._fd < 0 or self._pending:
+            return None
+        return self._ends.tobytes()
+
+    def absorb(self, other: ByteArena, layout: bytes) -> int:
+        """Append the slots another process stored in ``other``'s file (``layout``: what its
+        :meth:`layout` gave) after this arena's; the slot the first of them now has.
+
+        The bytes are copied file to file by the kernel where it can
+        (``os.copy_file_range``), else read whole slots at a time (a slot never lies partly
+        in the file and partly in memory)."""
+        ends = array("q")
+        ends.frombytes(layout)
+        first = len(self._ends) - 1
+        size = ends[-1]
+        self.seal()
+        shift = self._written + len(self._pending)
+        done = 0
+        copy = getattr(os, "copy_file_range", None)
+        if copy is not None and self._spilling and not self._pending:
+            try:
+                while done < size:
+                    copied = copy(other._fd, self._fd, size - done, done, self._written + done)
+                    if not copied:
+                        break
+                    done += copied
+            except OSError:
+                pass  # not between these files (or the disk is full): by slots, below
+            done = ends[bisect.bisect_right(ends, done) - 1]  # the last whole slot copied
+            self._written += done
+        while done < size:
+            end = ends[bisect.bisect_right(ends, done + SPILL_CHUNK) - 1]
+            if end <= done:  # a slot larger than a chunk
+                end = ends[bisect.bisect_right(ends, done)]
+            self._pending += other._read_fully(done, end)
+            done = end
+            if len(self._pending) >= SPILL_CHUNK and self._spilling:
+                self._spill()
+        self._ends.extend(array("q", [end + shift for end in ends[1:]]))
+        return first
 
 
 #: A stored value: its bytes, or its slot in the container's :class:`ByteArena`.
@@ -1062,13 +1111,17 @@ def write_language_file(path: Path, items: Iterable[JSON], components: Component
     atomic_write_chunks(path, chunks())
 
 
-def load_snapshot(folder: Path) -> Snapshot:
-    """Read a snapshot folder; :class:`SnapshotError` names the file that is wrong."""
+def load_snapshot(folder: Path, *, readers: int = 1) -> Snapshot:
+    """Read a snapshot folder; :class:`SnapshotError` names the file that is wrong.
+
+    ``readers``: processes that may read language files at once, this one included (from 2,
+    a forked process reads the later languages while this one reads the first: see
+    :class:`_LaterLanguages`)."""
     with gc_paused():
-        return _load_snapshot(Path(folder))
+        return _load_snapshot(Path(folder), readers)
 
 
-def _load_snapshot(folder: Path) -> Snapshot:
+def _load_snapshot(folder: Path, readers: int) -> Snapshot:
     manifest_path = folder / "manifest.json"
     if not manifest_path.is_file():
         raise SnapshotError(
@@ -1102,9 +1155,22 @@ def _load_snapshot(folder: Path) -> Snapshot:
     # languages read so far.
     seen: dict[str, tuple[int, ItemSummary]] = {}
     arena = ByteArena(folder)  # every language's items and components
-    for language in languages:
-        path = folder / "items" / _language_file(language)
-        snapshot.items[language] = _read_language(path, snapshot.items.values(), seen, arena)
+    later: _LaterLanguages | None = None
+    try:
+        for position, language in enumerate(languages):
+            earlier = list(snapshot.items.values())
+            read = later.result(position, arena) if later is not None else None
+            if read is not None:
+                snapshot.items[language] = read.adopt(earlier, seen, arena)
+                continue
+            path = folder / "items" / _language_file(language)
+            feed = _split_language(path)
+            if position == 0 and feed is not None and readers > 1:
+                later = _LaterLanguages.start(folder, languages[1:], feed)
+            snapshot.items[language] = _read_language(path, feed, earlier, seen, arena)
+    finally:
+        if later is not None:
+            later.close()
     arena.seal()
     _replay_changes(snapshot, folder / CHANGE_LOG)
     return snapshot
@@ -1253,19 +1319,10 @@ class _RawFeed(msgspec.Struct):
 _decode_feed = msgspec.json.Decoder(_RawFeed).decode
 
 
-def _read_language(
-    path: Path,
-    earlier: Iterable[LanguageItems],
-    seen: dict[str, tuple[int, ItemSummary]],
-    arena: ByteArena,
-) -> LanguageItems:
-    """One ``items/<language>.json``, checked item by item, its components kept as bytes.
-
-    The file is split into items and components first (msgspec.Raw: spans of the file, no
-    objects), then each is decoded on its own, so the file and its decoded form are never
-    both whole in memory. A file msgspec cannot split (a byte order mark, a malformed
-    file) is read whole: that path words the error."""
-    place = str(path)
+def _split_language(path: Path) -> _RawFeed | None:
+    """``items/<language>.json`` split into items and components (msgspec.Raw: spans of the
+    file, no objects); None when msgspec cannot split it (a byte order mark, a malformed
+    file): :func:`_read_language` then reads it whole, which words the error."""
     try:
         with open(path, "rb") as fh:
             body = fh.read()
@@ -1274,8 +1331,25 @@ def _read_language(
     except OSError as exc:
         raise SnapshotError(f"{path}: cannot read snapshot file ({exc})") from None
     try:
-        feed = _decode_feed(body)
+        return _decode_feed(body)  # the Raw spans keep the body until the language is read
     except (ValueError, RecursionError):
+        return None
+
+
+def _read_language(
+    path: Path,
+    feed: _RawFeed | None,
+    earlier: list[LanguageItems],
+    seen: dict[str, tuple[int, ItemSummary]],
+    arena: ByteArena,
+) -> LanguageItems:
+    """One ``items/<language>.json`` (``feed``: its :func:`_split_language`), checked item
+    by item, its components kept as bytes.
+
+    Each item and component is decoded on its own, so the file and its decoded form are
+    never both whole in memory."""
+    place = str(path)
+    if feed is None:
         data = _read_json(path)
         if not isinstance(data, dict) or not isinstance(data.get("items"), list):
             raise SnapshotError(f"{path}: expected an object with an 'items' list") from None
@@ -1289,7 +1363,6 @@ def _read_language(
             check_item(component, f"{place} (modular_content)", component=True)
             result.modular_content[codename] = component
         return result
-    del body  # the Raw spans keep it until this language is read
     others = [lang.modular_content for lang in earlier]
     result = LanguageItems()
     items = result.items
@@ -1349,6 +1422,259 @@ def _slot_of(
         same = other.stored(codename)
         if type(same) is int and arena.equals(same, data):
             return same
+    return None
+
+
+# -- the later languages, read by a helper process -------------------------------------------
+#
+# Reading a language file is CPU-bound (decoding and checking each item and component): at 10k
+# real-shaped items 0.8 s for en-US, then 0.6 s for es-ES, while a second core idles. Given
+# two readers, a forked process reads the languages after the first while this one reads the
+# first. It stores what it reads in an arena file of its own and sends back, per item and
+# component, its slot there or which earlier language holds the same bytes, with the items'
+# summaries and the components' shapes. This process then copies the helper's file after its
+# own arena's (in the kernel) and builds those languages from that. Equal variants are found
+# by their bytes in the files (see docs/SNAPSHOT.md).
+
+#: Bytes of the later languages' files below which they are read here (a fork and the
+#: hand-over cost more than reading a few megabytes).
+HELPER_MIN_BYTES = 8 << 20
+
+
+class _HeadSystem(msgspec.Struct):
+    codename: str
+
+
+class _Head(msgspec.Struct):
+    """An item's codename, the rest of the item skipped, not decoded."""
+
+    system: _HeadSystem
+
+
+_decode_head = msgspec.json.Decoder(_Head).decode
+
+
+@dataclass
+class _ReadLater:
+    """One later language as the helper read it; slots are of its arena until
+    :meth:`_LaterLanguages.result` adds ``first`` (where they start in this process's)."""
+
+    #: Per feed item: ``(slot, summary)`` of a variant of its own, or ``(position, index)``
+    #: of the equal variant of the language at ``position`` (an int in second place).
+    items: list[tuple[int, Any]]
+    #: Per component: ``(codename, slot, False)``, or ``(codename, position, True)`` when
+    #: the language at ``position`` has the same bytes.
+    components: list[tuple[str, int, bool]]
+    shapes: dict[str, dict[str, str]]
+    groups: set[str]
+    first: int = 0
+
+    def adopt(
+        self,
+        earlier: list[LanguageItems],
+        seen: dict[str, tuple[int, ItemSummary]],
+        arena: ByteArena,
+    ) -> LanguageItems:
+        """The language, its slots in ``arena`` (which has absorbed the helper's)."""
+        result = LanguageItems()
+        items = result.items
+        items.use_arena(arena)
+        for at, what in self.items:
+            if type(what) is int:
+                other = earlier[at].items
+                known = (other.stored(what), other.summary(what))
+            else:
+                known = (self.first + at, what)
+            seen[known[1].light["system"]["codename"]] = known  # type: ignore[assignment]
+            items.append_encoded(*known)
+        components = result.modular_content
+        components.use_arena(arena)
+        shared = False
+        for codename, at, same in self.components:
+            if same:
+                components.put(codename, earlier[at].modular_content.stored(codename), None)  # type: ignore[arg-type]
+                shared = True
+            else:
+                components.put(codename, self.first + at, None)
+        components.shapes = self.shapes
+        components.groups = self.groups
+        if shared:  # their types' elements, as the earlier languages recorded them
+            for other_language in earlier:
+                components.widen(other_language.modular_content)
+        return result
+
+
+class _LaterLanguages:
+    """The helper process reading the languages after the first (see above)."""
+
+    def __init__(self, pid: int, pipe: int, arena: ByteArena) -> None:
+        self._pid = pid
+        self._pipe = pipe
+        self._arena: ByteArena | None = arena
+        self._done: list[_ReadLater] | None = None
+
+    @classmethod
+    def start(cls, folder: Path, languages: list[str], first: _RawFeed) -> _LaterLanguages | None:
+        """Fork the helper (None when it would not pay, or cannot be): ``first`` is the first
+        language's feed, which it shares with this process."""
+        if not languages or not hasattr(os, "fork"):
+            return None
+        size = 0
+        for language in languages:
+            try:
+                size += (folder / "items" / _language_file(language)).stat().st_size
+            except (OSError, SnapshotError):
+                return None  # read here, which says what is wrong
+        if size < HELPER_MIN_BYTES:
+            return None
+        arena = ByteArena(folder)
+        if arena.layout() is None:  # no file to share
+            return None
+        parent = os.getpid()
+        read_end, write_end = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read_end)
+            os.close(write_end)
+            return None
+        if pid == 0:  # the helper: whatever happens, it ends here
+            try:
+                os.close(read_end)
+                die_with_parent(parent)
+                done = _read_later(folder, languages, first, arena)
+                message = pickle.dumps((arena.layout(), done), protocol=pickle.HIGHEST_PROTOCOL)
+                with open(write_end, "wb") as pipe:
+                    pipe.write(message)
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        return cls(pid, read_end, arena)
+
+    def result(self, position: int, arena: ByteArena) -> _ReadLater | None:
+        """The language at ``position`` as the helper read it (its bytes now in ``arena``), or
+        None when it did not: from the first language it stopped at (a file it cannot
+        split or finds wrong, a crash), this process reads them again."""
+        if self._done is None:
+            self._done = self._receive(arena)
+        return self._done[position - 1] if 0 < position <= len(self._done) else None
+
+    def _receive(self, arena: ByteArena) -> list[_ReadLater]:
+        with open(self._pipe, "rb") as pipe:
+            message = pipe.read()
+        self._pipe = -1
+        self.close()
+        helper, self._arena = self._arena, None
+        try:
+            layout, done = pickle.loads(message)
+        except (pickle.UnpicklingError, EOFError, ValueError, TypeError):
+            return []  # the helper did not finish
+        if layout is None or not done or helper is None:
+            return []
+        first = arena.absorb(helper, layout)
+        for read in done:
+            read.first = first
+        return done  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        """End the helper (done or not) and wait for it."""
+        if self._pipe >= 0:
+            os.close(self._pipe)
+            self._pipe = -1
+        if self._pid:
+            with _suppress_oserror():
+                os.kill(self._pid, signal.SIGKILL)
+            with _suppress_oserror():
+                os.waitpid(self._pid, 0)
+            self._pid = 0
+
+
+def _read_later(
+    folder: Path, languages: list[str], first: _RawFeed, arena: ByteArena
+) -> list[_ReadLater]:
+    """The helper's work: ``languages`` in order, until one it cannot read. Variants are
+    compared with the first language's and the previous one's (a fallback chain of two)."""
+    done: list[_ReadLater] = []
+    earlier = [(0, first, _codenames(first))]
+    for position, language in enumerate(languages, start=1):
+        try:
+            path = folder / "items" / _language_file(language)
+            feed = _split_language(path)
+            if feed is None:
+                break
+            done.append(_read_later_language(path, feed, earlier, arena))
+        except SnapshotError:
+            break
+        earlier = [(position, feed, _codenames(feed)), earlier[-1]]
+    return done
+
+
+def _codenames(feed: _RawFeed) -> dict[str, int]:
+    """Codename → position of each item of ``feed`` (the last, should it repeat one)."""
+    index: dict[str, int] = {}
+    for at, span in enumerate(feed.items):
+        try:
+            index[_decode_head(span).system.codename] = at
+        except (ValueError, RecursionError):
+            continue  # its own reading says what is wrong
+    return index
+
+
+def _read_later_language(
+    path: Path,
+    feed: _RawFeed,
+    earlier: list[tuple[int, _RawFeed, dict[str, int]]],
+    arena: ByteArena,
+) -> _ReadLater:
+    """One later language, in the helper: what :func:`_read_language` does, but a variant or
+    component with the same bytes in an earlier language's file is not decoded or checked
+    (that language's reading checks it), only named."""
+    place = str(path)
+    items: list[tuple[int, Any]] = []
+    for span in feed.items:
+        same = _same_item(span, earlier)
+        if same is not None:
+            items.append(same)
+            continue
+        data = bytes(span)
+        value = _decode_part(data, place)
+        check_item(value, place)
+        if b"\n" in data:
+            data = _minify(data)
+        items.append((arena.add(data), summarize_item(value)))
+    components = Components()  # only for the shapes and groups
+    entries: list[tuple[str, int, bool]] = []
+    where = f"{place} (modular_content)"
+    twins = [(position, other.modular_content or {}) for position, other, _ in earlier]
+    for codename, span in (feed.modular_content or {}).items():
+        view = memoryview(span)
+        for position, others in twins:
+            twin = others.get(codename)
+            if twin is not None and memoryview(twin) == view:
+                entries.append((codename, position, True))
+                break
+        else:
+            value = _decode_part(span, where)
+            check_item(value, where, component=True)
+            slot = arena.add(_encode_loose(value))
+            components.put(codename, slot, value)
+            entries.append((codename, slot, False))
+    return _ReadLater(items, entries, components.shapes, components.groups)
+
+
+def _same_item(
+    span: msgspec.Raw, earlier: list[tuple[int, _RawFeed, dict[str, int]]]
+) -> tuple[int, int] | None:
+    """``(position, index)`` of an earlier language's variant with ``span``'s bytes."""
+    try:
+        codename = _decode_head(span).system.codename
+    except (ValueError, RecursionError):
+        return None
+    view = memoryview(span)
+    for position, other, index in earlier:
+        at = index.get(codename)
+        if at is not None and memoryview(other.items[at]) == view:
+            return position, at
     return None
 
 

@@ -127,6 +127,7 @@ class ContentTracker:
         transport: Any = None,
         log: Log = _quiet,
         progress: Progress | None = None,
+        readers: int = 1,
     ) -> None:
         self.config = config
         self.state = state
@@ -138,6 +139,7 @@ class ContentTracker:
         self.log = log
         self.snapshot: Snapshot | None = None
         self.progress = progress or Progress()
+        self.readers = readers  # processes that may read the snapshot's files (load_snapshot)
         self._client: Any = None
         self._dead_hosts: Any = None  # delivery.DeadHosts of this build (imported lazily)
         self._persister = _Persister(self)
@@ -266,7 +268,7 @@ class ContentTracker:
                 # interpreter lock) overlaps with parsing them.
                 with ThreadPoolExecutor(1) as pool:
                     digest = pool.submit(snapshot_files_digest, self.snapshot_dir)
-                    snapshot = load_snapshot(self.snapshot_dir)
+                    snapshot = load_snapshot(self.snapshot_dir, readers=self.readers)
                     stamp = digest.result()
             else:
                 token = self._sync_init()

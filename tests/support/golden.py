@@ -20,8 +20,9 @@ from tests.support.fixtures import EXAMPLE_SITE, REPO
 GOLDEN = REPO / "tests" / "golden" / "example-site"
 
 
-def build_example_site(scratch: Path) -> Path:
-    """Copy the example site (without output or build state) to ``scratch`` and build it."""
+def build_example_site(scratch: Path, *, workers: int = 1) -> Path:
+    """Copy the example site (without output or build state) to ``scratch`` and build it
+    (``workers``: its processes; one makes the build the same on every machine)."""
     site = scratch / "example-site"
     shutil.copytree(
         EXAMPLE_SITE,
@@ -35,7 +36,7 @@ def build_example_site(scratch: Path) -> Path:
         ],
     )
     config = load_config(site, env={})
-    build(config, BuildOptions(offline=True, full=True, workers=1))
+    build(config, BuildOptions(offline=True, full=True, workers=workers))
     return config.output_dir
 
 
