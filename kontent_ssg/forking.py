@@ -31,7 +31,7 @@ def die_with_parent(parent: int) -> None:
 
             libc = ctypes.CDLL(None, use_errno=True)
             libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        except (OSError, AttributeError):
+        except (ImportError, OSError, AttributeError):  # no ctypes, no prctl: the pipes do it
             pass
     if os.getppid() != parent:
         os._exit(1)

@@ -232,8 +232,64 @@ def test_a_helper_that_stops_partway_hands_over_what_it_read(
 
     monkeypatch.setattr(snapshot_module, "_read_later", first_only)
     loaded = load_snapshot(tmp_path / "snap", readers=2)
+    assert len(helpers) == 1 and _gone(helpers[0])
     assert loaded == three_languages()
     assert _layout(loaded) == _layout(load_snapshot(tmp_path / "snap"))
+
+
+def _values_and_summaries(snapshot: Snapshot) -> list[Any]:
+    """What a load must give whoever reads it: every value and summary, the content model."""
+    out: list[Any] = []
+    for language, lang in snapshot.items.items():
+        out.append((language, list(lang.items.raws()), lang.items.summaries()))
+        out.append(list(lang.modular_content.raw_items()))
+    # The content model sums up the components of every language (ContentModel): so may
+    # the per-language shapes and groups differ, whose sums it takes.
+    shapes: dict[str, dict[str, str]] = {}
+    groups: set[str] = set()
+    for lang in snapshot.items.values():
+        for kind, shape in lang.modular_content.shapes.items():
+            for name, element_type in shape.items():
+                shapes.setdefault(kind, {}).setdefault(name, element_type)
+        groups |= lang.modular_content.groups
+    out.append([(kind, list(shape.items())) for kind, shape in shapes.items()])
+    out.append(groups)
+    return out
+
+
+def test_layouts_pull_does_not_write_load_the_same_values(
+    tmp_path: Path, helpers: list[int]
+) -> None:
+    """Files formatted differently from each other, a codename repeated in a later feed, a
+    third language falling back past a second that translated the item: which equal values
+    share a stored copy may differ, the values may not."""
+    snapshot = three_languages()
+    snapshot.items[MX].items.append(item("b", EN))  # "b" twice in es-MX's feed
+    snapshot.items[MX].items[0] = item("a", EN)  # past es-ES's own "a", to en-US's
+    folder = tmp_path / "snap"
+    save_snapshot(snapshot, folder)
+    es = folder / "items" / "es-ES.json"
+    es.write_bytes(json.dumps(json.loads(es.read_bytes())).encode())  # compact, not indented
+    alone = load_snapshot(folder)
+    together = load_snapshot(folder, readers=2)
+    assert len(helpers) == 1 and _gone(helpers[0])
+    assert together == alone and together.items[MX].items[0] == item("a", EN)
+    assert _values_and_summaries(together) == _values_and_summaries(alone)
+
+
+def test_a_language_listed_twice_loads_as_without_a_helper(
+    tmp_path: Path, helpers: list[int]
+) -> None:
+    folder = tmp_path / "snap"
+    save_snapshot(three_languages(), folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["languages"].insert(2, ES)  # en-US, es-ES, es-ES, es-MX
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    alone = load_snapshot(folder)
+    together = load_snapshot(folder, readers=2)
+    assert len(helpers) == 1 and _gone(helpers[0])
+    assert together == alone == three_languages()
+    assert _layout(together) == _layout(alone)
 
 
 # -- absorbing another process's arena --------------------------------------------------------
@@ -258,16 +314,46 @@ def _copy_failing_partway(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "copy_file_range", failing)
 
 
-@pytest.mark.parametrize("copying", ["kernel", "chunks", "kernel-fails"])
+def _counting_copies(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    copy = os.copy_file_range
+    calls: list[int] = []
+
+    def counting(*args: int) -> int:
+        calls.append(args[2])
+        return copy(*args)
+
+    monkeypatch.setattr(os, "copy_file_range", counting)
+    return calls
+
+
+def _spill_failing(monkeypatch: pytest.MonkeyPatch, arena: ByteArena) -> None:
+    """``arena``'s file taking one more write, then full."""
+    pwrite = os.pwrite
+    writes: list[int] = []
+
+    def failing(fd: int, data: Any, offset: int) -> int:
+        if fd == arena._fd:
+            writes.append(len(data))
+            if len(writes) > 1:
+                raise OSError(28, "No space left on device")
+        return pwrite(fd, data, offset)
+
+    monkeypatch.setattr(os, "pwrite", failing)
+
+
+@pytest.mark.parametrize("copying", ["kernel", "chunks", "kernel-fails", "spill-fails"])
 @pytest.mark.parametrize("target_file", [True, False], ids=["file", "memory"])
 def test_an_arena_absorbs_the_slots_another_process_stored(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, copying: str, target_file: bool
 ) -> None:
     monkeypatch.setattr(snapshot_module, "SPILL_CHUNK", 1000)
-    if copying == "chunks":
+    copies: list[int] = []
+    if copying in ("chunks", "spill-fails"):
         monkeypatch.delattr(os, "copy_file_range", raising=False)
     elif copying == "kernel-fails":
         _copy_failing_partway(monkeypatch)
+    else:
+        copies = _counting_copies(monkeypatch)
     mine, theirs = _values(300, "a"), _values(400, "b")
     theirs[200] = json.dumps("x" * 3000).encode()  # a slot larger than a chunk
     arena = ByteArena(tmp_path if target_file else None)
@@ -275,14 +361,22 @@ def test_an_arena_absorbs_the_slots_another_process_stored(
     other = ByteArena(tmp_path)
     pid = os.fork()
     if pid == 0:  # another process fills the shared file, as the helper does
-        for value in theirs:
-            other.add(value)
-        layout = other.layout()
-        assert layout is not None
-        (tmp_path / "layout").write_bytes(layout)
-        os._exit(0)
+        try:
+            for value in theirs:
+                other.add(value)
+            layout = other.layout()
+            assert layout is not None
+            (tmp_path / "layout").write_bytes(layout)
+        finally:
+            os._exit(0 if (tmp_path / "layout").exists() else 1)
     assert os.waitpid(pid, 0)[1] == 0
+    if copying == "spill-fails":
+        _spill_failing(monkeypatch, arena)
     first = arena.absorb(other, (tmp_path / "layout").read_bytes())
+    if copying == "kernel" and target_file:
+        assert copies and sum(copies) >= len(b"".join(theirs))  # copied by the kernel
+    if copying == "spill-fails" and target_file:
+        assert not arena._spilling and arena._pending  # the rest stayed in memory
     assert first == len(mine)
     more = arena.add(b'"after"')
     assert [arena.get(slot) for slot in slots] == mine

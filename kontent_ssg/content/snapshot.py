@@ -1156,18 +1156,20 @@ def _load_snapshot(folder: Path, readers: int) -> Snapshot:
     seen: dict[str, tuple[int, ItemSummary]] = {}
     arena = ByteArena(folder)  # every language's items and components
     later: _LaterLanguages | None = None
+    earlier: list[LanguageItems] = []  # by position in the manifest's list
     try:
         for position, language in enumerate(languages):
-            earlier = list(snapshot.items.values())
             read = later.result(position, arena) if later is not None else None
             if read is not None:
-                snapshot.items[language] = read.adopt(earlier, seen, arena)
-                continue
-            path = folder / "items" / _language_file(language)
-            feed = _split_language(path)
-            if position == 0 and feed is not None and readers > 1:
-                later = _LaterLanguages.start(folder, languages[1:], feed)
-            snapshot.items[language] = _read_language(path, feed, earlier, seen, arena)
+                lang_items = read.adopt(earlier, seen, arena)
+            else:
+                path = folder / "items" / _language_file(language)
+                feed = _split_language(path)
+                if position == 0 and feed is not None and readers > 1:
+                    later = _LaterLanguages.start(folder, languages[1:], feed)
+                lang_items = _read_language(path, feed, earlier, seen, arena)
+            snapshot.items[language] = lang_items
+            earlier.append(lang_items)
     finally:
         if later is not None:
             later.close()
@@ -1507,7 +1509,8 @@ class _ReadLater:
 class _LaterLanguages:
     """The helper process reading the languages after the first (see above)."""
 
-    def __init__(self, pid: int, pipe: int, arena: ByteArena) -> None:
+    def __init__(self, folder: Path, pid: int, pipe: int, arena: ByteArena) -> None:
+        self._folder = folder
         self._pid = pid
         self._pipe = pipe
         self._arena: ByteArena | None = arena
@@ -1549,7 +1552,7 @@ class _LaterLanguages:
             finally:
                 os._exit(0)
         os.close(write_end)
-        return cls(pid, read_end, arena)
+        return cls(folder, pid, read_end, arena)
 
     def result(self, position: int, arena: ByteArena) -> _ReadLater | None:
         """The language at ``position`` as the helper read it (its bytes now in ``arena``), or
@@ -1560,9 +1563,9 @@ class _LaterLanguages:
         return self._done[position - 1] if 0 < position <= len(self._done) else None
 
     def _receive(self, arena: ByteArena) -> list[_ReadLater]:
-        with open(self._pipe, "rb") as pipe:
-            message = pipe.read()
-        self._pipe = -1
+        pipe, self._pipe = self._pipe, -1  # closed by the file object, whatever happens
+        with open(pipe, "rb") as reader:
+            message = reader.read()
         self.close()
         helper, self._arena = self._arena, None
         try:
@@ -1571,22 +1574,28 @@ class _LaterLanguages:
             return []  # the helper did not finish
         if layout is None or not done or helper is None:
             return []
-        first = arena.absorb(helper, layout)
+        try:
+            first = arena.absorb(helper, layout)
+        except OSError as exc:  # the arena is not used again: the load fails
+            raise SnapshotError(f"{self._folder}: cannot read the content store ({exc})") from None
         for read in done:
             read.first = first
         return done  # type: ignore[no-any-return]
 
     def close(self) -> None:
         """End the helper (done or not) and wait for it."""
-        if self._pipe >= 0:
-            os.close(self._pipe)
-            self._pipe = -1
-        if self._pid:
-            with _suppress_oserror():
-                os.kill(self._pid, signal.SIGKILL)
-            with _suppress_oserror():
-                os.waitpid(self._pid, 0)
-            self._pid = 0
+        try:
+            if self._pipe >= 0:
+                pipe, self._pipe = self._pipe, -1
+                with _suppress_oserror():
+                    os.close(pipe)
+        finally:
+            if self._pid:
+                pid, self._pid = self._pid, 0
+                with _suppress_oserror():
+                    os.kill(pid, signal.SIGKILL)
+                with _suppress_oserror():
+                    os.waitpid(pid, 0)
 
 
 def _read_later(
