@@ -149,6 +149,11 @@ def test_the_docs_table_is_the_one_the_code_declares() -> None:
         Row("0123456789abcdef", digest="fedcba9876543210"),
         Row("0123456789abcdef", taxonomy_fields=("elements.topics",)),
         OLD,
+        # Written by msgspec where its text is json's (ASCII without DEL), else by json:
+        # every character json escapes, in every string of a row.
+        Row("h", "t", "i", True, {'elements.a"b\\c': "x\ny\x01\t/"}, ("e\x1f",)),
+        Row("h", "artículo", "id\x7f", False, {"elements.t": "\u2028😀"}, ("e\x7f",)),
+        Row("h", fields={"system.name": "é"}, digest="d\x00"),
     ],
 )
 def test_a_rows_json_is_the_encoders_and_reads_back(row: Row) -> None:
