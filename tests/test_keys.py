@@ -13,6 +13,7 @@ from kontent_ssg.config import load_config
 from kontent_ssg.incremental import keys
 from kontent_ssg.incremental.fingerprints import Row
 from kontent_ssg.incremental.keys import StructuralChange, keys_for_change
+from kontent_ssg.speed import ascii_json
 from tests.support.docs import keys_block
 
 REPO = Path(__file__).resolve().parent.parent
@@ -168,3 +169,20 @@ def test_a_rows_json_is_the_encoders_and_reads_back(row: Row) -> None:
     ]
     assert text == json.dumps(json.loads(text), separators=(",", ":"))
     assert Row.from_json(text) == row
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        ["item:en-US:a", "template:article.html", "url:/articles/a/"],
+        ["url:/artículos/ñ/", "template:página.html"],  # json escapes them: json writes it
+        ['q"uote', "back\\slash", "tab\tnew\nline\x01", "del\x7f", "\u2028", "😀"],
+        {"elements.title": "0123456789abcdef", "system.name": "é"},
+        [],
+        "url:/a/",
+        [True, False, None, 1, 2.5],
+        [2**70],  # beyond msgspec's integers: json writes it
+    ],
+)
+def test_ascii_json_is_the_text_json_writes(value: object) -> None:
+    assert ascii_json(value) == json.dumps(value, separators=(",", ":"))

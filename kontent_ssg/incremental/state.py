@@ -45,6 +45,7 @@ from typing import Any
 
 from ..content.webhooks import Change, changes_from_json, changes_to_json
 from ..errors import BuildError
+from ..speed import ascii_json
 from .fingerprints import ContentKey
 
 __all__ = [
@@ -383,7 +384,7 @@ class BuildState:
                 if index is not None and path not in went and index.get(path) == frozenset(keys)
             }
             rows = {
-                path: (path, rec.url, rec.hash, _deps_json(sorted(keys)))
+                path: (path, rec.url, rec.hash, ascii_json(sorted(keys)))
                 for path, (rec, keys) in recorded.items()
                 if path not in same
             }
@@ -534,7 +535,7 @@ class BuildState:
         if len(wanted) <= 8:
             # A key's JSON string in the page's JSON list is a cheap necessary condition
             # (json.loads then drops the rare match of one key inside another).
-            needles = [_deps_json(key) for key in wanted]
+            needles = [ascii_json(key) for key in wanted]
             rows = [(path, deps) for path, deps in rows if any(n in deps for n in needles)]
         return {path for path, deps in rows if not wanted.isdisjoint(loads(deps))}
 
@@ -660,5 +661,4 @@ def _write_meta(db: sqlite3.Connection, key: str, value: str | None) -> None:
         )
 
 
-_deps_json = json.JSONEncoder(separators=(",", ":")).encode
 _compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
