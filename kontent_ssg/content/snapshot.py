@@ -1168,6 +1168,9 @@ def _load_snapshot(folder: Path, readers: int) -> Snapshot:
                 if position == 0 and feed is not None and readers > 1:
                     later = _LaterLanguages.start(folder, languages[1:], feed)
                 lang_items = _read_language(path, feed, earlier, seen, arena)
+                # Its spans hold the whole file (124 MB at 10k real-shaped items): gone
+                # before the next language's is read.
+                del feed
             snapshot.items[language] = lang_items
             earlier.append(lang_items)
     finally:
@@ -1311,8 +1314,9 @@ def put_item(items: ItemList, codename: str, value: JSON | None) -> None:
         del items[at]
 
 
-class _RawFeed(msgspec.Struct):
-    """A language file, its items and components left undecoded (spans of the file)."""
+class _RawFeed(msgspec.Struct, weakref=True):
+    """A language file, its items and components left undecoded (spans of the file, which
+    keep the whole file's bytes: a weak reference says when they went)."""
 
     items: list[msgspec.Raw]
     modular_content: dict[str, msgspec.Raw] | None = None
