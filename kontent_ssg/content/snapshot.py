@@ -1462,8 +1462,8 @@ _decode_head = msgspec.json.Decoder(_Head).decode
 
 @dataclass
 class _ReadLater:
-    """One later language as the helper read it; slots are of its arena until
-    :meth:`_LaterLanguages.result` adds ``first`` (where they start in this process's)."""
+    """One later language as the helper read it; its slots are the helper arena's, from
+    ``first`` on in this process's once that has absorbed it (``_LaterLanguages._receive``)."""
 
     #: Per feed item: ``(slot, summary)`` of a variant of its own, or ``(position, index)``
     #: of the equal variant of the language at ``position`` (an int in second place).
@@ -1540,6 +1540,9 @@ class _LaterLanguages:
         parent = os.getpid()
         read_end, write_end = os.pipe()
         try:
+            # The build may be hashing the snapshot's files on a thread meanwhile
+            # (ContentTracker.full): the helper takes none of the locks that thread holds
+            # (file objects of its own, msgspec, pickle, pwrite), so a fork is safe here.
             pid = os.fork()
         except OSError:
             os.close(read_end)
