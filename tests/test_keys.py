@@ -144,7 +144,7 @@ def test_the_docs_table_is_the_one_the_code_declares() -> None:
 @pytest.mark.parametrize(
     "row",
     [
-        Row("0123456789abcdef"),  # a component's (written out by to_json)
+        Row("0123456789abcdef"),  # a component's
         Row(""),
         Row('not "hex"'),  # not a digest: the encoder escapes it
         Row("0123456789abcdef", digest="fedcba9876543210"),

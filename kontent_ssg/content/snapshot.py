@@ -1374,15 +1374,8 @@ def _read_language(
     items = result.items
     items.use_arena(arena)
     for span in feed.items:
-        # An item's bytes are its span of the file, not encoded again (item fingerprints
-        # hash decoded values, so any JSON of the value will do): without whitespace, which
-        # only an indented file (``pull`` writes them for people to read) has outside strings.
-        data = bytes(span)
-        value = _decode_part(data, place)
-        check_item(value, place)
+        data, value = _checked_item(span, place)
         codename = value["system"]["codename"]
-        if b"\n" in data:
-            data = _minify(data)
         known = seen.get(codename)
         if known is None or not arena.equals(known[0], data):
             known = seen[codename] = (arena.add(data), summarize_item(value))
@@ -1408,9 +1401,7 @@ def _read_language(
                 shared = True
                 continue
             tried = data
-        value = _decode_part(span, where)
-        check_item(value, where, component=True)
-        data = _encode_loose(value)
+        data, value = _checked_component(span, where)
         # Written by encode_component (as snapshots are), these are the bytes looked up above.
         slot = None if data == tried else _slot_of(others, codename, data, arena)
         components.put(codename, arena.add(data) if slot is None else slot, value)
@@ -1418,6 +1409,28 @@ def _read_language(
         for other in others:
             components.widen(other)
     return result
+
+
+def _checked_item(span: msgspec.Raw, place: str) -> tuple[bytes, JSON]:
+    """An item of a language file: the bytes to store and the value, checked.
+
+    The bytes are its span of the file, not encoded again (item fingerprints hash decoded
+    values, so any JSON of the value will do): without whitespace, which only an indented
+    file (``pull`` writes them for people to read) has outside strings."""
+    data = bytes(span)
+    value = _decode_part(data, place)
+    check_item(value, place)
+    if b"\n" in data:
+        data = _minify(data)
+    return data, value
+
+
+def _checked_component(span: msgspec.Raw, where: str) -> tuple[bytes, JSON]:
+    """A component of a language file: its :func:`encode_component` bytes and its value,
+    checked."""
+    value = _decode_part(span, where)
+    check_item(value, where, component=True)
+    return _encode_loose(value), value
 
 
 def _slot_of(
@@ -1652,11 +1665,7 @@ def _read_later_language(
         if same is not None:
             items.append(same)
             continue
-        data = bytes(span)
-        value = _decode_part(data, place)
-        check_item(value, place)
-        if b"\n" in data:
-            data = _minify(data)
+        data, value = _checked_item(span, place)
         items.append((arena.add(data), summarize_item(value)))
     components = Components()  # only for the shapes and groups
     entries: list[tuple[str, int, bool]] = []
@@ -1670,9 +1679,8 @@ def _read_later_language(
                 entries.append((codename, position, True))
                 break
         else:
-            value = _decode_part(span, where)
-            check_item(value, where, component=True)
-            slot = arena.add(_encode_loose(value))
+            data, value = _checked_component(span, where)
+            slot = arena.add(data)
             components.put(codename, slot, value)
             entries.append((codename, slot, False))
     return _ReadLater(items, entries, components.shapes, components.groups)

@@ -88,19 +88,6 @@ class Row:
     digest: str = ""
 
     def to_json(self) -> str:
-        opaque = not (
-            self.type
-            or self.item_id
-            or self.translated
-            or self.fields
-            or self.taxonomy_fields
-            or self.digest
-        )
-        if opaque and self.hash.isascii() and self.hash.isalnum():
-            # A component's or other opaque row (120k of a full build's 140k at 10k
-            # real-shaped items) whose hash needs no escaping: the encoder's output, written
-            # out.
-            return f'["{self.hash}","","",false,{{}},[]]'
         row: list[Any] = [
             self.hash,
             self.type,
